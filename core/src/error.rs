@@ -1,0 +1,29 @@
+//! The crate's error: one variant per module, each with its own detailed enum.
+
+use crate::account::ParameterError;
+use crate::migration::{CollectorError, MigrationError};
+use crate::ocra::OcraError;
+use crate::otpauth::UriError;
+use crate::secret::SecretError;
+use crate::transactional::TransactionalError;
+use crate::txotp::TxotpError;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error(transparent)]
+    Parameters(#[from] ParameterError),
+    #[error(transparent)]
+    Uri(#[from] UriError),
+    #[error(transparent)]
+    Migration(#[from] MigrationError),
+    #[error(transparent)]
+    Collector(#[from] CollectorError),
+    #[error(transparent)]
+    Txotp(#[from] TxotpError),
+    #[error(transparent)]
+    Ocra(#[from] OcraError),
+    #[error(transparent)]
+    Transactional(#[from] TransactionalError),
+}

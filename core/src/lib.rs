@@ -1,0 +1,27 @@
+//! Countersign core: the authenticator's domain logic, free of any FFI type.
+//!
+//! Modules, one job each:
+//! - [`otp`]: HOTP (RFC 4226), TOTP (RFC 6238), Steam Guard codes, verification windows, clocks.
+//! - [`secret`]: shared secrets (base32, zeroized, weak-secret detection).
+//! - [`account`]: an enrolled account and its OTP parameters.
+//! - [`otpauth`]: `otpauth://` Key URI Format, parse and emit.
+//! - [`migration`]: Google Authenticator `otpauth-migration://offline` exports.
+//! - [`txotp`]: `txotp://totp` transaction strings and their canonical form.
+//! - [`ocra`]: OCRA (RFC 6287), the primitive under transactional codes.
+//! - [`transactional`]: codes bound to a transaction (docs/transactional-totp.md).
+
+pub mod account;
+pub mod migration;
+pub mod ocra;
+pub mod otp;
+pub mod otpauth;
+pub mod secret;
+pub mod transactional;
+pub mod txotp;
+
+mod error;
+
+pub use account::{Account, OtpKind, OtpParameters};
+pub use error::Error;
+pub use otp::{Algorithm, Clock, Code, FixedClock, SystemClock};
+pub use secret::Secret;

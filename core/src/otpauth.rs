@@ -1,0 +1,321 @@
+//! `otpauth://` URIs, Google's Key URI Format: `otpauth://TYPE/LABEL?PARAMETERS`.
+//!
+//! Rules beyond Google's document (also in docs/otpauth.md):
+//! - The label is split at its first literal `:`, or failing that its first `%3A`, into
+//!   issuer prefix and account name; spaces around both are trimmed.
+//! - When the `issuer` parameter and the label prefix disagree, the parameter wins (Google:
+//!   "the issuer parameter is preferred"), the account name is the text after the prefix, and
+//!   a [`Warning::IssuerMismatch`] carries both so an app can show them.
+//! - Steam Guard: type `steam`, or type `totp` with issuer `Steam` (any case) and no digits
+//!   other than 5, or the parameter `encoder=steam`.
+
+use std::borrow::Cow;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use serde::Serialize;
+
+use crate::account::{Account, OtpKind, OtpParameters, ParameterError};
+use crate::otp::{Algorithm, STEAM_DIGITS};
+use crate::secret::{Secret, SecretError};
+
+/// Longest URI accepted: far beyond any real enrolment QR code (QR version 40 holds 2953
+/// bytes), small enough that parsing stays cheap.
+pub const MAX_URI_LEN: usize = 4096;
+
+/// Everything except RFC 3986's unreserved characters is percent-encoded.
+pub(crate) const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UriError {
+    #[error("not a URI (no \"scheme://\")")]
+    NotAUri,
+    #[error("the URI scheme is \"{found}\", expected otpauth")]
+    WrongScheme { found: String },
+    #[error("unsupported OTP type \"{found}\" (expected totp, hotp or steam)")]
+    UnsupportedType { found: String },
+    #[error("the URI has no secret parameter")]
+    MissingSecret,
+    #[error("bad secret: {0}")]
+    InvalidSecret(#[from] SecretError),
+    #[error("unsupported algorithm \"{found}\" (expected SHA1, SHA256 or SHA512)")]
+    UnsupportedAlgorithm { found: String },
+    #[error("digits \"{found}\" is not a number")]
+    InvalidDigits { found: String },
+    #[error("{0}")]
+    InvalidParameters(#[from] ParameterError),
+    #[error("period \"{found}\" is not a whole number of seconds ≥ 1")]
+    InvalidPeriod { found: String },
+    #[error("an hotp URI needs a counter parameter")]
+    MissingCounter,
+    #[error("counter \"{found}\" is not a whole number ≥ 0")]
+    InvalidCounter { found: String },
+    #[error("the label is not valid percent-encoded UTF-8")]
+    InvalidLabelEncoding,
+    #[error("the parameter \"{name}\" appears more than once")]
+    DuplicateParameter { name: String },
+    #[error("the URI is longer than {MAX_URI_LEN} characters")]
+    TooLong,
+}
+
+/// Something accepted but worth telling the user about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "warning", rename_all = "snake_case")]
+pub enum Warning {
+    /// The secret has fewer than 128 bits.
+    WeakSecret { bits: usize },
+    /// The label's issuer prefix differs from the issuer parameter; the parameter was used.
+    IssuerMismatch {
+        label_issuer: String,
+        parameter_issuer: String,
+    },
+    /// A parameter this format does not use (e.g. `image`) was ignored.
+    IgnoredParameter { name: String },
+}
+
+/// An account read from a URI, with what was noticed on the way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedAccount {
+    pub account: Account,
+    pub warnings: Vec<Warning>,
+}
+
+/// Keeps error messages short when they echo user input.
+fn excerpt(text: &str) -> String {
+    text.chars().take(32).collect()
+}
+
+fn decode_label_part(raw: &str) -> Result<String, UriError> {
+    percent_decode_str(raw)
+        .decode_utf8()
+        .map(|s| s.trim().to_owned())
+        .map_err(|_| UriError::InvalidLabelEncoding)
+}
+
+/// Splits a raw label at its first literal `:` or, failing that, its first `%3A`.
+fn split_label(raw: &str) -> (Option<&str>, &str) {
+    if let Some(i) = raw.find(':') {
+        return (Some(&raw[..i]), &raw[i + 1..]);
+    }
+    let lower = raw.to_ascii_lowercase();
+    match lower.find("%3a") {
+        Some(i) => (Some(&raw[..i]), &raw[i + 3..]),
+        None => (None, raw),
+    }
+}
+
+#[derive(Default)]
+struct Query<'a> {
+    secret: Option<Cow<'a, str>>,
+    issuer: Option<Cow<'a, str>>,
+    algorithm: Option<Cow<'a, str>>,
+    digits: Option<Cow<'a, str>>,
+    period: Option<Cow<'a, str>>,
+    counter: Option<Cow<'a, str>>,
+    encoder: Option<Cow<'a, str>>,
+}
+
+fn parse_query<'a>(query: &'a str, warnings: &mut Vec<Warning>) -> Result<Query<'a>, UriError> {
+    let mut q = Query::default();
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        let slot = match name.to_ascii_lowercase().as_str() {
+            "secret" => &mut q.secret,
+            "issuer" => &mut q.issuer,
+            "algorithm" => &mut q.algorithm,
+            "digits" => &mut q.digits,
+            "period" => &mut q.period,
+            "counter" => &mut q.counter,
+            "encoder" => &mut q.encoder,
+            _ => {
+                warnings.push(Warning::IgnoredParameter {
+                    name: excerpt(&name),
+                });
+                continue;
+            }
+        };
+        if slot.is_some() {
+            return Err(UriError::DuplicateParameter {
+                name: excerpt(&name),
+            });
+        }
+        *slot = Some(value);
+    }
+    Ok(q)
+}
+
+/// Parses an `otpauth://` URI into an account.
+pub fn parse(uri: &str) -> Result<ParsedAccount, UriError> {
+    if uri.len() > MAX_URI_LEN {
+        return Err(UriError::TooLong);
+    }
+    let uri = uri.trim();
+    let (scheme, rest) = uri.split_once("://").ok_or(UriError::NotAUri)?;
+    if !scheme.eq_ignore_ascii_case("otpauth") {
+        return Err(UriError::WrongScheme {
+            found: excerpt(scheme),
+        });
+    }
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (otp_type, raw_label) = path.split_once('/').unwrap_or((path, ""));
+
+    let mut warnings = Vec::new();
+    let q = parse_query(query, &mut warnings)?;
+
+    let (raw_prefix, raw_account) = split_label(raw_label);
+    let label = decode_label_part(raw_account)?;
+    let label_issuer = match raw_prefix {
+        Some(prefix) => Some(decode_label_part(prefix)?).filter(|s| !s.is_empty()),
+        None => None,
+    };
+    let parameter_issuer = q
+        .issuer
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    let issuer = match (label_issuer, parameter_issuer) {
+        (Some(from_label), Some(from_param)) => {
+            if !from_label.eq_ignore_ascii_case(&from_param) {
+                warnings.push(Warning::IssuerMismatch {
+                    label_issuer: from_label,
+                    parameter_issuer: from_param.clone(),
+                });
+            }
+            Some(from_param)
+        }
+        (from_label, from_param) => from_param.or(from_label),
+    };
+
+    let secret = Secret::from_base32(q.secret.as_deref().ok_or(UriError::MissingSecret)?)?;
+    if secret.is_weak() {
+        warnings.push(Warning::WeakSecret {
+            bits: secret.bits(),
+        });
+    }
+
+    let algorithm = match q.algorithm.as_deref() {
+        None => Algorithm::Sha1,
+        Some(name) => Algorithm::from_name(name).ok_or_else(|| UriError::UnsupportedAlgorithm {
+            found: excerpt(name),
+        })?,
+    };
+    let digits = match q.digits.as_deref() {
+        None => None,
+        Some(text) => Some(
+            text.trim()
+                .parse::<u32>()
+                .map_err(|_| UriError::InvalidDigits {
+                    found: excerpt(text),
+                })?,
+        ),
+    };
+
+    let otp_type = otp_type.to_ascii_lowercase();
+    let issuer_is_steam = issuer
+        .as_deref()
+        .is_some_and(|i| i.eq_ignore_ascii_case("steam"));
+    let encoder_is_steam = q
+        .encoder
+        .as_deref()
+        .is_some_and(|e| e.eq_ignore_ascii_case("steam"));
+    let steam_digits = digits.is_none_or(|d| d == u32::from(STEAM_DIGITS));
+
+    let params = match otp_type.as_str() {
+        "steam" => OtpParameters::steam(),
+        "totp" if steam_digits && (issuer_is_steam || encoder_is_steam) => OtpParameters::steam(),
+        "totp" => {
+            let period = match q.period.as_deref() {
+                None => 30,
+                Some(text) => text
+                    .trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|p| *p >= 1)
+                    .ok_or_else(|| UriError::InvalidPeriod {
+                        found: excerpt(text),
+                    })?,
+            };
+            if q.counter.is_some() {
+                warnings.push(Warning::IgnoredParameter {
+                    name: "counter".into(),
+                });
+            }
+            OtpParameters::totp(algorithm, digits.unwrap_or(6), period)?
+        }
+        "hotp" => {
+            let text = q.counter.as_deref().ok_or(UriError::MissingCounter)?;
+            let counter = text
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| UriError::InvalidCounter {
+                    found: excerpt(text),
+                })?;
+            if q.period.is_some() {
+                warnings.push(Warning::IgnoredParameter {
+                    name: "period".into(),
+                });
+            }
+            OtpParameters::hotp(algorithm, digits.unwrap_or(6), counter)?
+        }
+        other => {
+            return Err(UriError::UnsupportedType {
+                found: excerpt(other),
+            });
+        }
+    };
+
+    Ok(ParsedAccount {
+        account: Account::new(issuer, label, secret, params),
+        warnings,
+    })
+}
+
+fn enc(text: &str) -> String {
+    utf8_percent_encode(text, COMPONENT).to_string()
+}
+
+/// Writes an account as an `otpauth://` URI that [`parse`] reads back to the same account.
+/// Contains the secret: treat the result as one.
+pub fn to_uri(account: &Account) -> String {
+    let params = &account.params;
+    let otp_type = match params.kind() {
+        OtpKind::Totp { .. } => "totp",
+        OtpKind::Hotp { .. } => "hotp",
+        OtpKind::Steam => "steam",
+    };
+    let label = match &account.issuer {
+        Some(issuer) => format!("{}:{}", enc(issuer), enc(&account.label)),
+        // An empty prefix keeps a colon inside the account name from being read as one.
+        None if account.label.contains(':') => format!(":{}", enc(&account.label)),
+        None => enc(&account.label),
+    };
+    let mut uri = format!(
+        "otpauth://{otp_type}/{label}?secret={}",
+        account.secret.to_base32()
+    );
+    if let Some(issuer) = &account.issuer {
+        uri.push_str("&issuer=");
+        uri.push_str(&enc(issuer));
+    }
+    match params.kind() {
+        OtpKind::Steam => {}
+        OtpKind::Totp { period } => {
+            uri.push_str(&format!(
+                "&algorithm={}&digits={}&period={period}",
+                params.algorithm(),
+                params.digits()
+            ));
+        }
+        OtpKind::Hotp { counter } => {
+            uri.push_str(&format!(
+                "&algorithm={}&digits={}&counter={counter}",
+                params.algorithm(),
+                params.digits()
+            ));
+        }
+    }
+    uri
+}
