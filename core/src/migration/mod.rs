@@ -435,3 +435,8 @@ pub fn encode(accounts: &[Account], max_uri_len: usize, batch_id: i32) -> Encode
         .collect();
     EncodedExport { uris, skipped }
 }
+
+/// A random, non-negative batch id for a new export.
+pub fn random_batch_id() -> i32 {
+    rand::random::<i32>() & i32::MAX
+}

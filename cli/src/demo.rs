@@ -1,0 +1,177 @@
+//! `countersign demo`: the authenticator's story in one run, nothing to configure.
+
+use std::process::ExitCode;
+
+use countersign_core::migration::{self, MigrationCollector};
+use countersign_core::otp::{Algorithm, Window};
+use countersign_core::{
+    Account, Clock, OtpParameters, Secret, SystemClock, otpauth, transactional, txotp,
+};
+
+use crate::error::CliError;
+
+fn step(n: u32, title: &str) {
+    println!("\n== {n}. {title}");
+}
+
+pub fn run() -> Result<ExitCode, CliError> {
+    let now = SystemClock.now_unix();
+    println!("Countersign demo: an authenticator's core, end to end (time now: {now}).");
+
+    step(1, "Enrolment from an otpauth:// URI");
+    // A fresh 160-bit secret, as a bank's server would issue it, 7 digits like Authy codes.
+    let issued = Account::new(
+        Some("Gringotts Bank".into()),
+        "hermione@hogwarts.example",
+        Secret::generate(20),
+        OtpParameters::totp(Algorithm::Sha1, 7, 30)?,
+    );
+    let uri = otpauth::to_uri(&issued);
+    println!("The bank shows a QR code holding:\n  {uri}");
+    let parsed = otpauth::parse(&uri)?;
+    let account = parsed.account;
+    println!(
+        "The app enrols \"{}\": {} digits, {}, every {} s, {}-bit secret{}.",
+        account.display_name(),
+        account.params.digits(),
+        account.params.algorithm(),
+        account.params.period().unwrap_or(30),
+        account.secret.bits(),
+        if parsed.warnings.is_empty() {
+            ""
+        } else {
+            " (with warnings)"
+        }
+    );
+    let weak =
+        otpauth::parse("otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&issuer=Example")?;
+    println!(
+        "An 80-bit secret from another service is accepted with a warning: {:?}",
+        weak.warnings
+    );
+
+    step(2, "Live codes");
+    let current = account.code_at(now);
+    println!(
+        "Code now: {}  ({} s left)",
+        current.code,
+        current.seconds_remaining.unwrap_or(0)
+    );
+    println!("Next code: {}", account.code_at(now + 30).code);
+    let server_check = account.verify_totp(current.code.as_str(), now, Window::default(), None);
+    let matched =
+        server_check.ok_or_else(|| CliError::Usage("the live code did not verify".into()))?;
+    println!(
+        "The server verifies it: step {} (offset {}).",
+        matched.step, matched.offset
+    );
+    let replay = account.verify_totp(
+        current.code.as_str(),
+        now,
+        Window::default(),
+        Some(matched.step),
+    );
+    println!(
+        "The same code again is refused as a replay: {}",
+        if replay.is_none() {
+            "refused"
+        } else {
+            "ACCEPTED (bug)"
+        }
+    );
+
+    step(3, "Counter-based (HOTP) and Steam accounts");
+    let hotp = Account::new(
+        Some("VPN".into()),
+        "hermione",
+        Secret::generate(20),
+        OtpParameters::hotp(Algorithm::Sha256, 8, 0)?,
+    );
+    let codes: Vec<String> = (0..3).map(|c| hotp.code_for_step(c).to_string()).collect();
+    println!("HOTP codes for counters 0, 1, 2: {}", codes.join(", "));
+    let resynced = hotp.resync_hotp(
+        &hotp.code_for_step(41).to_string(),
+        &hotp.code_for_step(42).to_string(),
+        100,
+    );
+    println!(
+        "Two consecutive codes re-anchor a drifted counter at: {:?}",
+        resynced.map(|m| m.next_counter)
+    );
+    let steam = Account::new(
+        Some("Steam".into()),
+        "hermione",
+        Secret::generate(20),
+        OtpParameters::steam(),
+    );
+    println!("Steam Guard code: {}", steam.code_at(now).code);
+
+    step(4, "Leaving for another app: a Google Authenticator export");
+    let export = migration::encode(
+        &[account.clone(), hotp.clone()],
+        migration::DEFAULT_MAX_URI_LEN,
+        migration::random_batch_id(),
+    );
+    println!(
+        "{} account(s) fit in {} QR code(s); not exportable: {} (Google has no 7-digit codes).",
+        2 - export.skipped.len(),
+        export.uris.len(),
+        export.skipped.len()
+    );
+    let mut collector = MigrationCollector::new();
+    for uri in &export.uris {
+        collector.add(migration::decode(uri)?)?;
+    }
+    let (imported, _) = collector.into_parts();
+    println!(
+        "Scanning it back yields: {}",
+        imported
+            .iter()
+            .map(Account::display_name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+
+    step(5, "A transactional code (PSD2 dynamic linking)");
+    let tx_uri = "txotp://totp?message=Approve+payment&details[Amount]=713.00+EUR&details[Payee]=Hermione+Granger&details[IBAN]=GB33BUKB20201555555555&hidden_details[Payment+ID]=P-2291";
+    println!("The bank's page shows a QR code:\n  {tx_uri}");
+    let tx = txotp::parse(tx_uri)?.transaction;
+    println!("The app displays: {}", tx.message);
+    for (key, value) in &tx.details {
+        println!("  {key}: {value}");
+    }
+    let code = transactional::code(&account, &tx, now)?;
+    println!(
+        "Code bound to exactly this payment: {code}   (suite {})",
+        transactional::suite_text(&account)?
+    );
+    let ok = transactional::verify(&account, &tx, code.as_str(), now, Window::default(), None)?;
+    println!(
+        "The bank verifies it against the same payment: {}",
+        if ok.is_some() {
+            "valid"
+        } else {
+            "INVALID (bug)"
+        }
+    );
+    let tampered = txotp::parse(&tx_uri.replace("713.00", "7130.00"))?.transaction;
+    let bad = transactional::verify(
+        &account,
+        &tampered,
+        code.as_str(),
+        now,
+        Window::default(),
+        None,
+    )?;
+    println!(
+        "Against a payment of 7130.00 EUR instead: {}",
+        if bad.is_none() {
+            "invalid — the amount is bound into the code"
+        } else {
+            "VALID (bug)"
+        }
+    );
+
+    println!("\nDone. See `countersign --help` for each step as a command.");
+    Ok(ExitCode::SUCCESS)
+}
