@@ -2,6 +2,12 @@
 //!
 //! Exit codes: 0 success, 1 a code did not verify, 2 bad input (one line on stderr).
 
+// Library code reports errors; unwrap/expect would turn bad input into a crash.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 mod account_args;
 mod commands;
 mod demo;

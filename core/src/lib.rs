@@ -10,6 +10,12 @@
 //! - [`ocra`]: OCRA (RFC 6287), the primitive under transactional codes.
 //! - [`transactional`]: codes bound to a transaction (docs/transactional-totp.md).
 
+// Library code reports errors; unwrap/expect would turn bad input into a crash.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 pub mod account;
 pub mod migration;
 pub mod ocra;

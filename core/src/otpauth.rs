@@ -19,8 +19,12 @@ use crate::otp::{Algorithm, STEAM_DIGITS};
 use crate::secret::{Secret, SecretError};
 
 /// Longest URI accepted: far beyond any real enrolment QR code (QR version 40 holds 2953
-/// bytes), small enough that parsing stays cheap.
-pub const MAX_URI_LEN: usize = 4096;
+/// bytes), small enough that parsing stays cheap, and large enough that every account this
+/// parser accepts can be written back out by [`to_uri`] (fields are capped below).
+pub const MAX_URI_LEN: usize = 16384;
+
+/// Longest issuer or account name, in bytes of UTF-8.
+pub const MAX_FIELD_BYTES: usize = 512;
 
 /// Everything except RFC 3986's unreserved characters is percent-encoded.
 pub(crate) const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -59,6 +63,8 @@ pub enum UriError {
     DuplicateParameter { name: String },
     #[error("the URI is longer than {MAX_URI_LEN} characters")]
     TooLong,
+    #[error("the {field} is longer than {MAX_FIELD_BYTES} bytes")]
+    FieldTooLong { field: &'static str },
 }
 
 /// Something accepted but worth telling the user about.
@@ -267,6 +273,14 @@ pub fn parse(uri: &str) -> Result<ParsedAccount, UriError> {
         }
     };
 
+    if label.len() > MAX_FIELD_BYTES {
+        return Err(UriError::FieldTooLong {
+            field: "account name",
+        });
+    }
+    if issuer.as_ref().is_some_and(|i| i.len() > MAX_FIELD_BYTES) {
+        return Err(UriError::FieldTooLong { field: "issuer" });
+    }
     Ok(ParsedAccount {
         account: Account::new(issuer, label, secret, params),
         warnings,

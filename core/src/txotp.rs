@@ -221,7 +221,8 @@ impl Transaction {
     }
 
     /// Writes the transaction as a `txotp://totp?…` string, details in display order.
-    pub fn to_uri(&self) -> String {
+    /// Fails when the string would exceed [`MAX_LEN`], since no scanner would accept it.
+    pub fn to_uri(&self) -> Result<String, TxotpError> {
         let mut query = form_urlencoded::Serializer::new(String::new());
         query.append_pair("message", &self.message);
         for (key, value) in &self.details {
@@ -232,6 +233,11 @@ impl Transaction {
         }
         // Brackets are left readable, as in Authy's examples; form decoding accepts both.
         let query = query.finish().replace("%5B", "[").replace("%5D", "]");
-        format!("txotp://totp?{query}")
+        let uri = format!("txotp://totp?{query}");
+        let len = uri.chars().count();
+        if len > MAX_LEN {
+            return Err(TxotpError::TooLong { len });
+        }
+        Ok(uri)
     }
 }

@@ -62,12 +62,13 @@ fn python_answers(requests: &[serde_json::Value]) -> Vec<String> {
         .lines()
         .map(|l| l.unwrap())
         .collect();
-    writer.join().unwrap().unwrap();
+    let written = writer.join().unwrap();
     let status = child.wait().unwrap();
     assert!(
         status.success(),
-        "the Python reference failed (are pyotp and oath installed? run scripts/test)"
+        "the Python reference at {python} failed (are pyotp and oath installed? scripts/test sets up .venv)"
     );
+    written.unwrap();
     assert_eq!(answers.len(), requests.len(), "one answer per request");
     answers
 }
@@ -318,7 +319,7 @@ fn transactional_codes_agree_with_python() {
         ours.push(format!("{code} {}", tx.canonical_string()));
         requests.push(
             json!({"kind": "transactional", "key": hex(&key), "algorithm": algorithm.name(),
-            "digits": digits, "period": period, "time": time, "txotp": tx.to_uri()}),
+            "digits": digits, "period": period, "time": time, "txotp": tx.to_uri().unwrap()}),
         );
     }
     let theirs = python_answers(&requests);

@@ -99,7 +99,8 @@ fn steam_by_type_issuer_or_encoder() {
 
 #[test]
 fn every_malformed_uri_has_its_own_error() {
-    let cases: Vec<(&str, fn(&UriError) -> bool)> = vec![
+    type Expectation = fn(&UriError) -> bool;
+    let cases: Vec<(&str, Expectation)> = vec![
         ("alice?secret=JBSWY3DPEHPK3PXP", |e| *e == UriError::NotAUri),
         ("https://totp/a?secret=JBSWY3DPEHPK3PXP", |e| {
             matches!(e, UriError::WrongScheme { .. })
@@ -155,9 +156,39 @@ fn every_malformed_uri_has_its_own_error() {
     }
     let long = format!(
         "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&issuer={}",
-        "x".repeat(5000)
+        "x".repeat(otpauth::MAX_URI_LEN)
     );
     assert_eq!(otpauth::parse(&long), Err(UriError::TooLong));
+    let long_label = format!("otpauth://totp/{}?secret=JBSWY3DPEHPK3PXP", "x".repeat(600));
+    assert_eq!(
+        otpauth::parse(&long_label),
+        Err(UriError::FieldTooLong {
+            field: "account name"
+        })
+    );
+    let long_issuer = format!(
+        "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&issuer={}",
+        "x".repeat(600)
+    );
+    assert_eq!(
+        otpauth::parse(&long_issuer),
+        Err(UriError::FieldTooLong { field: "issuer" })
+    );
+}
+
+/// Found by the otpauth fuzz target: a label of 4,000 NUL bytes parsed, but its emitted
+/// URI (each byte now `%00`) was refused as too long.
+#[test]
+fn the_largest_accepted_account_can_be_written_back() {
+    let nul_label = "\0".repeat(otpauth::MAX_FIELD_BYTES);
+    let issuer = "\u{1F600}".repeat(otpauth::MAX_FIELD_BYTES / 4);
+    let secret = "A".repeat(1632); // 1020 bytes, near the 1024-byte cap
+    let uri = format!("otpauth://totp/{issuer}:{nul_label}?secret={secret}&issuer={issuer}");
+    let parsed = parse(&uri);
+    assert_eq!(
+        parse(&otpauth::to_uri(&parsed.account)).account,
+        parsed.account
+    );
 }
 
 #[test]

@@ -238,6 +238,18 @@ fn authy_error_wording_and_other_refusals() {
     assert!(txotp::parse(&flagged).unwrap().is_long());
 }
 
+/// Control characters triple in size when percent-encoded: a transaction that parses near
+/// the limit may not be writable again, and to_uri says so instead of emitting it.
+#[test]
+fn to_uri_refuses_what_no_scanner_would_accept() {
+    let near_limit = format!(
+        "txotp://totp?message={}",
+        "\u{1}".repeat(txotp::MAX_LEN - 30)
+    );
+    let tx = txotp::parse(&near_limit).unwrap().transaction;
+    assert!(matches!(tx.to_uri(), Err(TxotpError::TooLong { .. })));
+}
+
 #[test]
 fn only_totp_accounts_have_transactional_codes() {
     let tx = txotp::parse("txotp://totp?message=m").unwrap().transaction;
@@ -290,7 +302,8 @@ proptest! {
 
     #[test]
     fn to_uri_then_parse_is_identity(tx in arb_transaction()) {
-        let parsed = txotp::parse(&tx.to_uri()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let uri = tx.to_uri().map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let parsed = txotp::parse(&uri).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(parsed.transaction, tx);
     }
 

@@ -409,11 +409,12 @@ pub fn encode(accounts: &[Account], max_uri_len: usize, batch_id: i32) -> Encode
             otp_parameters: current.clone(),
             ..Default::default()
         };
-        if current.len() > 1 && payload_uri(&trial).len() > budget {
-            if let Some(overflow) = current.pop() {
-                groups.push(std::mem::take(&mut current));
-                current.push(overflow);
-            }
+        if current.len() > 1
+            && payload_uri(&trial).len() > budget
+            && let Some(overflow) = current.pop()
+        {
+            groups.push(std::mem::take(&mut current));
+            current.push(overflow);
         }
     }
     if !current.is_empty() {
