@@ -24,6 +24,7 @@ pub mod otpauth;
 pub mod secret;
 pub mod transactional;
 pub mod txotp;
+pub mod vault;
 
 mod error;
 

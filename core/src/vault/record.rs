@@ -1,0 +1,67 @@
+//! The plaintext of one account record: the account and all its metadata, serialised as
+//! JSON before sealing. Nothing here is ever stored unencrypted.
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::account::{Account, OtpKind, OtpParameters};
+use crate::otp::Algorithm;
+use crate::secret::Secret;
+
+/// What an app stores with an account besides the OTP parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryMeta {
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub notes: String,
+    /// A reference to an icon (a name or an URL), not the image.
+    #[serde(default)]
+    pub icon: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct RecordV1 {
+    issuer: Option<String>,
+    label: String,
+    secret: Zeroizing<String>,
+    algorithm: Algorithm,
+    digits: u8,
+    kind: OtpKind,
+    #[serde(flatten)]
+    meta: EntryMeta,
+}
+
+impl RecordV1 {
+    pub fn encode(account: &Account, meta: &EntryMeta) -> Zeroizing<Vec<u8>> {
+        let record = RecordV1 {
+            issuer: account.issuer.clone(),
+            label: account.label.clone(),
+            secret: Zeroizing::new(account.secret.to_base32()),
+            algorithm: account.params.algorithm(),
+            digits: account.params.digits(),
+            kind: account.params.kind(),
+            meta: meta.clone(),
+        };
+        // Serialising plain strings and numbers cannot fail.
+        Zeroizing::new(serde_json::to_vec(&record).unwrap_or_default())
+    }
+
+    pub fn decode(bytes: &[u8]) -> Option<(Account, EntryMeta)> {
+        let record: RecordV1 = serde_json::from_slice(bytes).ok()?;
+        let params = match record.kind {
+            OtpKind::Totp { period } => {
+                OtpParameters::totp(record.algorithm, record.digits.into(), period).ok()?
+            }
+            OtpKind::Hotp { counter } => {
+                OtpParameters::hotp(record.algorithm, record.digits.into(), counter).ok()?
+            }
+            OtpKind::Steam => OtpParameters::steam(),
+        };
+        let secret = Secret::from_base32(&record.secret).ok()?;
+        Some((
+            Account::new(record.issuer, record.label, secret, params),
+            record.meta,
+        ))
+    }
+}
