@@ -23,6 +23,7 @@ pub mod otp;
 pub mod otpauth;
 pub mod secret;
 pub mod transactional;
+pub mod transfer;
 pub mod txotp;
 pub mod vault;
 

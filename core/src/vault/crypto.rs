@@ -44,18 +44,28 @@ pub fn random_nonce() -> [u8; NONCE_LEN] {
 /// Encrypts with a fresh random nonce; returns (nonce, ciphertext with tag).
 pub fn seal(key: &Key, aad: &[u8], plaintext: &[u8]) -> ([u8; NONCE_LEN], Vec<u8>) {
     let nonce = random_nonce();
+    let ciphertext = seal_with_nonce(key, aad, &nonce, plaintext);
+    (nonce, ciphertext)
+}
+
+/// Encrypts under a nonce the caller drew at random (it must never repeat under a key).
+pub fn seal_with_nonce(
+    key: &Key,
+    aad: &[u8],
+    nonce: &[u8; NONCE_LEN],
+    plaintext: &[u8],
+) -> Vec<u8> {
     let cipher = XChaCha20Poly1305::new(key.as_bytes().into());
-    // Encryption fails only for inputs beyond 256 GiB, which no record approaches.
-    let ciphertext = cipher
+    // Encryption fails only for inputs beyond 256 GiB, which nothing here approaches.
+    cipher
         .encrypt(
-            &XNonce::from(nonce),
+            &XNonce::from(*nonce),
             Payload {
                 msg: plaintext,
                 aad,
             },
         )
-        .unwrap_or_default();
-    (nonce, ciphertext)
+        .unwrap_or_default()
 }
 
 /// Decrypts and authenticates; `None` when anything (key, nonce, data, AAD) is wrong.

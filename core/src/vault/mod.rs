@@ -6,9 +6,9 @@
 //! (codes for all accounts need no disk access); [`Vault::lock`] and drop zeroize the key and
 //! the secrets. One `Vault` per file per process; SQLite serialises writers across processes.
 
-mod crypto;
+pub(crate) mod crypto;
 mod error;
-mod record;
+pub(crate) mod record;
 mod schema;
 mod slots;
 
@@ -36,7 +36,7 @@ pub(crate) fn hex_encode(bytes: &[u8]) -> String {
 }
 
 pub(crate) fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.is_ascii() {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
         return None;
     }
     (0..text.len())
@@ -103,6 +103,9 @@ pub struct AddReport {
     /// Positions in the input of accounts already in the vault (same issuer, label, secret).
     pub duplicates: Vec<usize>,
 }
+
+/// A key slot row: id, parameters (JSON), nonce, wrapped key, creation time.
+type SlotRow = (Vec<u8>, String, Vec<u8>, Vec<u8>, i64);
 
 struct Unlocked {
     key: Key,
@@ -291,7 +294,7 @@ impl Vault {
         self.unlocked = None;
     }
 
-    fn slots_raw(&self) -> Result<Vec<(Vec<u8>, String, Vec<u8>, Vec<u8>, i64)>, VaultError> {
+    fn slots_raw(&self) -> Result<Vec<SlotRow>, VaultError> {
         let mut stmt = self.conn.prepare("SELECT id, params, nonce, wrapped_key, created_at FROM key_slots ORDER BY created_at, id")?;
         let rows = stmt
             .query_map([], |r| {

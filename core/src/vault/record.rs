@@ -33,8 +33,8 @@ pub(crate) struct RecordV1 {
 }
 
 impl RecordV1 {
-    pub fn encode(account: &Account, meta: &EntryMeta) -> Zeroizing<Vec<u8>> {
-        let record = RecordV1 {
+    pub fn new(account: &Account, meta: &EntryMeta) -> RecordV1 {
+        RecordV1 {
             issuer: account.issuer.clone(),
             label: account.label.clone(),
             secret: Zeroizing::new(account.secret.to_base32()),
@@ -42,24 +42,36 @@ impl RecordV1 {
             digits: account.params.digits(),
             kind: account.params.kind(),
             meta: meta.clone(),
-        };
+        }
+    }
+
+    pub fn encode(account: &Account, meta: &EntryMeta) -> Zeroizing<Vec<u8>> {
         // Serialising plain strings and numbers cannot fail.
-        Zeroizing::new(serde_json::to_vec(&record).unwrap_or_default())
+        Zeroizing::new(serde_json::to_vec(&RecordV1::new(account, meta)).unwrap_or_default())
     }
 
     pub fn decode(bytes: &[u8]) -> Option<(Account, EntryMeta)> {
-        let record: RecordV1 = serde_json::from_slice(bytes).ok()?;
+        serde_json::from_slice::<RecordV1>(bytes)
+            .ok()?
+            .into_parts()
+            .ok()
+    }
+
+    /// The account and metadata, or why they are invalid.
+    pub fn into_parts(self) -> Result<(Account, EntryMeta), String> {
+        let record = self;
         let params = match record.kind {
             OtpKind::Totp { period } => {
-                OtpParameters::totp(record.algorithm, record.digits.into(), period).ok()?
+                OtpParameters::totp(record.algorithm, record.digits.into(), period)
             }
             OtpKind::Hotp { counter } => {
-                OtpParameters::hotp(record.algorithm, record.digits.into(), counter).ok()?
+                OtpParameters::hotp(record.algorithm, record.digits.into(), counter)
             }
-            OtpKind::Steam => OtpParameters::steam(),
-        };
-        let secret = Secret::from_base32(&record.secret).ok()?;
-        Some((
+            OtpKind::Steam => Ok(OtpParameters::steam()),
+        }
+        .map_err(|e| e.to_string())?;
+        let secret = Secret::from_base32(&record.secret).map_err(|e| e.to_string())?;
+        Ok((
             Account::new(record.issuer, record.label, secret, params),
             record.meta,
         ))

@@ -1,0 +1,323 @@
+//! Aegis vault JSON (Aegis's `docs/vault.md`): plain, or encrypted with AES-256-GCM under a
+//! master key that password slots wrap with scrypt-derived keys.
+
+use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use zeroize::Zeroizing;
+
+use super::{Fields, ImportError, ImportFormat, ImportReport, hex};
+use crate::account::OtpKind;
+use crate::vault::{Entry, EntryMeta, hex_encode};
+
+const FORMAT: ImportFormat = ImportFormat::Aegis;
+/// Aegis's own scrypt cost: N = 2^15, r = 8, p = 1.
+const SCRYPT_LOG_N: u8 = 15;
+/// Largest scrypt cost accepted from a file (2^18 × 8 × 128 bytes = 256 MiB).
+const MAX_SCRYPT_LOG_N: u8 = 18;
+
+#[derive(Deserialize)]
+struct File {
+    header: Header,
+    db: Value,
+}
+
+#[derive(Deserialize)]
+struct Header {
+    slots: Option<Vec<Slot>>,
+    params: Option<GcmParams>,
+}
+
+#[derive(Deserialize)]
+struct Slot {
+    #[serde(rename = "type")]
+    kind: u32,
+    key: String,
+    key_params: GcmParams,
+    n: Option<u64>,
+    r: Option<u32>,
+    p: Option<u32>,
+    salt: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GcmParams {
+    nonce: String,
+    tag: String,
+}
+
+fn gcm_open(key: &[u8], nonce: &str, ciphertext: &[u8], tag: &str) -> Option<Zeroizing<Vec<u8>>> {
+    let cipher = Aes256Gcm::new_from_slice(key).ok()?;
+    let nonce: [u8; 12] = hex(nonce)?.try_into().ok()?;
+    let message = [ciphertext, &hex(tag)?].concat();
+    cipher
+        .decrypt(&Nonce::from(nonce), message.as_slice())
+        .ok()
+        .map(Zeroizing::new)
+}
+
+fn gcm_seal(key: &[u8], plaintext: &[u8]) -> (Vec<u8>, Value) {
+    let mut nonce = [0u8; 12];
+    rand::fill(&mut nonce[..]);
+    let cipher =
+        Aes256Gcm::new_from_slice(key).unwrap_or_else(|_| Aes256Gcm::new(&Default::default()));
+    let mut sealed = cipher
+        .encrypt(&Nonce::from(nonce), plaintext)
+        .unwrap_or_default();
+    let tag = sealed.split_off(sealed.len().saturating_sub(16));
+    (
+        sealed,
+        json!({"nonce": hex_encode(&nonce), "tag": hex_encode(&tag)}),
+    )
+}
+
+fn scrypt_key(
+    password: &str,
+    salt: &[u8],
+    log_n: u8,
+    r: u32,
+    p: u32,
+) -> Option<Zeroizing<[u8; 32]>> {
+    let params = scrypt::Params::new(log_n, r, p).ok()?;
+    let mut out = Zeroizing::new([0u8; 32]);
+    scrypt::scrypt(password.as_bytes(), salt, &params, &mut out[..]).ok()?;
+    Some(out)
+}
+
+fn master_key(slots: &[Slot], password: &str) -> Result<Zeroizing<Vec<u8>>, ImportError> {
+    let mut tried = false;
+    for slot in slots.iter().filter(|s| s.kind == 1) {
+        let (Some(n), Some(r), Some(p), Some(salt)) =
+            (slot.n, slot.r, slot.p, slot.salt.as_deref().and_then(hex))
+        else {
+            continue;
+        };
+        if !n.is_power_of_two()
+            || n < 2
+            || n.trailing_zeros() > u32::from(MAX_SCRYPT_LOG_N)
+            || r > 32
+            || p > 16
+        {
+            return Err(ImportError::invalid(
+                FORMAT,
+                "scrypt parameters out of range",
+            ));
+        }
+        tried = true;
+        let kek = scrypt_key(password, &salt, n.trailing_zeros() as u8, r, p)
+            .ok_or_else(|| ImportError::invalid(FORMAT, "bad scrypt parameters"))?;
+        let wrapped =
+            hex(&slot.key).ok_or_else(|| ImportError::invalid(FORMAT, "slot key is not hex"))?;
+        if let Some(key) = gcm_open(
+            &kek[..],
+            &slot.key_params.nonce,
+            &wrapped,
+            &slot.key_params.tag,
+        ) {
+            return Ok(key);
+        }
+    }
+    if tried {
+        Err(ImportError::WrongPassword)
+    } else {
+        Err(ImportError::Unsupported(
+            "no password slot in this Aegis vault".into(),
+        ))
+    }
+}
+
+pub fn import(data: &[u8], password: Option<&str>) -> Result<ImportReport, ImportError> {
+    let file: File = serde_json::from_slice(data).map_err(|e| ImportError::invalid(FORMAT, e))?;
+    let db: Zeroizing<Vec<u8>>;
+    let db_value: Value = match (&file.header.slots, &file.db) {
+        (Some(slots), Value::String(encoded)) => {
+            let password = password.ok_or(ImportError::PasswordRequired)?;
+            let key = master_key(slots, password)?;
+            let params = file
+                .header
+                .params
+                .as_ref()
+                .ok_or_else(|| ImportError::invalid(FORMAT, "no encryption parameters"))?;
+            let ciphertext = STANDARD
+                .decode(encoded)
+                .map_err(|_| ImportError::invalid(FORMAT, "db is not base64"))?;
+            db = gcm_open(&key, &params.nonce, &ciphertext, &params.tag)
+                .ok_or(ImportError::WrongPassword)?;
+            serde_json::from_slice(&db).map_err(|e| ImportError::invalid(FORMAT, e))?
+        }
+        (_, Value::Object(_)) => file.db.clone(),
+        _ => {
+            return Err(ImportError::invalid(
+                FORMAT,
+                "db is neither an object nor encrypted",
+            ));
+        }
+    };
+    let entries = db_value
+        .get("entries")
+        .and_then(Value::as_array)
+        .ok_or_else(|| ImportError::invalid(FORMAT, "no entries"))?;
+    let groups: Vec<(String, String)> = db_value
+        .get("groups")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|g| {
+                    Some((
+                        g.get("uuid")?.as_str()?.to_owned(),
+                        g.get("name")?.as_str()?.to_owned(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut report = ImportReport::default();
+    for (index, entry) in entries.iter().enumerate() {
+        let text =
+            |v: &Value, key: &str| v.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
+        let name = text(entry, "name");
+        let result = (|| {
+            let info = entry.get("info").ok_or("no info")?;
+            let number = |key: &str| info.get(key).and_then(Value::as_u64);
+            let kind = entry.get("type").and_then(Value::as_str).ok_or("no type")?;
+            let account = Fields {
+                issuer: entry.get("issuer").and_then(Value::as_str).unwrap_or(""),
+                name: &name,
+                secret_base32: info
+                    .get("secret")
+                    .and_then(Value::as_str)
+                    .ok_or("no secret")?,
+                kind,
+                algorithm: info.get("algo").and_then(Value::as_str),
+                digits: number("digits").map(|d| d as u32),
+                period: number("period").map(|p| p as u32),
+                counter: number("counter"),
+            }
+            .account()?;
+            let mut tags: Vec<String> = entry
+                .get("groups")
+                .and_then(Value::as_array)
+                .map(|ids| {
+                    ids.iter()
+                        .filter_map(Value::as_str)
+                        .filter_map(|id| {
+                            groups
+                                .iter()
+                                .find(|(uuid, _)| uuid == id)
+                                .map(|(_, name)| name.clone())
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            // Vaults before Aegis 3 named one group per entry directly.
+            if let Some(group) = entry.get("group").and_then(Value::as_str) {
+                tags.push(group.to_owned());
+            }
+            if entry.get("favorite").and_then(Value::as_bool) == Some(true) {
+                tags.push("favorite".to_owned());
+            }
+            Ok((
+                account,
+                EntryMeta {
+                    tags,
+                    notes: text(entry, "note"),
+                    icon: None,
+                },
+            ))
+        })();
+        report.record(index, name, result.map_err(|e: String| e));
+    }
+    Ok(report)
+}
+
+fn uuid() -> String {
+    let mut b = [0u8; 16];
+    rand::fill(&mut b[..]);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex_encode(&b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
+/// Writes entries as an Aegis vault, encrypted with `password` when given.
+pub fn export(entries: &[Entry], password: Option<&str>) -> Zeroizing<String> {
+    let mut groups: Vec<(String, String)> = Vec::new();
+    let mut json_entries = Vec::new();
+    for entry in entries {
+        let account = &entry.account;
+        let params = account.params;
+        let group_ids: Vec<String> = entry
+            .meta
+            .tags
+            .iter()
+            .filter(|t| t.as_str() != "favorite")
+            .map(|tag| match groups.iter().find(|(_, name)| name == tag) {
+                Some((id, _)) => id.clone(),
+                None => {
+                    let id = uuid();
+                    groups.push((id.clone(), tag.clone()));
+                    id
+                }
+            })
+            .collect();
+        let (kind, info) = match params.kind() {
+            OtpKind::Totp { period } => ("totp", json!({"period": period})),
+            OtpKind::Hotp { counter } => ("hotp", json!({"counter": counter})),
+            OtpKind::Steam => ("steam", json!({"period": 30})),
+        };
+        let mut info = info;
+        info["secret"] = json!(account.secret.to_base32());
+        info["algo"] = json!(params.algorithm().name());
+        info["digits"] = json!(params.digits());
+        json_entries.push(json!({
+            "type": kind,
+            "uuid": uuid(),
+            "name": account.label,
+            "issuer": account.issuer.clone().unwrap_or_default(),
+            "note": entry.meta.notes,
+            "favorite": entry.meta.tags.iter().any(|t| t == "favorite"),
+            "icon": null,
+            "info": info,
+            "groups": group_ids,
+        }));
+    }
+    let db = json!({
+        "version": 3,
+        "entries": json_entries,
+        "groups": groups.iter().map(|(uuid, name)| json!({"uuid": uuid, "name": name})).collect::<Vec<_>>(),
+    });
+    let file = match password {
+        None => json!({"version": 1, "header": {"slots": null, "params": null}, "db": db}),
+        Some(password) => {
+            let mut master = Zeroizing::new([0u8; 32]);
+            rand::fill(&mut master[..]);
+            let mut salt = [0u8; 32];
+            rand::fill(&mut salt[..]);
+            let kek = scrypt_key(password, &salt, SCRYPT_LOG_N, 8, 1).unwrap_or_default();
+            let (wrapped, key_params) = gcm_seal(&kek[..], &master[..]);
+            let plain = Zeroizing::new(db.to_string());
+            let (ciphertext, params) = gcm_seal(&master[..], plain.as_bytes());
+            json!({
+                "version": 1,
+                "header": {
+                    "slots": [{"type": 1, "uuid": uuid(), "key": hex_encode(&wrapped), "key_params": key_params,
+                               "n": 1u64 << SCRYPT_LOG_N, "r": 8, "p": 1, "salt": hex_encode(&salt),
+                               "repaired": true, "is_backup": false}],
+                    "params": params,
+                },
+                "db": STANDARD.encode(ciphertext),
+            })
+        }
+    };
+    Zeroizing::new(serde_json::to_string_pretty(&file).unwrap_or_default())
+}
