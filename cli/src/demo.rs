@@ -9,6 +9,8 @@ use countersign_core::{
 };
 
 use crate::error::CliError;
+use countersign_core::transfer::{self, ImportFormat};
+use countersign_core::vault::{EntryMeta, KdfParams, Vault};
 
 fn step(n: u32, title: &str) {
     println!("\n== {n}. {title}");
@@ -172,6 +174,82 @@ pub fn run() -> Result<ExitCode, CliError> {
         }
     );
 
+    step(6, "The encrypted vault");
+    let dir = std::env::temp_dir().join(format!("countersign-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| CliError::Usage(format!("cannot create {}: {e}", dir.display())))?;
+    let path = dir.join("demo.vault");
+    let outcome = vault_story(&path, &account, &hotp, now);
+    let _ = std::fs::remove_dir_all(&dir);
+    outcome?;
+
     println!("\nDone. See `countersign --help` for each step as a command.");
     Ok(ExitCode::SUCCESS)
+}
+
+fn vault_story(
+    path: &std::path::Path,
+    totp: &Account,
+    hotp: &Account,
+    now: u64,
+) -> Result<(), CliError> {
+    let started = std::time::Instant::now();
+    let mut vault = Vault::create(path, "demo passphrase", KdfParams::DEFAULT)?;
+    println!(
+        "Created a vault (Argon2id 128 MiB × 5 passes: {} ms).",
+        started.elapsed().as_millis()
+    );
+    vault.add(
+        totp.clone(),
+        EntryMeta {
+            tags: vec!["bank".into()],
+            ..EntryMeta::default()
+        },
+    )?;
+    let hotp_id = vault.add(hotp.clone(), EntryMeta::default())?;
+    let (_, recovery) = vault.add_recovery_slot()?;
+    println!(
+        "Added 2 accounts and a recovery code ({}).",
+        recovery.display().as_str()
+    );
+    vault.lock();
+    println!("Locked: the key and every secret are wiped from memory.");
+    match vault.unlock_with_passphrase("wrong guess") {
+        Err(e) => println!("Unlock with a wrong passphrase: {e}."),
+        Ok(()) => {
+            return Err(CliError::Usage(
+                "a wrong passphrase unlocked the vault".into(),
+            ));
+        }
+    }
+    vault.unlock_with_recovery_code(recovery.display().as_str())?;
+    println!(
+        "Unlocked with the recovery code: {} accounts.",
+        vault.entries()?.len()
+    );
+    let codes = vault.codes_at(now)?;
+    println!(
+        "Codes now: {}",
+        codes
+            .iter()
+            .filter_map(|(_, c)| c.map(|c| c.code.to_string()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let next = vault.next_hotp_code(hotp_id)?;
+    println!(
+        "Next HOTP code {} (counter saved before it was shown).",
+        next.code
+    );
+    let aegis = transfer::export_aegis(vault.entries()?, Some("export password"));
+    let back = transfer::import(
+        ImportFormat::Aegis,
+        aegis.as_bytes(),
+        Some("export password"),
+    )?;
+    println!(
+        "Exported to an encrypted Aegis vault and read it back: {} accounts.",
+        back.accounts.len()
+    );
+    Ok(())
 }

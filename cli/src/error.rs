@@ -34,5 +34,7 @@ from_core!(
     countersign_core::txotp::TxotpError,
     countersign_core::transactional::TransactionalError,
     countersign_core::secret::SecretError,
-    countersign_core::account::ParameterError
+    countersign_core::account::ParameterError,
+    countersign_core::vault::VaultError,
+    countersign_core::transfer::ImportError
 );

@@ -12,6 +12,7 @@ mod account_args;
 mod commands;
 mod demo;
 mod error;
+mod vault_cmd;
 mod view;
 
 use std::process::ExitCode;
@@ -58,6 +59,8 @@ enum Command {
         #[command(subcommand)]
         command: TxotpCommand,
     },
+    /// The encrypted account vault.
+    Vault(vault_cmd::VaultArgs),
     /// Walk through enrolment, live codes and a transactional payment code.
     Demo,
 }
@@ -169,6 +172,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
                     window,
                 },
         } => commands::txotp_verify(&account, &tx, &code, at, window, json),
+        Command::Vault(args) => vault_cmd::run(args, json),
         Command::Demo => demo::run(),
     }
 }

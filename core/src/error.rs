@@ -6,9 +6,11 @@ use crate::ocra::OcraError;
 use crate::otpauth::UriError;
 use crate::secret::SecretError;
 use crate::transactional::TransactionalError;
+use crate::transfer::ImportError;
 use crate::txotp::TxotpError;
+use crate::vault::VaultError;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
     Secret(#[from] SecretError),
@@ -26,4 +28,8 @@ pub enum Error {
     Ocra(#[from] OcraError),
     #[error(transparent)]
     Transactional(#[from] TransactionalError),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error(transparent)]
+    Import(#[from] ImportError),
 }

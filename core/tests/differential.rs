@@ -331,3 +331,73 @@ fn transactional_codes_agree_with_python() {
         disagreements.first()
     );
 }
+
+/// Countersign's encrypted exports open with independent implementations of their formats.
+#[test]
+fn encrypted_exports_open_with_independent_libraries() {
+    use countersign_core::transfer;
+    use countersign_core::vault::{EntryMeta, KdfParams, Vault};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut vault = Vault::create(&dir.path().join("v.db"), "pw", KdfParams::MINIMUM).unwrap();
+    let mut rng = StdRng::seed_from_u64(0xe4);
+    let mut expected = Vec::new();
+    for i in 0..12 {
+        let key = random_key(&mut rng, 10);
+        let params = match i % 3 {
+            0 => OtpParameters::totp(random_algorithm(&mut rng), rng.random_range(6..=10), 30)
+                .unwrap(),
+            1 => OtpParameters::hotp(Algorithm::Sha1, 6, rng.random_range(0..1000)).unwrap(),
+            _ => OtpParameters::steam(),
+        };
+        let account = Account::new(
+            Some(format!("Issuer {i} é")),
+            format!("user{i}@example.com"),
+            Secret::from_bytes(key).unwrap(),
+            params,
+        );
+        let kind = ["totp", "hotp", "steam"][i % 3];
+        expected.push(json!({"issuer": account.issuer, "label": account.label, "secret": account.secret.to_base32(), "type": kind}));
+        vault.add(account, EntryMeta::default()).unwrap();
+    }
+    let aegis_path = dir.path().join("aegis.json");
+    std::fs::write(
+        &aegis_path,
+        transfer::export_aegis(vault.entries().unwrap(), Some("aegis pw")).as_bytes(),
+    )
+    .unwrap();
+    let backup_path = dir.path().join("backup.csbackup");
+    std::fs::write(
+        &backup_path,
+        transfer::export_backup(vault.entries().unwrap(), "backup pw", KdfParams::MINIMUM).unwrap(),
+    )
+    .unwrap();
+
+    let python = std::env::var("COUNTERSIGN_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/reference/check_exports.py"
+    );
+    for (kind, path, password) in [
+        ("aegis", &aegis_path, "aegis pw"),
+        ("backup", &backup_path, "backup pw"),
+    ] {
+        let out = Command::new(&python)
+            .args([script, kind])
+            .arg(path)
+            .arg(password)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{kind}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let decoded: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            decoded,
+            serde_json::Value::Array(expected.clone()),
+            "{kind}"
+        );
+    }
+}

@@ -127,6 +127,30 @@ fn now() -> i64 {
     SystemClock.now_unix() as i64
 }
 
+/// The byte layouts of docs/vault.md, public so that tests and other implementations can
+/// check them against the specification's vectors.
+pub mod format {
+    use super::{EntryId, EntryMeta, RecordV1};
+    use crate::account::Account;
+
+    pub fn record_aad(vault_id: &[u8; 16], record_id: &[u8; 16], revision: u64) -> Vec<u8> {
+        super::record_aad(vault_id, &EntryId(*record_id), revision)
+            .as_slice()
+            .to_vec()
+    }
+
+    pub fn manifest_aad(vault_id: &[u8; 16]) -> Vec<u8> {
+        super::manifest_aad(vault_id).as_slice().to_vec()
+    }
+
+    /// A record's plaintext (JSON) to the account and metadata it holds.
+    pub fn decode_record(plaintext: &[u8]) -> Result<(Account, EntryMeta), String> {
+        serde_json::from_slice::<RecordV1>(plaintext)
+            .map_err(|e| e.to_string())?
+            .into_parts()
+    }
+}
+
 fn record_aad(vault_id: &[u8], id: &EntryId, revision: u64) -> Aad {
     Aad::new("countersign-vault-record-v1")
         .bytes(vault_id)
