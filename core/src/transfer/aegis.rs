@@ -160,20 +160,7 @@ pub fn import(data: &[u8], password: Option<&str>) -> Result<ImportReport, Impor
         .get("entries")
         .and_then(Value::as_array)
         .ok_or_else(|| ImportError::invalid(FORMAT, "no entries"))?;
-    let groups: Vec<(String, String)> = db_value
-        .get("groups")
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .filter_map(|g| {
-                    Some((
-                        g.get("uuid")?.as_str()?.to_owned(),
-                        g.get("name")?.as_str()?.to_owned(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let groups = super::named_ids(db_value.get("groups"), "uuid");
     let mut report = ImportReport::default();
     for (index, entry) in entries.iter().enumerate() {
         let text =

@@ -1,8 +1,6 @@
 //! andOTP JSON backups, plain or encrypted (`.json.aes`): iterations (4 bytes, big endian),
 //! salt (12), IV (12), then AES-256-GCM ciphertext‖tag; key = PBKDF2-HMAC-SHA1.
 
-use aes_gcm::aead::{Aead, KeyInit};
-use aes_gcm::{Aes256Gcm, Nonce};
 use serde_json::Value;
 use sha1::Sha1;
 use zeroize::Zeroizing;
@@ -29,12 +27,7 @@ fn decrypt(data: &[u8], password: &str) -> Result<Zeroizing<Vec<u8>>, ImportErro
     let (iv, ciphertext) = rest.split_at(12);
     let mut key = Zeroizing::new([0u8; 32]);
     pbkdf2::pbkdf2_hmac::<Sha1>(password.as_bytes(), salt, iterations, &mut key[..]);
-    let cipher = Aes256Gcm::new_from_slice(&key[..]).map_err(|_| ImportError::WrongPassword)?;
-    let iv: [u8; 12] = iv.try_into().map_err(|_| ImportError::WrongPassword)?;
-    cipher
-        .decrypt(&Nonce::from(iv), ciphertext)
-        .map(Zeroizing::new)
-        .map_err(|_| ImportError::WrongPassword)
+    super::aes_gcm_open(&key[..], iv, ciphertext)
 }
 
 pub fn import(data: &[u8], password: Option<&str>) -> Result<ImportReport, ImportError> {

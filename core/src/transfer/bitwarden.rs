@@ -50,20 +50,7 @@ pub fn import_json(data: &[u8]) -> Result<ImportReport, ImportError> {
         .get("items")
         .and_then(Value::as_array)
         .ok_or_else(|| ImportError::invalid(FORMAT, "no items"))?;
-    let folders: Vec<(String, String)> = file
-        .get("folders")
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .filter_map(|f| {
-                    Some((
-                        f.get("id")?.as_str()?.to_owned(),
-                        f.get("name")?.as_str()?.to_owned(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let folders = super::named_ids(file.get("folders"), "id");
     let mut report = ImportReport::default();
     for (index, item) in items.iter().enumerate() {
         let text = |v: Option<&Value>, key: &str| {

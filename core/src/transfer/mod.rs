@@ -233,3 +233,35 @@ impl Fields<'_> {
 pub(crate) fn hex(text: &str) -> Option<Vec<u8>> {
     crate::vault::hex_decode(text)
 }
+
+/// AES-256-GCM decryption of `ciphertext‖tag`, as 2FAS and andOTP use it.
+pub(crate) fn aes_gcm_open(
+    key: &[u8],
+    iv: &[u8],
+    ciphertext: &[u8],
+) -> Result<zeroize::Zeroizing<Vec<u8>>, ImportError> {
+    use aes_gcm::aead::{Aead, KeyInit};
+    let iv: [u8; 12] = iv.try_into().map_err(|_| ImportError::WrongPassword)?;
+    let cipher = aes_gcm::Aes256Gcm::new_from_slice(key).map_err(|_| ImportError::WrongPassword)?;
+    cipher
+        .decrypt(&aes_gcm::Nonce::from(iv), ciphertext)
+        .map(zeroize::Zeroizing::new)
+        .map_err(|_| ImportError::WrongPassword)
+}
+
+/// `[{ID_KEY: …, "name": …}]` lists (groups, folders) as (id, name) pairs.
+pub(crate) fn named_ids(list: Option<&serde_json::Value>, id_key: &str) -> Vec<(String, String)> {
+    list.and_then(serde_json::Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|g| {
+                    Some((
+                        g.get(id_key)?.as_str()?.to_owned(),
+                        g.get("name")?.as_str()?.to_owned(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}

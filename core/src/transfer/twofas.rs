@@ -2,8 +2,6 @@
 //! `base64(ciphertext‖tag):base64(salt):base64(iv)` with AES-256-GCM under a
 //! PBKDF2-HMAC-SHA256 key (10,000 iterations).
 
-use aes_gcm::aead::{Aead, KeyInit};
-use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
@@ -30,16 +28,12 @@ fn decrypt(encrypted: &str, password: &str) -> Result<Zeroizing<Vec<u8>>, Import
             .map_err(|_| ImportError::invalid(FORMAT, "not base64"))
     };
     let (ciphertext, salt, iv) = (decode(ciphertext)?, decode(salt)?, decode(iv)?);
-    let iv: [u8; 12] = iv
-        .try_into()
-        .map_err(|_| ImportError::invalid(FORMAT, "the IV is not 12 bytes"))?;
+    if iv.len() != 12 {
+        return Err(ImportError::invalid(FORMAT, "the IV is not 12 bytes"));
+    }
     let mut key = Zeroizing::new([0u8; 32]);
     pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), &salt, PBKDF2_ITERATIONS, &mut key[..]);
-    let cipher = Aes256Gcm::new_from_slice(&key[..]).map_err(|_| ImportError::WrongPassword)?;
-    cipher
-        .decrypt(&Nonce::from(iv), ciphertext.as_slice())
-        .map(Zeroizing::new)
-        .map_err(|_| ImportError::WrongPassword)
+    super::aes_gcm_open(&key[..], &iv, &ciphertext)
 }
 
 pub fn import(data: &[u8], password: Option<&str>) -> Result<ImportReport, ImportError> {
@@ -57,20 +51,7 @@ pub fn import(data: &[u8], password: Option<&str>) -> Result<ImportReport, Impor
             .cloned()
             .ok_or_else(|| ImportError::invalid(FORMAT, "no services"))?,
     };
-    let groups: Vec<(String, String)> = file
-        .get("groups")
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .filter_map(|g| {
-                    Some((
-                        g.get("id")?.as_str()?.to_owned(),
-                        g.get("name")?.as_str()?.to_owned(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let groups = super::named_ids(file.get("groups"), "id");
     let mut report = ImportReport::default();
     for (index, service) in services.iter().enumerate() {
         let name = service

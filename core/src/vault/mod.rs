@@ -330,30 +330,48 @@ impl Vault {
 
     /// Unlocks with a passphrase slot.
     pub fn unlock_with_passphrase(&mut self, passphrase: &str) -> Result<(), VaultError> {
+        self.unlock_with_wrapping_slot(VaultError::WrongPassphrase, |params| match params {
+            SlotParams::Passphrase { kdf, salt } => Some(
+                kdf.derive(passphrase.as_bytes(), salt)
+                    .ok_or(VaultError::BadKdfParams),
+            ),
+            _ => None,
+        })
+    }
+
+    /// Unlocks with a recovery code.
+    pub fn unlock_with_recovery_code(&mut self, code: &str) -> Result<(), VaultError> {
+        let code = RecoveryCode::parse(code).ok_or(VaultError::WrongRecoveryCode)?;
+        self.unlock_with_wrapping_slot(VaultError::WrongRecoveryCode, |params| match params {
+            SlotParams::Recovery { salt } => {
+                Some(code.derive(salt).ok_or(VaultError::WrongRecoveryCode))
+            }
+            _ => None,
+        })
+    }
+
+    /// Tries every slot for which `kek_for` derives a key-encryption key (returns `None` for
+    /// slots of other kinds); `wrong` when some slot was tried and none opened.
+    fn unlock_with_wrapping_slot(
+        &mut self,
+        wrong: VaultError,
+        kek_for: impl Fn(&SlotParams) -> Option<Result<Key, VaultError>>,
+    ) -> Result<(), VaultError> {
         let mut tried = false;
         for (id, params_text, nonce, wrapped, _) in self.slots_raw()? {
-            let Ok(SlotParams::Passphrase { kdf, salt }) = serde_json::from_str(&params_text)
-            else {
+            let Ok(params) = serde_json::from_str::<SlotParams>(&params_text) else {
+                continue;
+            };
+            let Some(kek) = kek_for(&params) else {
                 continue;
             };
             tried = true;
-            let kek = kdf
-                .derive(passphrase.as_bytes(), &salt)
-                .ok_or(VaultError::BadKdfParams)?;
-            if let Some(key) = crypto::open(
-                &kek,
-                slot_aad(&self.vault_id, &id, &params_text).as_slice(),
-                &nonce,
-                &wrapped,
-            ) {
+            let aad = slot_aad(&self.vault_id, &id, &params_text);
+            if let Some(key) = crypto::open(&kek?, aad.as_slice(), &nonce, &wrapped) {
                 return self.finish_unlock(&key);
             }
         }
-        Err(if tried {
-            VaultError::WrongPassphrase
-        } else {
-            VaultError::NoSuchSlot
-        })
+        Err(if tried { wrong } else { VaultError::NoSuchSlot })
     }
 
     /// Unlocks with the platform key store's slot.
@@ -389,32 +407,6 @@ impl Vault {
             return Err(VaultError::KeyCheck);
         }
         Err(VaultError::NoSuchSlot)
-    }
-
-    /// Unlocks with a recovery code.
-    pub fn unlock_with_recovery_code(&mut self, code: &str) -> Result<(), VaultError> {
-        let code = RecoveryCode::parse(code).ok_or(VaultError::WrongRecoveryCode)?;
-        let mut tried = false;
-        for (id, params_text, nonce, wrapped, _) in self.slots_raw()? {
-            let Ok(SlotParams::Recovery { salt }) = serde_json::from_str(&params_text) else {
-                continue;
-            };
-            tried = true;
-            let kek = code.derive(&salt).ok_or(VaultError::WrongRecoveryCode)?;
-            if let Some(key) = crypto::open(
-                &kek,
-                slot_aad(&self.vault_id, &id, &params_text).as_slice(),
-                &nonce,
-                &wrapped,
-            ) {
-                return self.finish_unlock(&key);
-            }
-        }
-        Err(if tried {
-            VaultError::WrongRecoveryCode
-        } else {
-            VaultError::NoSuchSlot
-        })
     }
 
     fn finish_unlock(&mut self, key_bytes: &[u8]) -> Result<(), VaultError> {
