@@ -1,1 +1,188 @@
-fn main(){}
+//! `countersign-server`: serve the API, create apps, read the outbox.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use countersign_server::config::FileConfig;
+use countersign_server::error::ServerError;
+use countersign_server::{api, callbacks, state};
+use serde_json::json;
+use sqlx::Row;
+
+#[derive(Parser)]
+#[command(name = "countersign-server", version, about = "The Authy API, self-hosted")]
+struct Cli {
+    /// A TOML configuration file (or COUNTERSIGN_CONFIG).
+    #[arg(long, global = true, env = "COUNTERSIGN_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to serve on (default 127.0.0.1:8080).
+    #[arg(long, global = true)]
+    listen: Option<String>,
+    /// sqlite:FILE (default sqlite:countersign.db) or postgres://…
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Applications and their API keys.
+    App {
+        #[command(subcommand)]
+        command: AppCommand,
+    },
+    /// Messages the `log` sender delivered.
+    Outbox {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AppCommand {
+    /// Create an app; prints its id and API key (shown once).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Digits of the app's codes, 6 to 10 (Authy's default is 7).
+        #[arg(long, default_value_t = 7)]
+        token_length: u32,
+        /// Where OneTouch status changes are sent.
+        #[arg(long)]
+        callback_url: Option<String>,
+        #[arg(long, default_value = "POST", value_parser = ["POST", "GET"])]
+        callback_method: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn config(cli: &Cli) -> Result<FileConfig, ServerError> {
+    let mut config = match &cli.config {
+        Some(path) => FileConfig::load(path)?,
+        None => FileConfig::default(),
+    };
+    // Flags over the environment over the file.
+    let file = config.clone();
+    config = FileConfig { listen: None, database_url: None, ..config }.overlay_env();
+    config.listen = cli.listen.clone().or(config.listen).or(file.listen);
+    config.database_url = cli.database_url.clone().or(config.database_url).or(file.database_url);
+    Ok(config)
+}
+
+async fn serve(config: FileConfig) -> Result<(), ServerError> {
+    let inner = config.build().await?;
+    let state: state::AppState = Arc::new(inner);
+    let listener = tokio::net::TcpListener::bind(config.listen()).await.map_err(|e| ServerError::Config(format!("cannot listen on {}: {e}", config.listen())))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, "countersign-server listening");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(callbacks::run(state.clone(), stopped));
+    axum::serve(listener, api::router(state))
+        .with_graceful_shutdown(async {
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+        })
+        .await?;
+    let _ = stop.send(true);
+    let _ = worker.await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+async fn create_app(config: FileConfig, name: &str, token_length: u32, callback_url: Option<String>, callback_method: &str, json_output: bool) -> Result<(), ServerError> {
+    if !(6..=10).contains(&token_length) {
+        return Err(ServerError::Config("token length must be 6 to 10".into()));
+    }
+    if name.trim().is_empty() {
+        return Err(ServerError::Config("the app name must not be empty".into()));
+    }
+    let inner = config.build().await?;
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let api_key: String = (0..32).map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())])).collect();
+    let mut tx = inner.db.pool.begin().await?;
+    let row = sqlx::query("INSERT INTO apps (name, api_key_hash, api_key_sealed, token_length, callback_url, callback_method, created_at) VALUES ($1, $2, '', $3, $4, $5, $6) RETURNING id")
+        .bind(name.trim())
+        .bind(state::hash_api_key(&api_key))
+        .bind(i64::from(token_length))
+        .bind(callback_url)
+        .bind(callback_method)
+        .bind(state::now())
+        .fetch_one(&mut *tx)
+        .await?;
+    let id: i64 = row.get(0);
+    // Kept sealed (not only hashed): callbacks are signed with the key itself.
+    sqlx::query("UPDATE apps SET api_key_sealed = $1 WHERE id = $2").bind(inner.master.seal(&format!("apps.api_key:{id}"), api_key.as_bytes())).bind(id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    if json_output {
+        println!("{}", json!({"app_id": id, "api_key": api_key}));
+    } else {
+        println!("app id:  {id}\napi key: {api_key}\n(the key is shown only now)");
+    }
+    Ok(())
+}
+
+async fn outbox(config: FileConfig, json_output: bool) -> Result<(), ServerError> {
+    let inner = config.build().await?;
+    let rows = sqlx::query("SELECT id, app_id, channel, recipient, body, created_at FROM outbox ORDER BY id").fetch_all(&inner.db.pool).await?;
+    let list: Vec<_> = rows
+        .iter()
+        .map(|r| json!({"id": r.get::<i64, _>(0), "app_id": r.get::<i64, _>(1), "channel": r.get::<String, _>(2), "recipient": r.get::<String, _>(3), "text": r.get::<String, _>(4), "created_at": r.get::<i64, _>(5)}))
+        .collect();
+    if json_output {
+        println!("{}", serde_json::Value::Array(list));
+    } else {
+        for m in &list {
+            println!("{}  {}  {}  {}", m["id"], m["channel"].as_str().unwrap_or(""), m["recipient"].as_str().unwrap_or(""), m["text"].as_str().unwrap_or(""));
+        }
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into())).with_writer(std::io::stderr).init();
+    let cli = Cli::parse();
+    let result = async {
+        let config = config(&cli)?;
+        match cli.command {
+            None | Some(Command::Serve) => serve(config).await,
+            Some(Command::App { command: AppCommand::Create { name, token_length, callback_url, callback_method, json } }) => {
+                create_app(config, &name, token_length, callback_url, &callback_method, json).await
+            }
+            Some(Command::Outbox { json }) => outbox(config, json).await,
+        }
+    }
+    .await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("countersign-server: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! OneTouch approval requests: created by the app's backend, answered on a device (issue 6),
+//! expired by the server clock. Every state change is sent to the app's callback URL.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use super::users;
+use crate::callbacks;
+use crate::error::ApiError;
+use crate::state::{AppState, Call, now};
+
+/// Authy's default lifetime: one day. 0 means the request never expires.
+pub const DEFAULT_SECONDS_TO_EXPIRE: i64 = 86_400;
+const MAX_MESSAGE: usize = 1024;
+const MAX_DETAILS: usize = 64;
+
+fn pairs(list: &[(&str, &str)]) -> Value {
+    Value::Array(list.iter().map(|(k, v)| json!([k, v])).collect())
+}
+
+/// Stored `[[key, value], …]` as a JSON object in the same order.
+pub fn object(stored: &str) -> Value {
+    let list: Vec<(String, String)> = serde_json::from_str(stored).unwrap_or_default();
+    Value::Object(list.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+}
+
+pub async fn create(State(state): State<AppState>, Path((_, id)): Path<(String, String)>, call: Call) -> Response {
+    let result = async {
+        let user = users::load(&state, call.app.id, &id).await?;
+        let p = &call.params;
+        let message = p.text("message").ok_or_else(|| ApiError::invalid_parameter("The param message is required."))?;
+        if message.chars().count() > MAX_MESSAGE {
+            return Err(ApiError::invalid_parameter("The param message is too long."));
+        }
+        let details = p.section("details");
+        let hidden = p.section("hidden_details");
+        if details.len() + hidden.len() > MAX_DETAILS {
+            return Err(ApiError::invalid_parameter("Too many details."));
+        }
+        if details.iter().any(|(k, v)| k.is_empty() || v.is_empty()) {
+            return Err(ApiError::invalid_parameter("The param details can not have empty values."));
+        }
+        if hidden.iter().any(|(k, v)| k.is_empty() || v.is_empty()) {
+            return Err(ApiError::invalid_parameter("The param hidden details can not have empty values."));
+        }
+        let seconds = p.number("seconds_to_expire")?.unwrap_or(DEFAULT_SECONDS_TO_EXPIRE);
+        if !(0..=10 * 365 * 86_400).contains(&seconds) {
+            return Err(ApiError::invalid_parameter("seconds_to_expire must be 0 (never) or a positive number of seconds."));
+        }
+        let mut logos: Vec<Value> = Vec::new();
+        for (key, value) in p.pairs() {
+            // logos[0][res]=default, logos[0][url]=https://…
+            if let Some(rest) = key.strip_prefix("logos[") {
+                let Some((index, field)) = rest.split_once("][") else { continue };
+                let Ok(index) = index.parse::<usize>() else { continue };
+                let field = field.trim_end_matches(']');
+                if index >= 8 || !matches!(field, "res" | "url") {
+                    return Err(ApiError::invalid_parameter("Invalid logos list. Only res and url are accepted."));
+                }
+                while logos.len() <= index {
+                    logos.push(json!({}));
+                }
+                logos[index][field] = json!(value);
+            }
+        }
+        let uuid = uuid::Uuid::new_v4().to_string();
+        let time = now();
+        let expires_at = if seconds == 0 { 0 } else { time + seconds };
+        sqlx::query(
+            "INSERT INTO approval_requests (uuid, app_id, user_id, message, details, hidden_details, logos, status, seconds_to_expire, created_at, expires_at, updated_at, processed_at, notified)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10, $9, 0, $11)",
+        )
+        .bind(&uuid)
+        .bind(call.app.id)
+        .bind(user.id)
+        .bind(message)
+        .bind(pairs(&details).to_string())
+        .bind(pairs(&hidden).to_string())
+        .bind(Value::Array(logos).to_string())
+        .bind(seconds)
+        .bind(time)
+        .bind(expires_at)
+        .bind(0i64)
+        .execute(&state.db.pool)
+        .await?;
+        super::record_event(&state, call.app.id, "approval_request").await;
+        Ok((StatusCode::OK, json!({"approval_request": {"uuid": uuid}, "success": true})))
+    }
+    .await;
+    call.answer(result)
+}
+
+fn iso8601(unix: i64) -> Value {
+    if unix <= 0 {
+        return Value::Null;
+    }
+    // Civil date from days since the epoch (Howard Hinnant's algorithm).
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    json!(format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60))
+}
+
+pub async fn status(State(state): State<AppState>, Path((_, uuid)): Path<(String, String)>, call: Call) -> Response {
+    let result = async {
+        // Expiry is enforced by the server clock, on read as well as by the sweeper.
+        callbacks::expire_due(&state).await?;
+        let row = sqlx::query(
+            "SELECT r.user_id, r.status, r.seconds_to_expire, r.created_at, r.updated_at, r.processed_at, r.notified, r.expires_at, u.email
+             FROM approval_requests r JOIN users u ON u.id = r.user_id WHERE r.uuid = $1 AND r.app_id = $2",
+        )
+        .bind(&uuid)
+        .bind(call.app.id)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Approval request not found."))?;
+        let user_id: i64 = row.get(0);
+        let mut body = json!({
+            "approval_request": {
+                "_app_name": call.app.name,
+                "_app_serial_id": call.app.id,
+                "_authy_id": user_id,
+                "_id": uuid,
+                "_user_email": row.get::<String, _>(8),
+                "app_id": call.app.id.to_string(),
+                "created_at": iso8601(row.get(3)),
+                "notified": row.get::<i64, _>(6) != 0,
+                "processed_at": iso8601(row.get(5)),
+                "seconds_to_expire": row.get::<i64, _>(2),
+                "expires_at": iso8601(row.get(7)),
+                "status": row.get::<String, _>(1),
+                "updated_at": iso8601(row.get(4)),
+                "user_id": user_id.to_string(),
+                "uuid": uuid,
+            },
+            "success": true,
+        });
+        if let Some(evidence) = callbacks::evidence(&state, &uuid).await? {
+            body["approval_request"]["signed_answer"] = evidence;
+        }
+        Ok((StatusCode::OK, body))
+    }
+    .await;
+    call.answer(result)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn iso_dates() {
+        assert_eq!(super::iso8601(0), serde_json::Value::Null);
+        assert_eq!(super::iso8601(1_700_000_000), serde_json::json!("2023-11-14T22:13:20Z"));
+        assert_eq!(super::iso8601(951_782_400), serde_json::json!("2000-02-29T00:00:00Z"));
+    }
+}

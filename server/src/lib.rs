@@ -1,0 +1,15 @@
+//! Countersign server: the Authy REST API, self-hosted. See docs/server-api.md.
+
+pub mod api;
+pub mod callbacks;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod otp;
+pub mod params;
+pub mod render;
+pub mod seal;
+pub mod sender;
+pub mod signature;
+pub mod state;
+pub mod templates;
