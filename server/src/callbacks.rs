@@ -16,7 +16,12 @@ const LEASE_SECONDS: i64 = 30;
 
 /// Moves a pending request to `status` ("approved", "denied", "expired") in one atomic step
 /// and queues its callback. Returns false when the request was no longer pending.
-pub async fn resolve(state: &AppState, uuid: &str, status: &str, evidence: Option<&Value>) -> Result<bool, ServerError> {
+pub async fn resolve(
+    state: &AppState,
+    uuid: &str,
+    status: &str,
+    evidence: Option<&Value>,
+) -> Result<bool, ServerError> {
     let time = now();
     let mut tx = state.db.pool.begin().await?;
     let changed = sqlx::query("UPDATE approval_requests SET status = $1, updated_at = $2, processed_at = $2 WHERE uuid = $3 AND status = 'pending'")
@@ -89,20 +94,40 @@ pub async fn evidence(_state: &AppState, _uuid: &str) -> Result<Option<Value>, S
 }
 
 fn nonce() -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     format!("{}.{:06}", now.as_secs(), now.subsec_micros())
 }
 
-async fn deliver_one(state: &AppState, id: i64, app_id: i64, url: &str, method: &str, body: &str, attempts: i64) -> Result<(), ServerError> {
+async fn deliver_one(
+    state: &AppState,
+    id: i64,
+    app_id: i64,
+    url: &str,
+    method: &str,
+    body: &str,
+    attempts: i64,
+) -> Result<(), ServerError> {
     let body: Value = serde_json::from_str(body).unwrap_or(Value::Null);
-    let sealed: String = sqlx::query("SELECT api_key_sealed FROM apps WHERE id = $1").bind(app_id).fetch_one(&state.db.pool).await?.get(0);
-    let api_key = state.master.open(&format!("apps.api_key:{app_id}"), &sealed)?;
+    let sealed: String = sqlx::query("SELECT api_key_sealed FROM apps WHERE id = $1")
+        .bind(app_id)
+        .fetch_one(&state.db.pool)
+        .await?
+        .get(0);
+    let api_key = state
+        .master
+        .open(&format!("apps.api_key:{app_id}"), &sealed)?;
     let api_key = String::from_utf8_lossy(&api_key).into_owned();
     let nonce = nonce();
     let method = method.to_ascii_uppercase();
     let signature = signature::sign(&api_key, &nonce, &method, url, &body);
     let request = if method == "GET" {
-        state.http.get(format!("{url}{}{}", if url.contains('?') { "&" } else { "?" }, signature::canonical_params(&body)))
+        state.http.get(format!(
+            "{url}{}{}",
+            if url.contains('?') { "&" } else { "?" },
+            signature::canonical_params(&body)
+        ))
     } else {
         state.http.post(url).json(&body)
     };
@@ -114,13 +139,31 @@ async fn deliver_one(state: &AppState, id: i64, app_id: i64, url: &str, method: 
         .await;
     let delivered = matches!(&outcome, Ok(r) if r.status().is_success());
     if delivered {
-        sqlx::query("UPDATE callbacks SET delivered = $1, attempts = attempts + 1 WHERE id = $2").bind(1i64).bind(id).execute(&state.db.pool).await?;
-        sqlx::query("UPDATE approval_requests SET notified = $1 WHERE uuid = $2").bind(1i64).bind(body.get("uuid").and_then(Value::as_str).unwrap_or("")).execute(&state.db.pool).await?;
+        sqlx::query("UPDATE callbacks SET delivered = $1, attempts = attempts + 1 WHERE id = $2")
+            .bind(1i64)
+            .bind(id)
+            .execute(&state.db.pool)
+            .await?;
+        sqlx::query("UPDATE approval_requests SET notified = $1 WHERE uuid = $2")
+            .bind(1i64)
+            .bind(body.get("uuid").and_then(Value::as_str).unwrap_or(""))
+            .execute(&state.db.pool)
+            .await?;
     } else {
         // Back-off: 1, 2, 4, … seconds, at most an hour, then give up after MAX_ATTEMPTS.
         let delay = 1i64 << attempts.clamp(0, 12);
-        tracing::warn!(callback = id, attempt = attempts + 1, "callback delivery failed");
-        sqlx::query("UPDATE callbacks SET attempts = attempts + 1, next_attempt_at = $1 WHERE id = $2").bind(now() + delay.min(3600)).bind(id).execute(&state.db.pool).await?;
+        tracing::warn!(
+            callback = id,
+            attempt = attempts + 1,
+            "callback delivery failed"
+        );
+        sqlx::query(
+            "UPDATE callbacks SET attempts = attempts + 1, next_attempt_at = $1 WHERE id = $2",
+        )
+        .bind(now() + delay.min(3600))
+        .bind(id)
+        .execute(&state.db.pool)
+        .await?;
     }
     Ok(())
 }
@@ -136,14 +179,25 @@ pub async fn deliver_due(state: &AppState) -> Result<(), ServerError> {
         .await?;
     for row in due {
         let id: i64 = row.get(0);
-        let leased = sqlx::query("UPDATE callbacks SET next_attempt_at = $1 WHERE id = $2 AND next_attempt_at = $3")
-            .bind(time + LEASE_SECONDS)
-            .bind(id)
-            .bind(row.get::<i64, _>(6))
-            .execute(&state.db.pool)
-            .await?;
+        let leased = sqlx::query(
+            "UPDATE callbacks SET next_attempt_at = $1 WHERE id = $2 AND next_attempt_at = $3",
+        )
+        .bind(time + LEASE_SECONDS)
+        .bind(id)
+        .bind(row.get::<i64, _>(6))
+        .execute(&state.db.pool)
+        .await?;
         if leased.rows_affected() == 1 {
-            deliver_one(state, id, row.get(1), &row.get::<String, _>(2), &row.get::<String, _>(3), &row.get::<String, _>(4), row.get(5)).await?;
+            deliver_one(
+                state,
+                id,
+                row.get(1),
+                &row.get::<String, _>(2),
+                &row.get::<String, _>(3),
+                &row.get::<String, _>(4),
+                row.get(5),
+            )
+            .await?;
         }
     }
     Ok(())

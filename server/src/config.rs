@@ -39,13 +39,19 @@ pub struct FileConfig {
 
 impl FileConfig {
     pub fn load(path: &std::path::Path) -> Result<FileConfig, ServerError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ServerError::Config(format!("cannot read {}: {e}", path.display())))?;
-        toml::from_str(&text).map_err(|e| ServerError::Config(format!("{}: {}", path.display(), e.message())))
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ServerError::Config(format!("cannot read {}: {e}", path.display())))?;
+        toml::from_str(&text)
+            .map_err(|e| ServerError::Config(format!("{}: {}", path.display(), e.message())))
     }
 
     /// Fills every unset field from `COUNTERSIGN_*` environment variables, then `other`.
     pub fn overlay_env(mut self) -> FileConfig {
-        let env = |name: &str| std::env::var(format!("COUNTERSIGN_{name}")).ok().filter(|v| !v.is_empty());
+        let env = |name: &str| {
+            std::env::var(format!("COUNTERSIGN_{name}"))
+                .ok()
+                .filter(|v| !v.is_empty())
+        };
         macro_rules! from_env {
             ($($field:ident => $name:literal),*) => {$(
                 if let Some(value) = env($name) { self.$field = Some(value.into()); }
@@ -84,7 +90,10 @@ impl FileConfig {
         let path = match (&self.master_key_file, dialect) {
             (Some(path), _) => path.clone(),
             (None, Dialect::Sqlite) => {
-                let file = self.database_url().trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+                let file = self
+                    .database_url()
+                    .trim_start_matches("sqlite://")
+                    .trim_start_matches("sqlite:");
                 let file = file.split('?').next().unwrap_or(file);
                 PathBuf::from(format!("{file}.key"))
             }
@@ -105,24 +114,50 @@ impl FileConfig {
             .timeout(std::time::Duration::from_secs(15))
             .build()
             .map_err(|e| ServerError::Config(e.to_string()))?;
-        let required = |value: &Option<String>, name: &str| value.clone().ok_or_else(|| ServerError::Config(format!("the {} sender needs {name}", self.sender.as_deref().unwrap_or("log"))));
+        let required = |value: &Option<String>, name: &str| {
+            value.clone().ok_or_else(|| {
+                ServerError::Config(format!(
+                    "the {} sender needs {name}",
+                    self.sender.as_deref().unwrap_or("log")
+                ))
+            })
+        };
         let sender: Arc<dyn Sender> = match self.sender.as_deref().unwrap_or("log") {
             "log" => Arc::new(LogSender { db: db.clone() }),
-            "webhook" => Arc::new(WebhookSender { http: http.clone(), url: required(&self.webhook_url, "webhook_url")? }),
+            "webhook" => Arc::new(WebhookSender {
+                http: http.clone(),
+                url: required(&self.webhook_url, "webhook_url")?,
+            }),
             "twilio" => Arc::new(TwilioSender {
                 http: http.clone(),
-                base_url: self.twilio_base_url.clone().unwrap_or_else(|| "https://api.twilio.com".into()),
+                base_url: self
+                    .twilio_base_url
+                    .clone()
+                    .unwrap_or_else(|| "https://api.twilio.com".into()),
                 account_sid: required(&self.twilio_account_sid, "twilio_account_sid")?,
                 auth_token: required(&self.twilio_auth_token, "twilio_auth_token")?,
                 from: required(&self.twilio_from, "twilio_from")?,
             }),
-            other => return Err(ServerError::Config(format!("unknown sender \"{other}\" (log, webhook or twilio)"))),
+            other => {
+                return Err(ServerError::Config(format!(
+                    "unknown sender \"{other}\" (log, webhook or twilio)"
+                )));
+            }
         };
         let settings = Settings {
             max_failures: self.max_failures.unwrap_or(5).max(1),
             lockout_seconds: self.lockout_seconds.unwrap_or(300).max(1),
-            public_url: self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen())),
+            public_url: self
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", self.listen())),
         };
-        Ok(Inner { db, master, sender, http, settings })
+        Ok(Inner {
+            db,
+            master,
+            sender,
+            http,
+            settings,
+        })
     }
 }

@@ -139,7 +139,10 @@ impl Db {
         } else if url.starts_with("sqlite:") {
             Dialect::Sqlite
         } else {
-            return Err(ServerError::Config(format!("unsupported database URL scheme (use sqlite: or postgres:): {}", url.split(':').next().unwrap_or(""))));
+            return Err(ServerError::Config(format!(
+                "unsupported database URL scheme (use sqlite: or postgres:): {}",
+                url.split(':').next().unwrap_or("")
+            )));
         };
         let url = match dialect {
             // WAL: readers never block the writer; NORMAL sync is durable across crashes of
@@ -155,9 +158,15 @@ impl Db {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if dialect == Dialect::Sqlite {
-                        sqlx::query("PRAGMA journal_mode=WAL").execute(&mut *conn).await?;
-                        sqlx::query("PRAGMA synchronous=NORMAL").execute(&mut *conn).await?;
-                        sqlx::query("PRAGMA busy_timeout=5000").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA journal_mode=WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA synchronous=NORMAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA busy_timeout=5000")
+                            .execute(&mut *conn)
+                            .await?;
                     }
                     Ok(())
                 })
@@ -171,15 +180,29 @@ impl Db {
 
     async fn migrate(&self) -> Result<(), ServerError> {
         let mut tx = self.pool.begin().await?;
-        for statement in schema(self.dialect).split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        for statement in schema(self.dialect)
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             sqlx::query(statement).execute(&mut *tx).await?;
         }
-        let version: Option<i64> = sqlx::query("SELECT version FROM schema_version").fetch_optional(&mut *tx).await?.map(|r| r.get(0));
+        let version: Option<i64> = sqlx::query("SELECT version FROM schema_version")
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.get(0));
         match version {
             None => {
-                sqlx::query("INSERT INTO schema_version (version) VALUES ($1)").bind(SCHEMA_VERSION).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
+                    .bind(SCHEMA_VERSION)
+                    .execute(&mut *tx)
+                    .await?;
             }
-            Some(v) if v > SCHEMA_VERSION => return Err(ServerError::Config(format!("the database was written by a newer server (schema {v})"))),
+            Some(v) if v > SCHEMA_VERSION => {
+                return Err(ServerError::Config(format!(
+                    "the database was written by a newer server (schema {v})"
+                )));
+            }
             Some(_) => {}
         }
         tx.commit().await?;

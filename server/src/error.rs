@@ -28,7 +28,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), extra: Vec::new() }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            extra: Vec::new(),
+        }
     }
 
     pub fn with(mut self, key: &str, value: Value) -> ApiError {
@@ -37,7 +42,11 @@ impl ApiError {
     }
 
     pub fn internal() -> ApiError {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "60000", "An error occurred")
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "60000",
+            "An error occurred",
+        )
     }
 
     pub fn invalid_api_key() -> ApiError {
@@ -61,7 +70,11 @@ impl ApiError {
     }
 
     pub fn too_many_attempts() -> ApiError {
-        ApiError::new(StatusCode::TOO_MANY_REQUESTS, "60003", "Too many failed attempts. Try again later.")
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "60003",
+            "Too many failed attempts. Try again later.",
+        )
     }
 
     pub fn token_invalid(message: impl Into<String>) -> ApiError {

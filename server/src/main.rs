@@ -12,7 +12,11 @@ use serde_json::json;
 use sqlx::Row;
 
 #[derive(Parser)]
-#[command(name = "countersign-server", version, about = "The Authy API, self-hosted")]
+#[command(
+    name = "countersign-server",
+    version,
+    about = "The Authy API, self-hosted"
+)]
 struct Cli {
     /// A TOML configuration file (or COUNTERSIGN_CONFIG).
     #[arg(long, global = true, env = "COUNTERSIGN_CONFIG")]
@@ -69,16 +73,27 @@ fn config(cli: &Cli) -> Result<FileConfig, ServerError> {
     };
     // Flags over the environment over the file.
     let file = config.clone();
-    config = FileConfig { listen: None, database_url: None, ..config }.overlay_env();
+    config = FileConfig {
+        listen: None,
+        database_url: None,
+        ..config
+    }
+    .overlay_env();
     config.listen = cli.listen.clone().or(config.listen).or(file.listen);
-    config.database_url = cli.database_url.clone().or(config.database_url).or(file.database_url);
+    config.database_url = cli
+        .database_url
+        .clone()
+        .or(config.database_url)
+        .or(file.database_url);
     Ok(config)
 }
 
 async fn serve(config: FileConfig) -> Result<(), ServerError> {
     let inner = config.build().await?;
     let state: state::AppState = Arc::new(inner);
-    let listener = tokio::net::TcpListener::bind(config.listen()).await.map_err(|e| ServerError::Config(format!("cannot listen on {}: {e}", config.listen())))?;
+    let listener = tokio::net::TcpListener::bind(config.listen())
+        .await
+        .map_err(|e| ServerError::Config(format!("cannot listen on {}: {e}", config.listen())))?;
     let address = listener.local_addr()?;
     tracing::info!(%address, "countersign-server listening");
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -98,13 +113,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}
@@ -114,7 +130,14 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-async fn create_app(config: FileConfig, name: &str, token_length: u32, callback_url: Option<String>, callback_method: &str, json_output: bool) -> Result<(), ServerError> {
+async fn create_app(
+    config: FileConfig,
+    name: &str,
+    token_length: u32,
+    callback_url: Option<String>,
+    callback_method: &str,
+    json_output: bool,
+) -> Result<(), ServerError> {
     if !(6..=10).contains(&token_length) {
         return Err(ServerError::Config("token length must be 6 to 10".into()));
     }
@@ -123,7 +146,9 @@ async fn create_app(config: FileConfig, name: &str, token_length: u32, callback_
     }
     let inner = config.build().await?;
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let api_key: String = (0..32).map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())])).collect();
+    let api_key: String = (0..32)
+        .map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())]))
+        .collect();
     let mut tx = inner.db.pool.begin().await?;
     let row = sqlx::query("INSERT INTO apps (name, api_key_hash, api_key_sealed, token_length, callback_url, callback_method, created_at) VALUES ($1, $2, '', $3, $4, $5, $6) RETURNING id")
         .bind(name.trim())
@@ -136,7 +161,15 @@ async fn create_app(config: FileConfig, name: &str, token_length: u32, callback_
         .await?;
     let id: i64 = row.get(0);
     // Kept sealed (not only hashed): callbacks are signed with the key itself.
-    sqlx::query("UPDATE apps SET api_key_sealed = $1 WHERE id = $2").bind(inner.master.seal(&format!("apps.api_key:{id}"), api_key.as_bytes())).bind(id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE apps SET api_key_sealed = $1 WHERE id = $2")
+        .bind(
+            inner
+                .master
+                .seal(&format!("apps.api_key:{id}"), api_key.as_bytes()),
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     if json_output {
         println!("{}", json!({"app_id": id, "api_key": api_key}));
@@ -148,7 +181,11 @@ async fn create_app(config: FileConfig, name: &str, token_length: u32, callback_
 
 async fn outbox(config: FileConfig, json_output: bool) -> Result<(), ServerError> {
     let inner = config.build().await?;
-    let rows = sqlx::query("SELECT id, app_id, channel, recipient, body, created_at FROM outbox ORDER BY id").fetch_all(&inner.db.pool).await?;
+    let rows = sqlx::query(
+        "SELECT id, app_id, channel, recipient, body, created_at FROM outbox ORDER BY id",
+    )
+    .fetch_all(&inner.db.pool)
+    .await?;
     let list: Vec<_> = rows
         .iter()
         .map(|r| json!({"id": r.get::<i64, _>(0), "app_id": r.get::<i64, _>(1), "channel": r.get::<String, _>(2), "recipient": r.get::<String, _>(3), "text": r.get::<String, _>(4), "created_at": r.get::<i64, _>(5)}))
@@ -157,7 +194,13 @@ async fn outbox(config: FileConfig, json_output: bool) -> Result<(), ServerError
         println!("{}", serde_json::Value::Array(list));
     } else {
         for m in &list {
-            println!("{}  {}  {}  {}", m["id"], m["channel"].as_str().unwrap_or(""), m["recipient"].as_str().unwrap_or(""), m["text"].as_str().unwrap_or(""));
+            println!(
+                "{}  {}  {}  {}",
+                m["id"],
+                m["channel"].as_str().unwrap_or(""),
+                m["recipient"].as_str().unwrap_or(""),
+                m["text"].as_str().unwrap_or("")
+            );
         }
     }
     Ok(())
@@ -165,14 +208,37 @@ async fn outbox(config: FileConfig, json_output: bool) -> Result<(), ServerError
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into())).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let cli = Cli::parse();
     let result = async {
         let config = config(&cli)?;
         match cli.command {
             None | Some(Command::Serve) => serve(config).await,
-            Some(Command::App { command: AppCommand::Create { name, token_length, callback_url, callback_method, json } }) => {
-                create_app(config, &name, token_length, callback_url, &callback_method, json).await
+            Some(Command::App {
+                command:
+                    AppCommand::Create {
+                        name,
+                        token_length,
+                        callback_url,
+                        callback_method,
+                        json,
+                    },
+            }) => {
+                create_app(
+                    config,
+                    &name,
+                    token_length,
+                    callback_url,
+                    &callback_method,
+                    json,
+                )
+                .await
             }
             Some(Command::Outbox { json }) => outbox(config, json).await,
         }

@@ -12,18 +12,30 @@ use countersign_core::{Account, Code, OtpParameters, Secret};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-pub const SMS_WINDOW: Window = Window { behind: 20, ahead: 1 };
-pub const APP_WINDOW: Window = Window { behind: 1, ahead: 1 };
+pub const SMS_WINDOW: Window = Window {
+    behind: 20,
+    ahead: 1,
+};
+pub const APP_WINDOW: Window = Window {
+    behind: 1,
+    ahead: 1,
+};
 
 fn derived(seed: &[u8], label: &str) -> Vec<u8> {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(seed).unwrap_or_else(|_| <Hmac<Sha256> as KeyInit>::new(&Default::default()));
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(seed)
+        .unwrap_or_else(|_| <Hmac<Sha256> as KeyInit>::new(&Default::default()));
     mac.update(label.as_bytes());
     mac.finalize().into_bytes().to_vec()
 }
 
 fn account(key: Vec<u8>, digits: u32) -> Option<Account> {
     let params = OtpParameters::totp(Algorithm::Sha1, digits, 30).ok()?;
-    Some(Account::new(None, "", Secret::from_bytes(key).ok()?, params))
+    Some(Account::new(
+        None,
+        "",
+        Secret::from_bytes(key).ok()?,
+        params,
+    ))
 }
 
 pub fn app_account(seed: &[u8], digits: u32) -> Option<Account> {
@@ -46,7 +58,13 @@ pub fn current_code(account: &Account, now: i64) -> Code {
     account.code_at(now.max(0) as u64).code
 }
 
-pub fn check(account: &Account, token: &str, now: i64, window: Window, last_step: i64) -> Option<TotpMatch> {
+pub fn check(
+    account: &Account,
+    token: &str,
+    now: i64,
+    window: Window,
+    last_step: i64,
+) -> Option<TotpMatch> {
     let last = u64::try_from(last_step).ok().filter(|s| *s > 0);
     account.verify_totp(token, now.max(0) as u64, window, last)
 }

@@ -15,20 +15,30 @@ pub struct Params {
 }
 
 impl Params {
-    pub fn parse(query: Option<&str>, content_type: Option<&str>, body: &[u8]) -> Result<Params, ApiError> {
+    pub fn parse(
+        query: Option<&str>,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<Params, ApiError> {
         let mut params = Params::default();
         if let Some(query) = query {
             for (k, v) in form_urlencoded::parse(query.as_bytes()) {
                 params.push(k.into_owned(), v.into_owned())?;
             }
         }
-        let body_text = std::str::from_utf8(body).map_err(|_| ApiError::invalid_request("The request body is not UTF-8."))?;
+        let body_text = std::str::from_utf8(body)
+            .map_err(|_| ApiError::invalid_request("The request body is not UTF-8."))?;
         if !body_text.trim().is_empty() {
-            let is_json = content_type.is_some_and(|c| c.contains("json")) || body_text.trim_start().starts_with('{');
+            let is_json = content_type.is_some_and(|c| c.contains("json"))
+                || body_text.trim_start().starts_with('{');
             if is_json {
-                let value: Value = serde_json::from_str(body_text).map_err(|_| ApiError::invalid_request("The request body is not valid JSON."))?;
+                let value: Value = serde_json::from_str(body_text).map_err(|_| {
+                    ApiError::invalid_request("The request body is not valid JSON.")
+                })?;
                 let Value::Object(map) = value else {
-                    return Err(ApiError::invalid_request("The JSON body must be an object."));
+                    return Err(ApiError::invalid_request(
+                        "The JSON body must be an object.",
+                    ));
                 };
                 for (key, value) in map {
                     params.flatten(key, &value, 0)?;
@@ -47,7 +57,10 @@ impl Params {
             return Err(ApiError::invalid_request("Too many parameters."));
         }
         if key.len() > MAX_LEN || value.len() > MAX_LEN {
-            return Err(ApiError::invalid_parameter(format!("The parameter {} is too long.", key.chars().take(40).collect::<String>())));
+            return Err(ApiError::invalid_parameter(format!(
+                "The parameter {} is too long.",
+                key.chars().take(40).collect::<String>()
+            )));
         }
         self.pairs.push((key, value));
         Ok(())
@@ -55,7 +68,9 @@ impl Params {
 
     fn flatten(&mut self, key: String, value: &Value, depth: usize) -> Result<(), ApiError> {
         if depth > 4 {
-            return Err(ApiError::invalid_request("The JSON body is nested too deeply."));
+            return Err(ApiError::invalid_request(
+                "The JSON body is nested too deeply.",
+            ));
         }
         match value {
             Value::Null => Ok(()),
@@ -78,7 +93,10 @@ impl Params {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// A non-empty value, trimmed.
@@ -87,13 +105,16 @@ impl Params {
     }
 
     pub fn flag(&self, name: &str) -> bool {
-        self.get(name).is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes"))
+        self.get(name)
+            .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes"))
     }
 
     pub fn number(&self, name: &str) -> Result<Option<i64>, ApiError> {
         match self.text(name) {
             None => Ok(None),
-            Some(text) => text.parse().map(Some).map_err(|_| ApiError::invalid_parameter(format!("The parameter {name} must be a number."))),
+            Some(text) => text.parse().map(Some).map_err(|_| {
+                ApiError::invalid_parameter(format!("The parameter {name} must be a number."))
+            }),
         }
     }
 
@@ -111,7 +132,9 @@ impl Params {
 
     pub fn has_prefix(&self, prefix: &str) -> bool {
         let open = format!("{prefix}[");
-        self.pairs.iter().any(|(k, _)| k == prefix || k.starts_with(&open))
+        self.pairs
+            .iter()
+            .any(|(k, _)| k == prefix || k.starts_with(&open))
     }
 
     pub fn pairs(&self) -> &[(String, String)] {

@@ -23,11 +23,21 @@ impl Format {
 
 pub fn respond(format: Format, status: StatusCode, body: &Value) -> Response {
     match format {
-        Format::Json => (status, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], body.to_string()).into_response(),
+        Format::Json => (
+            status,
+            [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+            body.to_string(),
+        )
+            .into_response(),
         Format::Xml => {
             let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
             write_element(&mut out, "hash", body);
-            (status, [(header::CONTENT_TYPE, "application/xml; charset=utf-8")], out).into_response()
+            (
+                status,
+                [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
+                out,
+            )
+                .into_response()
         }
     }
 }
@@ -66,7 +76,9 @@ fn write_element(out: &mut String, name: &str, value: &Value) {
     match value {
         Value::Null => out.push_str(&format!("<{tag} nil=\"true\"/>")),
         Value::Bool(b) => out.push_str(&format!("<{tag} type=\"boolean\">{b}</{tag}>")),
-        Value::Number(n) if n.is_i64() || n.is_u64() => out.push_str(&format!("<{tag} type=\"integer\">{n}</{tag}>")),
+        Value::Number(n) if n.is_i64() || n.is_u64() => {
+            out.push_str(&format!("<{tag} type=\"integer\">{n}</{tag}>"))
+        }
         Value::Number(n) => out.push_str(&format!("<{tag} type=\"float\">{n}</{tag}>")),
         Value::String(s) => out.push_str(&format!("<{tag}>{}</{tag}>", escape(s))),
         Value::Array(items) => {

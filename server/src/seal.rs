@@ -20,10 +20,17 @@ impl MasterKey {
     pub fn from_hex(hex: &str) -> Result<MasterKey, ServerError> {
         let bytes: Vec<u8> = (0..hex.len())
             .step_by(2)
-            .map(|i| hex.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
+            .map(|i| {
+                hex.get(i..i + 2)
+                    .and_then(|b| u8::from_str_radix(b, 16).ok())
+            })
             .collect::<Option<_>>()
-            .ok_or_else(|| ServerError::Config("the master key must be 64 hex characters".into()))?;
-        let array: [u8; 32] = bytes.try_into().map_err(|_| ServerError::Config("the master key must be 64 hex characters".into()))?;
+            .ok_or_else(|| {
+                ServerError::Config("the master key must be 64 hex characters".into())
+            })?;
+        let array: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| ServerError::Config("the master key must be 64 hex characters".into()))?;
         Ok(MasterKey(Zeroizing::new(array)))
     }
 
@@ -61,13 +68,21 @@ impl MasterKey {
         let aad = format!("countersign-server-v1:{context}");
         let ciphertext = self
             .cipher()
-            .encrypt(&XNonce::from(nonce), Payload { msg: plaintext, aad: aad.as_bytes() })
+            .encrypt(
+                &XNonce::from(nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: aad.as_bytes(),
+                },
+            )
             .unwrap_or_default();
         STANDARD_NO_PAD.encode([nonce.as_slice(), &ciphertext].concat())
     }
 
     pub fn open(&self, context: &str, sealed: &str) -> Result<Zeroizing<Vec<u8>>, ServerError> {
-        let bytes = STANDARD_NO_PAD.decode(sealed).map_err(|_| ServerError::Sealed)?;
+        let bytes = STANDARD_NO_PAD
+            .decode(sealed)
+            .map_err(|_| ServerError::Sealed)?;
         if bytes.len() < 24 {
             return Err(ServerError::Sealed);
         }
@@ -75,7 +90,13 @@ impl MasterKey {
         let nonce: [u8; 24] = nonce.try_into().map_err(|_| ServerError::Sealed)?;
         let aad = format!("countersign-server-v1:{context}");
         self.cipher()
-            .decrypt(&XNonce::from(nonce), Payload { msg: ciphertext, aad: aad.as_bytes() })
+            .decrypt(
+                &XNonce::from(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: aad.as_bytes(),
+                },
+            )
             .map(Zeroizing::new)
             .map_err(|_| ServerError::Sealed)
     }

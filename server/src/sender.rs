@@ -41,7 +41,10 @@ pub enum SendError {
 }
 
 pub trait Sender: Send + Sync {
-    fn send<'a>(&'a self, message: &'a Message) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), SendError>> + Send + 'a>>;
+    fn send<'a>(
+        &'a self,
+        message: &'a Message,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), SendError>> + Send + 'a>>;
 }
 
 /// Writes messages to the `outbox` table (`countersign-server outbox` lists them).
@@ -50,7 +53,11 @@ pub struct LogSender {
 }
 
 impl Sender for LogSender {
-    fn send<'a>(&'a self, m: &'a Message) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), SendError>> + Send + 'a>> {
+    fn send<'a>(
+        &'a self,
+        m: &'a Message,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), SendError>> + Send + 'a>>
+    {
         Box::pin(async move {
             sqlx::query("INSERT INTO outbox (app_id, channel, recipient, body, created_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(m.app_id)
@@ -74,7 +81,11 @@ pub struct WebhookSender {
 }
 
 impl Sender for WebhookSender {
-    fn send<'a>(&'a self, m: &'a Message) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), SendError>> + Send + 'a>> {
+    fn send<'a>(
+        &'a self,
+        m: &'a Message,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), SendError>> + Send + 'a>>
+    {
         Box::pin(async move {
             let response = self
                 .http
@@ -102,21 +113,48 @@ pub struct TwilioSender {
 }
 
 fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 impl Sender for TwilioSender {
-    fn send<'a>(&'a self, m: &'a Message) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), SendError>> + Send + 'a>> {
+    fn send<'a>(
+        &'a self,
+        m: &'a Message,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), SendError>> + Send + 'a>>
+    {
         Box::pin(async move {
             let (resource, form) = match m.channel {
-                Channel::Sms => ("Messages", vec![("To", m.to.clone()), ("From", self.from.clone()), ("Body", m.body.clone())]),
+                Channel::Sms => (
+                    "Messages",
+                    vec![
+                        ("To", m.to.clone()),
+                        ("From", self.from.clone()),
+                        ("Body", m.body.clone()),
+                    ],
+                ),
                 Channel::Call => {
                     // Digits spoken one by one, twice, as voice codes are read out.
-                    let twiml = format!("<Response><Say>{0}</Say><Pause length=\"1\"/><Say>{0}</Say></Response>", xml_escape(&m.body));
-                    ("Calls", vec![("To", m.to.clone()), ("From", self.from.clone()), ("Twiml", twiml)])
+                    let twiml = format!(
+                        "<Response><Say>{0}</Say><Pause length=\"1\"/><Say>{0}</Say></Response>",
+                        xml_escape(&m.body)
+                    );
+                    (
+                        "Calls",
+                        vec![
+                            ("To", m.to.clone()),
+                            ("From", self.from.clone()),
+                            ("Twiml", twiml),
+                        ],
+                    )
                 }
             };
-            let url = format!("{}/2010-04-01/Accounts/{}/{resource}.json", self.base_url.trim_end_matches('/'), self.account_sid);
+            let url = format!(
+                "{}/2010-04-01/Accounts/{}/{resource}.json",
+                self.base_url.trim_end_matches('/'),
+                self.account_sid
+            );
             let response = self
                 .http
                 .post(url)

@@ -11,7 +11,12 @@ use sha2::Sha256;
 
 /// Python's `urllib.parse.quote` with its default safe `/`: everything but letters, digits,
 /// `_.-~` and `/` is escaped.
-const QUOTE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'_').remove(b'.').remove(b'-').remove(b'~').remove(b'/');
+const QUOTE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'-')
+    .remove(b'~')
+    .remove(b'/');
 
 fn quote(text: &str) -> String {
     utf8_percent_encode(text, QUOTE).to_string()
@@ -83,7 +88,8 @@ fn blank_indices(pair: &str) -> String {
 
 pub fn sign(api_key: &str, nonce: &str, method: &str, url: &str, body: &Value) -> String {
     let data = format!("{nonce}|{method}|{url}|{}", canonical_params(body));
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(api_key.as_bytes()).unwrap_or_else(|_| <Hmac<Sha256> as KeyInit>::new(&Default::default()));
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(api_key.as_bytes())
+        .unwrap_or_else(|_| <Hmac<Sha256> as KeyInit>::new(&Default::default()));
     mac.update(data.as_bytes());
     STANDARD.encode(mac.finalize().into_bytes())
 }
@@ -100,13 +106,22 @@ mod tests {
         let nonce = "1427849783.886085";
         let url = "https://api.authy.com/dashboard/json/application/webhooks";
         let params = json!({"b": "val|ue&2", "a": "value1"});
-        assert_eq!(sign(key, nonce, "POST", url, &params), "2CT+wezo66Br1U24xZpowp0AuPioH8s+nQVCWA01/PA=");
-        assert_eq!(sign(key, nonce, "GET", url, &params), "Sm7Qi5toEQThBH3ZiKWKiXRfr2XRctK6cn8C73lS0dU=");
+        assert_eq!(
+            sign(key, nonce, "POST", url, &params),
+            "2CT+wezo66Br1U24xZpowp0AuPioH8s+nQVCWA01/PA="
+        );
+        assert_eq!(
+            sign(key, nonce, "GET", url, &params),
+            "Sm7Qi5toEQThBH3ZiKWKiXRfr2XRctK6cn8C73lS0dU="
+        );
     }
 
     #[test]
     fn nested_arrays_nulls_and_spaces() {
         let body = json!({"x": {"b c": [1, 2], "d": null}, "e": true});
-        assert_eq!(canonical_params(&body), "e=true&x%5Bb+c%5D%5B%5D=1&x%5Bb+c%5D%5B%5D=2&x%5Bd%5D=");
+        assert_eq!(
+            canonical_params(&body),
+            "e=true&x%5Bb+c%5D%5B%5D=1&x%5Bb+c%5D%5B%5D=2&x%5Bd%5D="
+        );
     }
 }

@@ -37,11 +37,17 @@ pub struct Inner {
 pub type AppState = Arc<Inner>;
 
 pub fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 pub fn hash_api_key(key: &str) -> String {
-    Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[derive(Clone, Debug)]
@@ -95,7 +101,12 @@ impl FromRequest<AppState> for Call {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Call, Rejection> {
         let path = req.uri().path().to_owned();
-        let format = format_of(&path).ok_or_else(|| Rejection(Format::Json, ApiError::not_found("Format not supported: use json or xml.")))?;
+        let format = format_of(&path).ok_or_else(|| {
+            Rejection(
+                Format::Json,
+                ApiError::not_found("Format not supported: use json or xml."),
+            )
+        })?;
         let query = req.uri().query().map(str::to_owned);
         let headers = req.headers().clone();
         let key = headers
@@ -104,15 +115,30 @@ impl FromRequest<AppState> for Call {
             .map(str::trim)
             .filter(|k| !k.is_empty())
             .map(str::to_owned);
-        let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let body = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| Rejection(format, ApiError::invalid_request("The request body could not be read.")))?;
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = Bytes::from_request(req, state).await.map_err(|_| {
+            Rejection(
+                format,
+                ApiError::invalid_request("The request body could not be read."),
+            )
+        })?;
         // The key may also come as the api_key parameter, as old Authy clients send it.
-        let params = Params::parse(query.as_deref(), content_type.as_deref(), &body).map_err(|e| Rejection(format, e))?;
-        let key = key.or_else(|| params.text("api_key").map(str::to_owned)).ok_or_else(|| Rejection(format, ApiError::invalid_api_key()))?;
-        let app = app_for_key(state, &key).await.map_err(|e| Rejection(format, e))?;
-        Ok(Call { format, app, params })
+        let params = Params::parse(query.as_deref(), content_type.as_deref(), &body)
+            .map_err(|e| Rejection(format, e))?;
+        let key = key
+            .or_else(|| params.text("api_key").map(str::to_owned))
+            .ok_or_else(|| Rejection(format, ApiError::invalid_api_key()))?;
+        let app = app_for_key(state, &key)
+            .await
+            .map_err(|e| Rejection(format, e))?;
+        Ok(Call {
+            format,
+            app,
+            params,
+        })
     }
 }
 
@@ -126,7 +152,10 @@ impl Call {
     }
 
     /// Runs a handler body and renders its result in this call's format.
-    pub fn answer(&self, result: Result<(axum::http::StatusCode, serde_json::Value), ApiError>) -> Response {
+    pub fn answer(
+        &self,
+        result: Result<(axum::http::StatusCode, serde_json::Value), ApiError>,
+    ) -> Response {
         match result {
             Ok((status, body)) => render::respond(self.format, status, &body),
             Err(error) => self.error(error),

@@ -30,13 +30,19 @@ pub async fn details(call: Call) -> Response {
 pub async fn stats(State(state): State<AppState>, call: Call) -> Response {
     let result = async {
         let counts = super::tokens::app_stats_counts(&state, call.app.id).await?;
-        let count = |kind: &str| counts.iter().find(|(k, _)| k == kind).map_or(0, |(_, n)| *n);
-        let users: i64 = sqlx::query("SELECT COUNT(*) FROM users WHERE app_id = $1 AND deleted = $2")
-            .bind(call.app.id)
-            .bind(0i64)
-            .fetch_one(&state.db.pool)
-            .await?
-            .get(0);
+        let count = |kind: &str| {
+            counts
+                .iter()
+                .find(|(k, _)| k == kind)
+                .map_or(0, |(_, n)| *n)
+        };
+        let users: i64 =
+            sqlx::query("SELECT COUNT(*) FROM users WHERE app_id = $1 AND deleted = $2")
+                .bind(call.app.id)
+                .bind(0i64)
+                .fetch_one(&state.db.pool)
+                .await?
+                .get(0);
         Ok((
             StatusCode::OK,
             json!({

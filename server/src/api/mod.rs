@@ -21,21 +21,81 @@ use crate::state::{AppState, format_of, now};
 /// Every route: (method, path, summary). The router and the OpenAPI document both come
 /// from this table.
 pub const ROUTES: &[(&str, &str, &str)] = &[
-    ("post", "/protected/{format}/users/new", "Create a user (user[email], user[cellphone], user[country_code])"),
-    ("get", "/protected/{format}/users/{id}/status", "A user's status"),
-    ("post", "/protected/{format}/users/{id}/delete", "Delete a user"),
-    ("post", "/protected/{format}/users/{id}/secret", "Generic authenticator enrolment: otpauth URI and QR PNG"),
-    ("get", "/protected/{format}/registrations/status", "Registration status by custom_user_id"),
-    ("get", "/protected/{format}/sms/{id}", "Send a code by SMS (force, action, action_message, locale)"),
-    ("get", "/protected/{format}/call/{id}", "Send a code by voice call (force, locale)"),
-    ("get", "/protected/{format}/verify/{token}/{id}", "Verify a code (force, action, message, details[…], hidden_details[…])"),
-    ("get", "/protected/{format}/app/details", "The app's details"),
-    ("get", "/protected/{format}/app/stats", "The app's statistics"),
-    ("post", "/protected/{format}/phones/verification/start", "Send a phone verification code"),
-    ("get", "/protected/{format}/phones/verification/check", "Check a phone verification code"),
-    ("get", "/protected/{format}/phones/info", "Offline phone number information"),
-    ("post", "/onetouch/{format}/users/{id}/approval_requests", "Create a OneTouch approval request"),
-    ("get", "/onetouch/{format}/approval_requests/{uuid}", "A OneTouch approval request's status"),
+    (
+        "post",
+        "/protected/{format}/users/new",
+        "Create a user (user[email], user[cellphone], user[country_code])",
+    ),
+    (
+        "get",
+        "/protected/{format}/users/{id}/status",
+        "A user's status",
+    ),
+    (
+        "post",
+        "/protected/{format}/users/{id}/delete",
+        "Delete a user",
+    ),
+    (
+        "post",
+        "/protected/{format}/users/{id}/secret",
+        "Generic authenticator enrolment: otpauth URI and QR PNG",
+    ),
+    (
+        "get",
+        "/protected/{format}/registrations/status",
+        "Registration status by custom_user_id",
+    ),
+    (
+        "get",
+        "/protected/{format}/sms/{id}",
+        "Send a code by SMS (force, action, action_message, locale)",
+    ),
+    (
+        "get",
+        "/protected/{format}/call/{id}",
+        "Send a code by voice call (force, locale)",
+    ),
+    (
+        "get",
+        "/protected/{format}/verify/{token}/{id}",
+        "Verify a code (force, action, message, details[…], hidden_details[…])",
+    ),
+    (
+        "get",
+        "/protected/{format}/app/details",
+        "The app's details",
+    ),
+    (
+        "get",
+        "/protected/{format}/app/stats",
+        "The app's statistics",
+    ),
+    (
+        "post",
+        "/protected/{format}/phones/verification/start",
+        "Send a phone verification code",
+    ),
+    (
+        "get",
+        "/protected/{format}/phones/verification/check",
+        "Check a phone verification code",
+    ),
+    (
+        "get",
+        "/protected/{format}/phones/info",
+        "Offline phone number information",
+    ),
+    (
+        "post",
+        "/onetouch/{format}/users/{id}/approval_requests",
+        "Create a OneTouch approval request",
+    ),
+    (
+        "get",
+        "/onetouch/{format}/approval_requests/{uuid}",
+        "A OneTouch approval request's status",
+    ),
 ];
 
 pub fn router(state: AppState) -> Router {
@@ -43,18 +103,45 @@ pub fn router(state: AppState) -> Router {
         .route("/protected/{format}/users/new", post(users::create))
         .route("/protected/{format}/users/{id}/status", get(users::status))
         .route("/protected/{format}/users/{id}/delete", post(users::delete))
-        .route("/protected/{format}/users/{id}/secret", post(tokens::secret))
-        .route("/protected/{format}/registrations/status", get(users::registration_status))
-        .route("/protected/{format}/sms/{id}", get(tokens::sms).post(tokens::sms))
-        .route("/protected/{format}/call/{id}", get(tokens::voice).post(tokens::voice))
-        .route("/protected/{format}/verify/{token}/{id}", get(tokens::verify))
+        .route(
+            "/protected/{format}/users/{id}/secret",
+            post(tokens::secret),
+        )
+        .route(
+            "/protected/{format}/registrations/status",
+            get(users::registration_status),
+        )
+        .route(
+            "/protected/{format}/sms/{id}",
+            get(tokens::sms).post(tokens::sms),
+        )
+        .route(
+            "/protected/{format}/call/{id}",
+            get(tokens::voice).post(tokens::voice),
+        )
+        .route(
+            "/protected/{format}/verify/{token}/{id}",
+            get(tokens::verify),
+        )
         .route("/protected/{format}/app/details", get(app::details))
         .route("/protected/{format}/app/stats", get(app::stats))
-        .route("/protected/{format}/phones/verification/start", post(phones::start))
-        .route("/protected/{format}/phones/verification/check", get(phones::check))
+        .route(
+            "/protected/{format}/phones/verification/start",
+            post(phones::start),
+        )
+        .route(
+            "/protected/{format}/phones/verification/check",
+            get(phones::check),
+        )
         .route("/protected/{format}/phones/info", get(phones::info))
-        .route("/onetouch/{format}/users/{id}/approval_requests", post(onetouch::create))
-        .route("/onetouch/{format}/approval_requests/{uuid}", get(onetouch::status))
+        .route(
+            "/onetouch/{format}/users/{id}/approval_requests",
+            post(onetouch::create),
+        )
+        .route(
+            "/onetouch/{format}/approval_requests/{uuid}",
+            get(onetouch::status),
+        )
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
@@ -79,7 +166,11 @@ pub async fn record_event(state: &AppState, app_id: i64, kind: &str) {
 async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
     match sqlx::query("SELECT 1").execute(&state.db.pool).await {
         Ok(_) => (StatusCode::OK, axum::Json(json!({"status": "ok"}))).into_response(),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"status": "database unavailable"}))).into_response(),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({"status": "database unavailable"})),
+        )
+            .into_response(),
     }
 }
 
@@ -91,7 +182,11 @@ async fn not_found(uri: Uri) -> Response {
 
 async fn method_not_allowed(uri: Uri) -> Response {
     let format = format_of(uri.path()).unwrap_or(render::Format::Json);
-    let error = ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "60002", "Method not allowed.");
+    let error = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "60002",
+        "Method not allowed.",
+    );
     render::respond(format, error.status, &error.body())
 }
 
@@ -102,7 +197,11 @@ pub fn openapi_document() -> Value {
             .split('/')
             .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
             .map(|name| {
-                let schema = if name == "format" { json!({"type": "string", "enum": ["json", "xml"]}) } else { json!({"type": "string"}) };
+                let schema = if name == "format" {
+                    json!({"type": "string", "enum": ["json", "xml"]})
+                } else {
+                    json!({"type": "string"})
+                };
                 json!({"name": name, "in": "path", "required": true, "schema": schema})
             })
             .collect();

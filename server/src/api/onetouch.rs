@@ -24,10 +24,18 @@ fn pairs(list: &[(&str, &str)]) -> Value {
 /// Stored `[[key, value], …]` as a JSON object in the same order.
 pub fn object(stored: &str) -> Value {
     let list: Vec<(String, String)> = serde_json::from_str(stored).unwrap_or_default();
-    Value::Object(list.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+    Value::Object(
+        list.into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect(),
+    )
 }
 
-pub async fn create(State(state): State<AppState>, Path((_, id)): Path<(String, String)>, call: Call) -> Response {
+pub async fn create(
+    State(state): State<AppState>,
+    Path((_, id)): Path<(String, String)>,
+    call: Call,
+) -> Response {
     let result = async {
         let user = users::load(&state, call.app.id, &id).await?;
         let p = &call.params;
@@ -109,10 +117,19 @@ fn iso8601(unix: i64) -> Value {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    json!(format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60))
+    json!(format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    ))
 }
 
-pub async fn status(State(state): State<AppState>, Path((_, uuid)): Path<(String, String)>, call: Call) -> Response {
+pub async fn status(
+    State(state): State<AppState>,
+    Path((_, uuid)): Path<(String, String)>,
+    call: Call,
+) -> Response {
     let result = async {
         // Expiry is enforced by the server clock, on read as well as by the sweeper.
         callbacks::expire_due(&state).await?;
@@ -160,7 +177,13 @@ mod tests {
     #[test]
     fn iso_dates() {
         assert_eq!(super::iso8601(0), serde_json::Value::Null);
-        assert_eq!(super::iso8601(1_700_000_000), serde_json::json!("2023-11-14T22:13:20Z"));
-        assert_eq!(super::iso8601(951_782_400), serde_json::json!("2000-02-29T00:00:00Z"));
+        assert_eq!(
+            super::iso8601(1_700_000_000),
+            serde_json::json!("2023-11-14T22:13:20Z")
+        );
+        assert_eq!(
+            super::iso8601(951_782_400),
+            serde_json::json!("2000-02-29T00:00:00Z")
+        );
     }
 }

@@ -19,15 +19,25 @@ const MAX_CHECKS: i64 = 5;
 
 fn number(call: &Call) -> Result<(i64, String), ApiError> {
     let phone = call.params.text("phone_number").and_then(normalize_phone);
-    let country = call.params.text("country_code").and_then(parse_country_code);
+    let country = call
+        .params
+        .text("country_code")
+        .and_then(parse_country_code);
     match (phone, country) {
         (Some(phone), Some(country)) => Ok((country, phone)),
-        _ => Err(ApiError::new(StatusCode::BAD_REQUEST, "60033", "Phone number is invalid")),
+        _ => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "60033",
+            "Phone number is invalid",
+        )),
     }
 }
 
 fn code_hash(uuid: &str, code: &str) -> String {
-    Sha256::digest(format!("{uuid}:{code}").as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(format!("{uuid}:{code}").as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 pub async fn start(State(state): State<AppState>, call: Call) -> Response {

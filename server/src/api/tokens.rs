@@ -18,23 +18,40 @@ use crate::state::{AppState, Call, now};
 use crate::templates;
 
 fn seed(state: &AppState, user: &User) -> Result<zeroize::Zeroizing<Vec<u8>>, ApiError> {
-    Ok(state.master.open(&format!("users.seed:{}", user.id), &user.seed_sealed)?)
+    Ok(state
+        .master
+        .open(&format!("users.seed:{}", user.id), &user.seed_sealed)?)
 }
 
-pub async fn sms(State(state): State<AppState>, Path((_, id)): Path<(String, String)>, call: Call) -> Response {
+pub async fn sms(
+    State(state): State<AppState>,
+    Path((_, id)): Path<(String, String)>,
+    call: Call,
+) -> Response {
     call.answer(send(&state, &call, &id, Channel::Sms).await)
 }
 
-pub async fn voice(State(state): State<AppState>, Path((_, id)): Path<(String, String)>, call: Call) -> Response {
+pub async fn voice(
+    State(state): State<AppState>,
+    Path((_, id)): Path<(String, String)>,
+    call: Call,
+) -> Response {
     call.answer(send(&state, &call, &id, Channel::Call).await)
 }
 
-async fn send(state: &AppState, call: &Call, id: &str, channel: Channel) -> Result<(StatusCode, Value), ApiError> {
+async fn send(
+    state: &AppState,
+    call: &Call,
+    id: &str,
+    channel: Channel,
+) -> Result<(StatusCode, Value), ApiError> {
     let user = users::load(state, call.app.id, id).await?;
     let p = &call.params;
     let action = p.text("action");
     if action.is_some() && channel == Channel::Call {
-        return Err(ApiError::invalid_parameter("Custom actions are not supported for voice calls."));
+        return Err(ApiError::invalid_parameter(
+            "Custom actions are not supported for voice calls.",
+        ));
     }
     if user.cellphone.is_empty() {
         return Err(ApiError::invalid_request("The user has no phone number."));
@@ -45,31 +62,58 @@ async fn send(state: &AppState, call: &Call, id: &str, channel: Channel) -> Resu
     let devices = users::devices(state, user.id).await?;
     if action.is_none() && !p.flag("force") && !devices.is_empty() {
         let message = match channel {
-            Channel::Sms => "Ignored: SMS is not needed for smartphones. Pass force=true if you want to actually send it anyway.",
-            Channel::Call => "Call ignored. User is using App Tokens and this call is not necessary. Pass force=true if you still want to call users that are using the App.",
+            Channel::Sms => {
+                "Ignored: SMS is not needed for smartphones. Pass force=true if you want to actually send it anyway."
+            }
+            Channel::Call => {
+                "Call ignored. User is using App Tokens and this call is not necessary. Pass force=true if you still want to call users that are using the App."
+            }
         };
-        return Ok((StatusCode::OK, json!({"message": message, "cellphone": cellphone, "device": devices.last(), "ignored": true, "success": true})));
+        return Ok((
+            StatusCode::OK,
+            json!({"message": message, "cellphone": cellphone, "device": devices.last(), "ignored": true, "success": true}),
+        ));
     }
     let seed = seed(state, &user)?;
-    let account = otp::sms_account(&seed, call.app.token_length, action).ok_or_else(ApiError::internal)?;
+    let account =
+        otp::sms_account(&seed, call.app.token_length, action).ok_or_else(ApiError::internal)?;
     let code = otp::current_code(&account, now());
-    let locale = p.text("locale").unwrap_or_else(|| templates::locale_for_country(user.country_code));
+    let locale = p
+        .text("locale")
+        .unwrap_or_else(|| templates::locale_for_country(user.country_code));
     let body = match (channel, action) {
-        (Channel::Sms, Some(_)) => templates::action_sms(locale, &call.app.name, code.as_str(), p.text("action_message").unwrap_or(&call.app.name)),
+        (Channel::Sms, Some(_)) => templates::action_sms(
+            locale,
+            &call.app.name,
+            code.as_str(),
+            p.text("action_message").unwrap_or(&call.app.name),
+        ),
         (Channel::Sms, None) => templates::sms(locale, &call.app.name, code.as_str()),
         (Channel::Call, _) => templates::voice(locale, &call.app.name, code.as_str()),
     };
-    let message = Message { app_id: call.app.id, channel, to: format!("+{}{}", user.country_code, user.cellphone), body };
+    let message = Message {
+        app_id: call.app.id,
+        channel,
+        to: format!("+{}{}", user.country_code, user.cellphone),
+        body,
+    };
     if let Err(e) = state.sender.send(&message).await {
         tracing::warn!(error = %e, channel = channel.name(), "delivery failed");
-        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "60008", "The message could not be delivered. Try again later."));
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "60008",
+            "The message could not be delivered. Try again later.",
+        ));
     }
     super::record_event(state, call.app.id, channel.name()).await;
     let text = match channel {
         Channel::Sms => "SMS token was sent",
         Channel::Call => "Call started...",
     };
-    Ok((StatusCode::OK, json!({"success": true, "message": text, "cellphone": cellphone})))
+    Ok((
+        StatusCode::OK,
+        json!({"success": true, "message": text, "cellphone": cellphone}),
+    ))
 }
 
 /// The matched kind of code, for replay protection and the answer's device object.
@@ -117,19 +161,32 @@ fn transaction(call: &Call) -> Result<Option<countersign_core::txotp::Transactio
         fields.add("message", message).map_err(fail)?;
     }
     for (key, value) in p.section("details") {
-        fields.add_detail(countersign_core::txotp::Section::Details, key, value).map_err(fail)?;
+        fields
+            .add_detail(countersign_core::txotp::Section::Details, key, value)
+            .map_err(fail)?;
     }
     for (key, value) in p.section("hidden_details") {
-        fields.add_detail(countersign_core::txotp::Section::HiddenDetails, key, value).map_err(fail)?;
+        fields
+            .add_detail(countersign_core::txotp::Section::HiddenDetails, key, value)
+            .map_err(fail)?;
     }
     fields.finish().map(Some).map_err(fail)
 }
 
-pub async fn verify(State(state): State<AppState>, Path((_, token, id)): Path<(String, String, String)>, call: Call) -> Response {
+pub async fn verify(
+    State(state): State<AppState>,
+    Path((_, token, id)): Path<(String, String, String)>,
+    call: Call,
+) -> Response {
     call.answer(check_token(&state, &call, &token, &id).await)
 }
 
-async fn check_token(state: &AppState, call: &Call, token: &str, id: &str) -> Result<(StatusCode, Value), ApiError> {
+async fn check_token(
+    state: &AppState,
+    call: &Call,
+    token: &str,
+    id: &str,
+) -> Result<(StatusCode, Value), ApiError> {
     let token = token.trim();
     if !(6..=12).contains(&token.len()) || !token.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ApiError::token_invalid("Token is invalid"));
@@ -141,14 +198,23 @@ async fn check_token(state: &AppState, call: &Call, token: &str, id: &str) -> Re
     }
     let p = &call.params;
     if !user.confirmed && !p.flag("force") {
-        return Ok((StatusCode::OK, json!({"token": "Not checked. User has not yet finished the registration process. Pass force=true to this API to check regardless (more secure)."})));
+        return Ok((
+            StatusCode::OK,
+            json!({"token": "Not checked. User has not yet finished the registration process. Pass force=true to this API to check regardless (more secure)."}),
+        ));
     }
     let tx = transaction(call)?;
     let seed = seed(state, &user)?;
     let digits = call.app.token_length;
     let authenticator = match &user.authenticator_sealed {
-        Some(sealed) if user.authenticator_confirmed || time - user.authenticator_created_at < 24 * 3600 => {
-            Some(state.master.open(&format!("users.authenticator:{}", user.id), sealed)?)
+        Some(sealed)
+            if user.authenticator_confirmed || time - user.authenticator_created_at < 24 * 3600 =>
+        {
+            Some(
+                state
+                    .master
+                    .open(&format!("users.authenticator:{}", user.id), sealed)?,
+            )
         }
         _ => None,
     };
@@ -156,24 +222,45 @@ async fn check_token(state: &AppState, call: &Call, token: &str, id: &str) -> Re
     let mut found: Option<(Kind, u64)> = None;
     if let Some(tx) = &tx {
         // Transactional codes: the app account first, then the authenticator secret.
-        let candidates = [(Kind::App, otp::app_account(&seed, digits)), (Kind::Authenticator, authenticator.as_deref().and_then(|s| otp::authenticator_account(s)))];
+        let candidates = [
+            (Kind::App, otp::app_account(&seed, digits)),
+            (
+                Kind::Authenticator,
+                authenticator
+                    .as_deref()
+                    .and_then(|s| otp::authenticator_account(s)),
+            ),
+        ];
         for (kind, account) in candidates {
             let Some(account) = account else { continue };
             let last = u64::try_from(kind.last_step(&user)).ok().filter(|s| *s > 0);
-            if let Ok(Some(m)) = transactional::verify(&account, tx, token, time as u64, otp::APP_WINDOW, last) {
+            if let Ok(Some(m)) =
+                transactional::verify(&account, tx, token, time as u64, otp::APP_WINDOW, last)
+            {
                 found = Some((kind, m.step));
                 break;
             }
         }
     } else if let Some(action) = p.text("action") {
         if let Some(account) = otp::sms_account(&seed, digits, Some(action)) {
-            found = otp::check(&account, token, time, otp::SMS_WINDOW, user.last_step_sms).map(|m| (Kind::Sms, m.step));
+            found = otp::check(&account, token, time, otp::SMS_WINDOW, user.last_step_sms)
+                .map(|m| (Kind::Sms, m.step));
         }
     } else {
         let candidates = [
             (Kind::App, otp::app_account(&seed, digits), otp::APP_WINDOW),
-            (Kind::Sms, otp::sms_account(&seed, digits, None), otp::SMS_WINDOW),
-            (Kind::Authenticator, authenticator.as_deref().and_then(|s| otp::authenticator_account(s)), otp::APP_WINDOW),
+            (
+                Kind::Sms,
+                otp::sms_account(&seed, digits, None),
+                otp::SMS_WINDOW,
+            ),
+            (
+                Kind::Authenticator,
+                authenticator
+                    .as_deref()
+                    .and_then(|s| otp::authenticator_account(s)),
+                otp::APP_WINDOW,
+            ),
         ];
         for (kind, account, window) in candidates {
             let Some(account) = account else { continue };
@@ -235,7 +322,11 @@ async fn check_token(state: &AppState, call: &Call, token: &str, id: &str) -> Re
     }
 }
 
-pub async fn secret(State(state): State<AppState>, Path((_, id)): Path<(String, String)>, call: Call) -> Response {
+pub async fn secret(
+    State(state): State<AppState>,
+    Path((_, id)): Path<(String, String)>,
+    call: Call,
+) -> Response {
     let result = async {
         let user = users::load(&state, call.app.id, &id).await?;
         let size = call.params.number("qr_size")?.unwrap_or(256);
@@ -277,14 +368,28 @@ pub async fn secret(State(state): State<AppState>, Path((_, id)): Path<(String, 
 
 /// A PNG of the QR code, `size` pixels square (quiet zone included).
 pub fn qr_png(text: &str, size: u32) -> Option<Vec<u8>> {
-    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).ok()?;
-    let image = code.render::<image::Luma<u8>>().max_dimensions(size, size).min_dimensions(size.min(64), size.min(64)).build();
+    let code =
+        qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).ok()?;
+    let image = code
+        .render::<image::Luma<u8>>()
+        .max_dimensions(size, size)
+        .min_dimensions(size.min(64), size.min(64))
+        .build();
     let mut out = std::io::Cursor::new(Vec::new());
     image.write_to(&mut out, image::ImageFormat::Png).ok()?;
     Some(out.into_inner())
 }
 
-pub async fn app_stats_counts(state: &AppState, app_id: i64) -> Result<Vec<(String, i64)>, ApiError> {
-    let rows = sqlx::query("SELECT kind, COUNT(*) FROM events WHERE app_id = $1 GROUP BY kind").bind(app_id).fetch_all(&state.db.pool).await?;
-    Ok(rows.iter().map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1))).collect())
+pub async fn app_stats_counts(
+    state: &AppState,
+    app_id: i64,
+) -> Result<Vec<(String, i64)>, ApiError> {
+    let rows = sqlx::query("SELECT kind, COUNT(*) FROM events WHERE app_id = $1 GROUP BY kind")
+        .bind(app_id)
+        .fetch_all(&state.db.pool)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1)))
+        .collect())
 }

@@ -54,35 +54,47 @@ fn user_from_row(row: &sqlx::any::AnyRow) -> User {
 /// The app's user with this Authy id; a malformed or unknown id is "User not found".
 pub async fn load(state: &AppState, app_id: i64, id: &str) -> Result<User, ApiError> {
     let id: i64 = id.trim().parse().map_err(|_| ApiError::user_not_found())?;
-    let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND app_id = $2 AND deleted = $3"))
-        .bind(id)
-        .bind(app_id)
-        .bind(0i64)
-        .fetch_optional(&state.db.pool)
-        .await?
-        .ok_or_else(ApiError::user_not_found)?;
+    let row = sqlx::query(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND app_id = $2 AND deleted = $3"
+    ))
+    .bind(id)
+    .bind(app_id)
+    .bind(0i64)
+    .fetch_optional(&state.db.pool)
+    .await?
+    .ok_or_else(ApiError::user_not_found)?;
     Ok(user_from_row(&row))
 }
 
 /// Active devices of a user (the push-capable app installs of issue 6).
 pub async fn devices(state: &AppState, user_id: i64) -> Result<Vec<String>, ApiError> {
-    let rows = sqlx::query("SELECT os_type FROM devices WHERE user_id = $1 AND revoked = $2 ORDER BY id")
-        .bind(user_id)
-        .bind(0i64)
-        .fetch_all(&state.db.pool)
-        .await?;
+    let rows =
+        sqlx::query("SELECT os_type FROM devices WHERE user_id = $1 AND revoked = $2 ORDER BY id")
+            .bind(user_id)
+            .bind(0i64)
+            .fetch_all(&state.db.pool)
+            .await?;
     Ok(rows.iter().map(|r| r.get::<String, _>(0)).collect())
 }
 
 /// `+1-XXX-XXX-XX67`: the country code and the last two digits.
 pub fn masked_phone(country_code: i64, cellphone: &str) -> String {
-    let last: String = cellphone.chars().rev().take(2).collect::<Vec<_>>().into_iter().rev().collect();
+    let last: String = cellphone
+        .chars()
+        .rev()
+        .take(2)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     format!("+{country_code}-XXX-XXX-XX{last}")
 }
 
 pub fn normalize_phone(raw: &str) -> Option<String> {
     let digits: String = raw.chars().filter(|c| c.is_ascii_digit()).collect();
-    let allowed = raw.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')' | '+'));
+    let allowed = raw
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')' | '+'));
     (allowed && (4..=15).contains(&digits.len())).then_some(digits)
 }
 
@@ -92,8 +104,15 @@ pub fn parse_country_code(raw: &str) -> Option<i64> {
 }
 
 fn valid_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else { return false };
-    !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !email.contains(char::is_whitespace) && email.len() <= 254
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email.contains(char::is_whitespace)
+        && email.len() <= 254
 }
 
 pub async fn create(State(state): State<AppState>, call: Call) -> Response {
@@ -145,7 +164,10 @@ async fn create_user(state: &AppState, call: &Call) -> Result<(StatusCode, Value
             .await?;
         if let Some(row) = existing {
             let id: i64 = row.get(0);
-            return Ok((StatusCode::OK, json!({"message": "User created successfully.", "user": {"id": id}, "success": true})));
+            return Ok((
+                StatusCode::OK,
+                json!({"message": "User created successfully.", "user": {"id": id}, "success": true}),
+            ));
         }
     }
     let mut seed = zeroize::Zeroizing::new([0u8; 20]);
@@ -170,17 +192,36 @@ async fn create_user(state: &AppState, call: &Call) -> Result<(StatusCode, Value
     let id: i64 = row.get(0);
     // The seed is sealed to its row, so it cannot be moved to another user.
     let sealed = state.master.seal(&format!("users.seed:{id}"), &seed[..]);
-    sqlx::query("UPDATE users SET seed_sealed = $1 WHERE id = $2").bind(sealed).bind(id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE users SET seed_sealed = $1 WHERE id = $2")
+        .bind(sealed)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     crate::api::record_event(state, call.app.id, "user_created").await;
-    Ok((StatusCode::OK, json!({"message": "User created successfully.", "user": {"id": id}, "success": true})))
+    Ok((
+        StatusCode::OK,
+        json!({"message": "User created successfully.", "user": {"id": id}, "success": true}),
+    ))
 }
 
-pub async fn status(State(state): State<AppState>, Path((_, id)): Path<(String, String)>, call: Call) -> Response {
+pub async fn status(
+    State(state): State<AppState>,
+    Path((_, id)): Path<(String, String)>,
+    call: Call,
+) -> Response {
     let result = async {
         let user = load(&state, call.app.id, &id).await?;
         let devices = devices(&state, user.id).await?;
-        let phone_tail: String = user.cellphone.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+        let phone_tail: String = user
+            .cellphone
+            .chars()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         Ok((
             StatusCode::OK,
             json!({
@@ -205,7 +246,11 @@ pub async fn status(State(state): State<AppState>, Path((_, id)): Path<(String, 
     call.answer(result)
 }
 
-pub async fn delete(State(state): State<AppState>, Path((_, id)): Path<(String, String)>, call: Call) -> Response {
+pub async fn delete(
+    State(state): State<AppState>,
+    Path((_, id)): Path<(String, String)>,
+    call: Call,
+) -> Response {
     let result = async {
         let user = load(&state, call.app.id, &id).await?;
         let mut tx = state.db.pool.begin().await?;

@@ -1,0 +1,165 @@
+//! Starts a real `countersign-server` on a free loopback port with a fresh database.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_countersign-server");
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[derive(Default)]
+pub struct Options {
+    /// Register a callback URL on a port the test listens on.
+    pub callback: bool,
+    pub env: Vec<(String, String)>,
+}
+
+pub struct Server {
+    pub dir: tempfile::TempDir,
+    pub base_url: String,
+    pub api_key: String,
+    pub app_id: i64,
+    pub callback_port: u16,
+    pub database_url: String,
+    env: Vec<(String, String)>,
+    child: Option<Child>,
+    port: u16,
+}
+
+/// `COUNTERSIGN_TEST_DATABASE_URL` selects PostgreSQL (a fresh schema per server) instead
+/// of a SQLite file.
+fn database_url(dir: &std::path::Path) -> String {
+    match std::env::var("COUNTERSIGN_TEST_DATABASE_URL") {
+        Ok(base) if !base.is_empty() => {
+            let schema = format!("t{}", std::process::id() as u64 * 1000 + free_port() as u64);
+            let status = Command::new("psql")
+                .arg(&base)
+                .args(["-qc", &format!("CREATE SCHEMA {schema}")])
+                .status()
+                .unwrap();
+            assert!(status.success(), "cannot create a schema in {base}");
+            let separator = if base.contains('?') { "&" } else { "?" };
+            format!("{base}{separator}options=-csearch_path%3D{schema}")
+        }
+        _ => format!("sqlite:{}", dir.join("server.db").display()),
+    }
+}
+
+impl Server {
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.env("COUNTERSIGN_DATABASE_URL", &self.database_url).env(
+            "COUNTERSIGN_MASTER_KEY_FILE",
+            self.dir.path().join("master.key"),
+        );
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    pub fn outbox_command(&self) -> Vec<String> {
+        // The Python side runs this to read delivered messages.
+        let script = format!(
+            "COUNTERSIGN_DATABASE_URL='{}' COUNTERSIGN_MASTER_KEY_FILE='{}' '{}' outbox --json",
+            self.database_url,
+            self.dir.path().join("master.key").display(),
+            BIN
+        );
+        vec!["sh".into(), "-c".into(), script]
+    }
+
+    pub fn start(options: &Options) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let callback_port = free_port();
+        let mut server = Server {
+            database_url: database_url(dir.path()),
+            dir,
+            base_url: String::new(),
+            api_key: String::new(),
+            app_id: 0,
+            callback_port,
+            env: options.env.clone(),
+            child: None,
+            port: free_port(),
+        };
+        let mut create = server.command();
+        create.args(["app", "create", "--name", "Gringotts", "--json"]);
+        if options.callback {
+            create.args([
+                "--callback-url",
+                &format!("http://127.0.0.1:{callback_port}/authy/callback"),
+            ]);
+        }
+        let out = create.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let app: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        server.api_key = app["api_key"].as_str().unwrap().to_owned();
+        server.app_id = app["app_id"].as_i64().unwrap();
+        server.base_url = format!("http://127.0.0.1:{}", server.port);
+        server.spawn();
+        server
+    }
+
+    fn spawn(&mut self) {
+        let child = self
+            .command()
+            .args(["--listen", &format!("127.0.0.1:{}", self.port)])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "the server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Stops the process (SIGTERM, graceful) and starts it again on the same database.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while child.try_wait().unwrap().is_none() {
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().to_owned()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
