@@ -119,6 +119,18 @@ impl FromRequest<AppState> for Call {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let declared = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > crate::api::MAX_BODY) {
+            let error = ApiError::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "60002",
+                "The request body is too large.",
+            );
+            return Err(Rejection(format, error));
+        }
         let body = Bytes::from_request(req, state).await.map_err(|_| {
             Rejection(
                 format,

@@ -98,6 +98,9 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// Largest request body accepted.
+pub const MAX_BODY: usize = 64 * 1024;
+
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/protected/{format}/users/new", post(users::create))
@@ -146,7 +149,7 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
 
