@@ -15,41 +15,85 @@ struct Api<'a> {
 
 impl<'a> Api<'a> {
     fn new(server: &'a common::Server) -> Self {
-        Api { server, http: Client::new() }
+        Api {
+            server,
+            http: Client::new(),
+        }
     }
 
     fn get(&self, path: &str) -> Response {
-        self.http.get(format!("{}{path}", self.server.base_url)).header("X-Authy-API-Key", &self.server.api_key).send().unwrap()
+        self.http
+            .get(format!("{}{path}", self.server.base_url))
+            .header("X-Authy-API-Key", &self.server.api_key)
+            .send()
+            .unwrap()
     }
 
     fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
-        self.http.post(format!("{}{path}", self.server.base_url)).header("X-Authy-API-Key", &self.server.api_key).form(form).send().unwrap()
+        self.http
+            .post(format!("{}{path}", self.server.base_url))
+            .header("X-Authy-API-Key", &self.server.api_key)
+            .form(form)
+            .send()
+            .unwrap()
     }
 
     fn post_json(&self, path: &str, body: &Value) -> Response {
-        self.http.post(format!("{}{path}", self.server.base_url)).header("X-Authy-API-Key", &self.server.api_key).json(body).send().unwrap()
+        self.http
+            .post(format!("{}{path}", self.server.base_url))
+            .header("X-Authy-API-Key", &self.server.api_key)
+            .json(body)
+            .send()
+            .unwrap()
     }
 
     fn new_user(&self, phone: &str) -> i64 {
-        let r = self.post_form("/protected/json/users/new", &[("user[email]", "u@example.com"), ("user[cellphone]", phone), ("user[country_code]", "1")]);
+        let r = self.post_form(
+            "/protected/json/users/new",
+            &[
+                ("user[email]", "u@example.com"),
+                ("user[cellphone]", phone),
+                ("user[country_code]", "1"),
+            ],
+        );
         let body: Value = r.json().unwrap();
         body["user"]["id"].as_i64().unwrap()
     }
 
     fn outbox_code(&self, recipient: &str) -> String {
-        let out = std::process::Command::new(&self.server.outbox_command()[0]).args(&self.server.outbox_command()[1..]).output().unwrap();
+        let out = std::process::Command::new(&self.server.outbox_command()[0])
+            .args(&self.server.outbox_command()[1..])
+            .output()
+            .unwrap();
         let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-        let text = list.iter().rev().find(|m| m["recipient"] == recipient).unwrap()["text"].as_str().unwrap().to_owned();
-        text.split(|c: char| !c.is_ascii_digit()).filter(|w| w.len() >= 4).last().unwrap().to_owned()
+        let text = list
+            .iter()
+            .rev()
+            .find(|m| m["recipient"] == recipient)
+            .unwrap()["text"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        text.split(|c: char| !c.is_ascii_digit())
+            .rfind(|w| w.len() >= 4)
+            .unwrap()
+            .to_owned()
     }
 }
 
 fn expect(response: Response, status: u16, code: &str) -> Value {
-    assert_eq!(response.status().as_u16(), status, "expected {status}/{code}");
+    assert_eq!(
+        response.status().as_u16(),
+        status,
+        "expected {status}/{code}"
+    );
     let body: Value = response.json().unwrap();
     assert_eq!(body["success"], json!(false), "{body}");
     assert_eq!(body["error_code"], code, "{body}");
-    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
     body
 }
 
@@ -66,67 +110,249 @@ fn bad_input_on_every_endpoint_gets_the_documented_error() {
         format!("/protected/json/verify/1234567/{user}"),
         "/onetouch/json/approval_requests/x".to_string(),
     ] {
-        let r = api.http.get(format!("{}{path}", server.base_url)).header("X-Authy-API-Key", "wrong").send().unwrap();
+        let r = api
+            .http
+            .get(format!("{}{path}", server.base_url))
+            .header("X-Authy-API-Key", "wrong")
+            .send()
+            .unwrap();
         expect(r, 401, "60001");
-        let r = api.http.get(format!("{}{path}", server.base_url)).send().unwrap();
+        let r = api
+            .http
+            .get(format!("{}{path}", server.base_url))
+            .send()
+            .unwrap();
         expect(r, 401, "60001");
     }
-    let xml = api.http.get(format!("{}/protected/xml/app/details", server.base_url)).header("X-Authy-API-Key", "wrong").send().unwrap();
+    let xml = api
+        .http
+        .get(format!("{}/protected/xml/app/details", server.base_url))
+        .header("X-Authy-API-Key", "wrong")
+        .send()
+        .unwrap();
     assert_eq!(xml.status().as_u16(), 401);
-    assert!(xml.text().unwrap().contains("<error-code>60001</error-code>"));
+    assert!(
+        xml.text()
+            .unwrap()
+            .contains("<error-code>60001</error-code>")
+    );
 
     // Unknown format and unknown routes: 404, never a 500.
     expect(api.get("/protected/yaml/app/details"), 404, "60002");
     expect(api.get("/protected/json/nothing/here"), 404, "60002");
-    expect(api.http.delete(format!("{}/protected/json/app/details", server.base_url)).send().unwrap(), 405, "60002");
+    expect(
+        api.http
+            .delete(format!("{}/protected/json/app/details", server.base_url))
+            .send()
+            .unwrap(),
+        405,
+        "60002",
+    );
 
     // Users.
-    expect(api.post_form("/protected/json/users/new", &[("user[email]", "nope"), ("user[cellphone]", "1"), ("user[country_code]", "x")]), 400, "60027");
-    expect(api.post_form("/protected/json/users/new", &[]), 400, "60027");
+    expect(
+        api.post_form(
+            "/protected/json/users/new",
+            &[
+                ("user[email]", "nope"),
+                ("user[cellphone]", "1"),
+                ("user[country_code]", "x"),
+            ],
+        ),
+        400,
+        "60027",
+    );
+    expect(
+        api.post_form("/protected/json/users/new", &[]),
+        400,
+        "60027",
+    );
     expect(api.get("/protected/json/users/999999/status"), 404, "60026");
     expect(api.get("/protected/json/users/abc/status"), 404, "60026");
-    expect(api.post_form("/protected/json/users/999999/delete", &[]), 404, "60026");
-    expect(api.get("/protected/json/registrations/status"), 400, "60004");
-    expect(api.get("/protected/json/registrations/status?custom_user_id=unknown"), 404, "60026");
+    expect(
+        api.post_form("/protected/json/users/999999/delete", &[]),
+        404,
+        "60026",
+    );
+    expect(
+        api.get("/protected/json/registrations/status"),
+        400,
+        "60004",
+    );
+    expect(
+        api.get("/protected/json/registrations/status?custom_user_id=unknown"),
+        404,
+        "60026",
+    );
     let oversized = "x".repeat(5000);
-    expect(api.post_form("/protected/json/users/new", &[("user[email]", oversized.as_str())]), 400, "60004");
-    let huge = Client::new().post(format!("{}/protected/json/users/new", server.base_url)).header("X-Authy-API-Key", &server.api_key).body(vec![b'a'; 100_000]).send().unwrap();
+    expect(
+        api.post_form(
+            "/protected/json/users/new",
+            &[("user[email]", oversized.as_str())],
+        ),
+        400,
+        "60004",
+    );
+    let huge = Client::new()
+        .post(format!("{}/protected/json/users/new", server.base_url))
+        .header("X-Authy-API-Key", &server.api_key)
+        .body(vec![b'a'; 100_000])
+        .send()
+        .unwrap();
     expect(huge, 413, "60002");
-    let broken_json = api.http.post(format!("{}/protected/json/users/new", server.base_url)).header("X-Authy-API-Key", &server.api_key).header("Content-Type", "application/json").body("{\"user\":").send().unwrap();
+    let broken_json = api
+        .http
+        .post(format!("{}/protected/json/users/new", server.base_url))
+        .header("X-Authy-API-Key", &server.api_key)
+        .header("Content-Type", "application/json")
+        .body("{\"user\":")
+        .send()
+        .unwrap();
     expect(broken_json, 400, "60002");
 
     // Tokens.
-    expect(api.get(&format!("/protected/json/sms/999999")), 404, "60026");
-    expect(api.get(&format!("/protected/json/call/{user}?action=login")), 400, "60004");
-    expect(api.get(&format!("/protected/json/verify/12ab567/{user}?force=true")), 401, "60020");
-    expect(api.get(&format!("/protected/json/verify/123/{user}?force=true")), 401, "60020");
-    expect(api.get("/protected/json/verify/1234567/999999?force=true"), 404, "60026");
+    expect(api.get("/protected/json/sms/999999"), 404, "60026");
+    expect(
+        api.get(&format!("/protected/json/call/{user}?action=login")),
+        400,
+        "60004",
+    );
+    expect(
+        api.get(&format!("/protected/json/verify/12ab567/{user}?force=true")),
+        401,
+        "60020",
+    );
+    expect(
+        api.get(&format!("/protected/json/verify/123/{user}?force=true")),
+        401,
+        "60020",
+    );
+    expect(
+        api.get("/protected/json/verify/1234567/999999?force=true"),
+        404,
+        "60026",
+    );
     let body = expect(api.get(&format!("/protected/json/verify/1234567/{user}?force=true&message=m&details[Name]=&details[Surname]=Doe")), 401, "60004");
-    assert_eq!(body["message"], "The param details can not have empty values.");
+    assert_eq!(
+        body["message"],
+        "The param details can not have empty values."
+    );
     let body = expect(api.get(&format!("/protected/json/verify/1234567/{user}?force=true&message=m&hidden_details[ID]=&hidden_details[Account]=690239")), 401, "60004");
-    assert_eq!(body["message"], "The param hidden details can not have empty values.");
-    expect(api.post_form(&format!("/protected/json/users/{user}/secret"), &[("qr_size", "999")]), 400, "60004");
-    expect(api.post_form(&format!("/protected/json/users/{user}/secret"), &[("qr_size", "big")]), 400, "60004");
+    assert_eq!(
+        body["message"],
+        "The param hidden details can not have empty values."
+    );
+    expect(
+        api.post_form(
+            &format!("/protected/json/users/{user}/secret"),
+            &[("qr_size", "999")],
+        ),
+        400,
+        "60004",
+    );
+    expect(
+        api.post_form(
+            &format!("/protected/json/users/{user}/secret"),
+            &[("qr_size", "big")],
+        ),
+        400,
+        "60004",
+    );
 
     // Phones.
-    expect(api.post_form("/protected/json/phones/verification/start", &[("phone_number", "abc"), ("country_code", "1")]), 400, "60033");
-    expect(api.post_form("/protected/json/phones/verification/start", &[("phone_number", "5550100002"), ("country_code", "1"), ("via", "pigeon")]), 400, "60004");
-    expect(api.post_form("/protected/json/phones/verification/start", &[("phone_number", "5550100002"), ("country_code", "1"), ("code_length", "2")]), 400, "60004");
+    expect(
+        api.post_form(
+            "/protected/json/phones/verification/start",
+            &[("phone_number", "abc"), ("country_code", "1")],
+        ),
+        400,
+        "60033",
+    );
+    expect(
+        api.post_form(
+            "/protected/json/phones/verification/start",
+            &[
+                ("phone_number", "5550100002"),
+                ("country_code", "1"),
+                ("via", "pigeon"),
+            ],
+        ),
+        400,
+        "60004",
+    );
+    expect(
+        api.post_form(
+            "/protected/json/phones/verification/start",
+            &[
+                ("phone_number", "5550100002"),
+                ("country_code", "1"),
+                ("code_length", "2"),
+            ],
+        ),
+        400,
+        "60004",
+    );
     expect(api.get("/protected/json/phones/verification/check?phone_number=5550100009&country_code=1&verification_code=1234"), 404, "60023");
-    expect(api.get("/protected/json/phones/info?phone_number=1&country_code=1"), 400, "60033");
+    expect(
+        api.get("/protected/json/phones/info?phone_number=1&country_code=1"),
+        400,
+        "60033",
+    );
 
     // OneTouch.
-    expect(api.post_form(&format!("/onetouch/json/users/{user}/approval_requests"), &[]), 400, "60004");
-    expect(api.post_form(&format!("/onetouch/json/users/{user}/approval_requests"), &[("message", "m"), ("seconds_to_expire", "-5")]), 400, "60004");
-    expect(api.post_form(&format!("/onetouch/json/users/{user}/approval_requests"), &[("message", "m"), ("details[A]", "")]), 400, "60004");
-    expect(api.post_form(&format!("/onetouch/json/users/{user}/approval_requests"), &[("message", "m"), ("logos[0][evil]", "x")]), 400, "60004");
-    expect(api.post_form("/onetouch/json/users/999999/approval_requests", &[("message", "m")]), 404, "60026");
-    expect(api.get("/onetouch/json/approval_requests/not-a-uuid"), 404, "60002");
+    expect(
+        api.post_form(
+            &format!("/onetouch/json/users/{user}/approval_requests"),
+            &[],
+        ),
+        400,
+        "60004",
+    );
+    expect(
+        api.post_form(
+            &format!("/onetouch/json/users/{user}/approval_requests"),
+            &[("message", "m"), ("seconds_to_expire", "-5")],
+        ),
+        400,
+        "60004",
+    );
+    expect(
+        api.post_form(
+            &format!("/onetouch/json/users/{user}/approval_requests"),
+            &[("message", "m"), ("details[A]", "")],
+        ),
+        400,
+        "60004",
+    );
+    expect(
+        api.post_form(
+            &format!("/onetouch/json/users/{user}/approval_requests"),
+            &[("message", "m"), ("logos[0][evil]", "x")],
+        ),
+        400,
+        "60004",
+    );
+    expect(
+        api.post_form(
+            "/onetouch/json/users/999999/approval_requests",
+            &[("message", "m")],
+        ),
+        404,
+        "60026",
+    );
+    expect(
+        api.get("/onetouch/json/approval_requests/not-a-uuid"),
+        404,
+        "60002",
+    );
 }
 
 #[test]
 fn lockout_is_per_user_and_survives_a_restart() {
-    let mut server = common::Server::start(&common::Options { env: vec![("COUNTERSIGN_MAX_FAILURES".into(), "3".into())], ..Default::default() });
+    let mut server = common::Server::start(&common::Options {
+        env: vec![("COUNTERSIGN_MAX_FAILURES".into(), "3".into())],
+        ..Default::default()
+    });
     let (victim, bystander) = {
         let api = Api::new(&server);
         (api.new_user("555-010-0011"), api.new_user("555-010-0012"))
@@ -134,18 +360,42 @@ fn lockout_is_per_user_and_survives_a_restart() {
     {
         let api = Api::new(&server);
         for _ in 0..3 {
-            expect(api.get(&format!("/protected/json/verify/0000000/{victim}?force=true")), 401, "60020");
+            expect(
+                api.get(&format!(
+                    "/protected/json/verify/0000000/{victim}?force=true"
+                )),
+                401,
+                "60020",
+            );
         }
-        expect(api.get(&format!("/protected/json/verify/0000000/{victim}?force=true")), 429, "60003");
+        expect(
+            api.get(&format!(
+                "/protected/json/verify/0000000/{victim}?force=true"
+            )),
+            429,
+            "60003",
+        );
         // Another user is not affected.
-        expect(api.get(&format!("/protected/json/verify/0000000/{bystander}?force=true")), 401, "60020");
+        expect(
+            api.get(&format!(
+                "/protected/json/verify/0000000/{bystander}?force=true"
+            )),
+            401,
+            "60020",
+        );
     }
     server.restart();
     let api = Api::new(&server);
     // Even the right code is refused while locked.
     api.get(&format!("/protected/json/sms/{victim}?force=true"));
     let code = api.outbox_code("+15550100011");
-    expect(api.get(&format!("/protected/json/verify/{code}/{victim}?force=true")), 429, "60003");
+    expect(
+        api.get(&format!(
+            "/protected/json/verify/{code}/{victim}?force=true"
+        )),
+        429,
+        "60003",
+    );
 }
 
 #[test]
@@ -153,12 +403,29 @@ fn custom_action_codes_are_valid_only_for_their_action() {
     let server = common::Server::start(&common::Options::default());
     let api = Api::new(&server);
     let user = api.new_user("555-010-0021");
-    let r = api.get(&format!("/protected/json/sms/{user}?action=login&action_message=Login%20code"));
+    let r = api.get(&format!(
+        "/protected/json/sms/{user}?action=login&action_message=Login%20code"
+    ));
     assert_eq!(r.status().as_u16(), 200);
     let code = api.outbox_code("+15550100021");
-    expect(api.get(&format!("/protected/json/verify/{code}/{user}?force=true&action=transfer")), 401, "60020");
-    expect(api.get(&format!("/protected/json/verify/{code}/{user}?force=true")), 401, "60020");
-    let ok: Value = api.get(&format!("/protected/json/verify/{code}/{user}?force=true&action=login")).json().unwrap();
+    expect(
+        api.get(&format!(
+            "/protected/json/verify/{code}/{user}?force=true&action=transfer"
+        )),
+        401,
+        "60020",
+    );
+    expect(
+        api.get(&format!("/protected/json/verify/{code}/{user}?force=true")),
+        401,
+        "60020",
+    );
+    let ok: Value = api
+        .get(&format!(
+            "/protected/json/verify/{code}/{user}?force=true&action=login"
+        ))
+        .json()
+        .unwrap();
     assert_eq!(ok["token"], "is valid", "{ok}");
 }
 
@@ -168,36 +435,83 @@ fn transactional_verification_with_the_docs_algorithm() {
     let api = Api::new(&server);
     let user = api.new_user("555-010-0031");
     // JSON body, as the SDKs send it.
-    let qr: Value = api.post_json(&format!("/protected/json/users/{user}/secret"), &json!({"label": "tx"})).json().unwrap();
+    let qr: Value = api
+        .post_json(
+            &format!("/protected/json/users/{user}/secret"),
+            &json!({"label": "tx"}),
+        )
+        .json()
+        .unwrap();
     let account = otpauth::parse(qr["uri"].as_str().unwrap()).unwrap().account;
     let tx_uri = "txotp://totp?message=Approve+payment&details[Amount]=713.00+EUR&details[Payee]=Hermione+Granger&hidden_details[ID]=P-1";
     let tx = txotp::parse(tx_uri).unwrap().transaction;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let code = transactional::code(&account, &tx, now).unwrap();
     let query = "message=Approve%20payment&details%5BPayee%5D=Hermione%20Granger&details%5BAmount%5D=713.00%20EUR&hidden_details%5BID%5D=P-1";
     // The amount changed: refused. The same payment (parameters in another order): accepted.
     let altered = query.replace("713.00", "714.00");
-    expect(api.get(&format!("/protected/json/verify/{code}/{user}?force=true&{altered}")), 401, "60020");
-    let ok = api.get(&format!("/protected/json/verify/{code}/{user}?force=true&{query}"));
+    expect(
+        api.get(&format!(
+            "/protected/json/verify/{code}/{user}?force=true&{altered}"
+        )),
+        401,
+        "60020",
+    );
+    let ok = api.get(&format!(
+        "/protected/json/verify/{code}/{user}?force=true&{query}"
+    ));
     let text = ok.text().unwrap();
     assert!(text.contains("\"token\":\"is valid\""), "{text}");
     // A code already accepted cannot be accepted again.
-    expect(api.get(&format!("/protected/json/verify/{code}/{user}?force=true&{query}")), 401, "60020");
+    expect(
+        api.get(&format!(
+            "/protected/json/verify/{code}/{user}?force=true&{query}"
+        )),
+        401,
+        "60020",
+    );
 }
 
 #[test]
 fn xml_format_and_form_or_json_bodies() {
     let server = common::Server::start(&common::Options::default());
     let api = Api::new(&server);
-    let form = api.post_form("/protected/xml/users/new", &[("user[email]", "x@example.com"), ("user[cellphone]", "555-010-0041"), ("user[country_code]", "1")]);
+    let form = api.post_form(
+        "/protected/xml/users/new",
+        &[
+            ("user[email]", "x@example.com"),
+            ("user[cellphone]", "555-010-0041"),
+            ("user[country_code]", "1"),
+        ],
+    );
     assert_eq!(form.status().as_u16(), 200);
     let xml = form.text().unwrap();
-    assert!(xml.starts_with("<?xml") && xml.contains("<success type=\"boolean\">true</success>") && xml.contains("<id type=\"integer\">"), "{xml}");
+    assert!(
+        xml.starts_with("<?xml")
+            && xml.contains("<success type=\"boolean\">true</success>")
+            && xml.contains("<id type=\"integer\">"),
+        "{xml}"
+    );
     let json_body = api.post_json("/protected/json/users/new", &json!({"user": {"email": "x@example.com", "cellphone": "555-010-0041", "country_code": 1}}));
     let body: Value = json_body.json().unwrap();
     assert_eq!(body["message"], "User created successfully.");
-    let health: Value = api.http.get(format!("{}/healthz", server.base_url)).send().unwrap().json().unwrap();
+    let health: Value = api
+        .http
+        .get(format!("{}/healthz", server.base_url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(health["status"], "ok");
-    let openapi: Value = api.http.get(format!("{}/openapi.json", server.base_url)).send().unwrap().json().unwrap();
+    let openapi: Value = api
+        .http
+        .get(format!("{}/openapi.json", server.base_url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     assert!(openapi["paths"]["/protected/{format}/verify/{token}/{id}"]["get"].is_object());
 }

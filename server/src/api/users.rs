@@ -126,10 +126,8 @@ async fn create_user(state: &AppState, call: &Call) -> Result<(StatusCode, Value
     let phone = p.text("user[cellphone]").map(normalize_phone);
     let country = p.text("user[country_code]").map(parse_country_code);
     let mut errors = serde_json::Map::new();
-    if custom_user_id.is_none() || !email.is_empty() {
-        if !valid_email(email) {
-            errors.insert("email".into(), json!("is invalid"));
-        }
+    if (custom_user_id.is_none() || !email.is_empty()) && !valid_email(email) {
+        errors.insert("email".into(), json!("is invalid"));
     }
     let (cellphone, country_code) = match (phone, country) {
         (Some(Some(phone)), Some(Some(country))) => (phone, country),
