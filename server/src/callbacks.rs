@@ -23,7 +23,7 @@ pub async fn resolve(
     evidence: Option<&Value>,
 ) -> Result<bool, ServerError> {
     let time = now();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.writer.begin().await?;
     let changed = sqlx::query("UPDATE approval_requests SET status = $1, updated_at = $2, processed_at = $2 WHERE uuid = $3 AND status = 'pending'")
         .bind(status)
         .bind(time)
@@ -142,12 +142,12 @@ async fn deliver_one(
         sqlx::query("UPDATE callbacks SET delivered = $1, attempts = attempts + 1 WHERE id = $2")
             .bind(1i64)
             .bind(id)
-            .execute(&state.db.pool)
+            .execute(&state.db.writer)
             .await?;
         sqlx::query("UPDATE approval_requests SET notified = $1 WHERE uuid = $2")
             .bind(1i64)
             .bind(body.get("uuid").and_then(Value::as_str).unwrap_or(""))
-            .execute(&state.db.pool)
+            .execute(&state.db.writer)
             .await?;
     } else {
         // Back-off: 1, 2, 4, … seconds, at most an hour, then give up after MAX_ATTEMPTS.
@@ -162,7 +162,7 @@ async fn deliver_one(
         )
         .bind(now() + delay.min(3600))
         .bind(id)
-        .execute(&state.db.pool)
+        .execute(&state.db.writer)
         .await?;
     }
     Ok(())
@@ -185,7 +185,7 @@ pub async fn deliver_due(state: &AppState) -> Result<(), ServerError> {
         .bind(time + LEASE_SECONDS)
         .bind(id)
         .bind(row.get::<i64, _>(6))
-        .execute(&state.db.pool)
+        .execute(&state.db.writer)
         .await?;
         if leased.rows_affected() == 1 {
             deliver_one(
@@ -212,9 +212,15 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
         if let Err(e) = deliver_due(&state).await {
             tracing::error!(error = %e, "delivering callbacks");
         }
+        if let Err(e) = crate::api::flush_events(&state).await {
+            tracing::error!(error = %e, "writing statistics");
+        }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-            _ = shutdown.changed() => return,
+            _ = shutdown.changed() => {
+                let _ = crate::api::flush_events(&state).await;
+                return;
+            }
         }
     }
 }

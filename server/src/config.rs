@@ -154,6 +154,8 @@ impl FileConfig {
         };
         Ok(Inner {
             db,
+            events: Default::default(),
+            keys: Default::default(),
             master,
             sender,
             http,

@@ -13,9 +13,13 @@ pub enum Dialect {
     Postgres,
 }
 
+/// `pool` serves reads; `writer` takes every write. With SQLite the writer is one connection,
+/// so writers queue in the pool (asynchronously) instead of colliding on the database lock
+/// and sleeping in SQLite's busy handler. With PostgreSQL both are the same pool.
 #[derive(Clone)]
 pub struct Db {
     pub pool: AnyPool,
+    pub writer: AnyPool,
     pub dialect: Dialect,
 }
 
@@ -79,13 +83,12 @@ fn schema(dialect: Dialect) -> String {
             body TEXT NOT NULL,
             created_at BIGINT NOT NULL
          );
-         CREATE TABLE IF NOT EXISTS events (
-            id {id},
+         CREATE TABLE IF NOT EXISTS counters (
             app_id BIGINT NOT NULL,
             kind TEXT NOT NULL,
-            created_at BIGINT NOT NULL
+            count BIGINT NOT NULL,
+            PRIMARY KEY (app_id, kind)
          );
-         CREATE INDEX IF NOT EXISTS events_app ON events (app_id, created_at);
          CREATE TABLE IF NOT EXISTS approval_requests (
             uuid TEXT PRIMARY KEY,
             app_id BIGINT NOT NULL,
@@ -150,36 +153,48 @@ impl Db {
             Dialect::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
             _ => url.to_owned(),
         };
-        let pool = AnyPoolOptions::new()
-            .max_connections(match dialect {
-                Dialect::Sqlite => 8,
-                Dialect::Postgres => 16,
-            })
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if dialect == Dialect::Sqlite {
-                        sqlx::query("PRAGMA journal_mode=WAL")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA synchronous=NORMAL")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA busy_timeout=5000")
-                            .execute(&mut *conn)
-                            .await?;
-                    }
-                    Ok(())
+        let options = move |max: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if dialect == Dialect::Sqlite {
+                            sqlx::query("PRAGMA journal_mode=WAL")
+                                .execute(&mut *conn)
+                                .await?;
+                            sqlx::query("PRAGMA synchronous=NORMAL")
+                                .execute(&mut *conn)
+                                .await?;
+                            sqlx::query("PRAGMA busy_timeout=5000")
+                                .execute(&mut *conn)
+                                .await?;
+                        }
+                        Ok(())
+                    })
                 })
-            })
-            .connect(&url)
-            .await?;
-        let db = Db { pool, dialect };
+        };
+        let (pool, writer) = match dialect {
+            Dialect::Sqlite => {
+                // The writer connects first: it creates the file and switches it to WAL.
+                let writer = options(1).connect(&url).await?;
+                (options(4).connect(&url).await?, writer)
+            }
+            Dialect::Postgres => {
+                let pool = options(32).connect(&url).await?;
+                (pool.clone(), pool)
+            }
+        };
+        let db = Db {
+            pool,
+            writer,
+            dialect,
+        };
         db.migrate().await?;
         Ok(db)
     }
 
     async fn migrate(&self) -> Result<(), ServerError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         for statement in schema(self.dialect)
             .split(';')
             .map(str::trim)

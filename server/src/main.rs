@@ -149,7 +149,7 @@ async fn create_app(
     let api_key: String = (0..32)
         .map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())]))
         .collect();
-    let mut tx = inner.db.pool.begin().await?;
+    let mut tx = inner.db.writer.begin().await?;
     let row = sqlx::query("INSERT INTO apps (name, api_key_hash, api_key_sealed, token_length, callback_url, callback_method, created_at) VALUES ($1, $2, '', $3, $4, $5, $6) RETURNING id")
         .bind(name.trim())
         .bind(state::hash_api_key(&api_key))

@@ -65,7 +65,7 @@ impl Sender for LogSender {
                 .bind(&m.to)
                 .bind(&m.body)
                 .bind(now())
-                .execute(&self.db.pool)
+                .execute(&self.db.writer)
                 .await
                 .map_err(|e| SendError::Outbox(e.to_string()))?;
             tracing::info!(channel = m.channel.name(), "message written to the outbox");

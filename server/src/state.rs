@@ -26,8 +26,18 @@ pub struct Settings {
     pub public_url: String,
 }
 
+/// Buffered statistics counts per (app, event kind).
+pub type EventCounts = std::sync::Mutex<std::collections::HashMap<(i64, &'static str), i64>>;
+
+/// API keys seen recently (hash → app). Entries live a few seconds, so a removed key stops
+/// working everywhere within that time without a database read on every request.
+pub type KeyCache = std::sync::Mutex<std::collections::HashMap<String, (App, std::time::Instant)>>;
+const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub struct Inner {
     pub db: Db,
+    pub events: EventCounts,
+    pub keys: KeyCache,
     pub master: MasterKey,
     pub sender: Arc<dyn Sender>,
     pub http: reqwest::Client,
@@ -82,8 +92,26 @@ pub fn format_of(path: &str) -> Option<Format> {
 }
 
 pub async fn app_for_key(state: &AppState, key: &str) -> Result<App, ApiError> {
+    let hash = hash_api_key(key);
+    if let Ok(cache) = state.keys.lock()
+        && let Some((app, at)) = cache.get(&hash)
+        && at.elapsed() < KEY_CACHE_TTL
+    {
+        return Ok(app.clone());
+    }
+    let app = load_app(state, &hash).await?;
+    if let Ok(mut cache) = state.keys.lock() {
+        if cache.len() > 10_000 {
+            cache.clear();
+        }
+        cache.insert(hash, (app.clone(), std::time::Instant::now()));
+    }
+    Ok(app)
+}
+
+async fn load_app(state: &AppState, hash: &str) -> Result<App, ApiError> {
     let row = sqlx::query("SELECT id, name, token_length, callback_url, callback_method FROM apps WHERE api_key_hash = $1")
-        .bind(hash_api_key(key))
+        .bind(hash)
         .fetch_optional(&state.db.pool)
         .await?
         .ok_or_else(ApiError::invalid_api_key)?;

@@ -92,7 +92,7 @@ pub async fn create(
         .bind(time)
         .bind(expires_at)
         .bind(0i64)
-        .execute(&state.db.pool)
+        .execute(&state.db.writer)
         .await?;
         super::record_event(&state, call.app.id, "approval_request").await;
         Ok((StatusCode::OK, json!({"approval_request": {"uuid": uuid}, "success": true})))

@@ -65,7 +65,7 @@ pub async fn start(State(state): State<AppState>, call: Call) -> Response {
             .bind(time + CODE_TTL)
             .bind(0i64)
             .bind(time)
-            .execute(&state.db.pool)
+            .execute(&state.db.writer)
             .await?;
         let locale = call.params.text("locale").unwrap_or_else(|| templates::locale_for_country(country));
         let body = match channel {
@@ -107,12 +107,12 @@ pub async fn check(State(state): State<AppState>, call: Call) -> Response {
         }
         let correct = bool::from(code_hash(&uuid, code).as_bytes().ct_eq(stored.as_bytes()));
         if correct {
-            let done = sqlx::query("UPDATE phone_verifications SET verified = $1 WHERE id = $2 AND verified = $3").bind(1i64).bind(id).bind(0i64).execute(&state.db.pool).await?;
+            let done = sqlx::query("UPDATE phone_verifications SET verified = $1 WHERE id = $2 AND verified = $3").bind(1i64).bind(id).bind(0i64).execute(&state.db.writer).await?;
             if done.rows_affected() == 1 {
                 return Ok((StatusCode::OK, json!({"message": "Verification code is correct.", "success": true})));
             }
         }
-        sqlx::query("UPDATE phone_verifications SET attempts = attempts + 1 WHERE id = $1").bind(id).execute(&state.db.pool).await?;
+        sqlx::query("UPDATE phone_verifications SET attempts = attempts + 1 WHERE id = $1").bind(id).execute(&state.db.writer).await?;
         Err(ApiError::new(StatusCode::UNAUTHORIZED, "60022", "Verification code is incorrect"))
     }
     .await;

@@ -284,7 +284,7 @@ async fn check_token(
             .bind(1i64)
             .bind(i64::from(confirm_authenticator))
             .bind(user.id)
-            .execute(&state.db.pool)
+            .execute(&state.db.writer)
             .await?;
             (result.rows_affected() == 1).then_some(kind)
         }
@@ -314,7 +314,7 @@ async fn check_token(
                 .bind(max)
                 .bind(time + state.settings.lockout_seconds)
                 .bind(user.id)
-                .execute(&state.db.pool)
+                .execute(&state.db.writer)
                 .await?;
             tracing::info!(user = user.id, "token rejected");
             Err(ApiError::token_invalid("Token is invalid"))
@@ -347,7 +347,7 @@ pub async fn secret(
             .bind(now())
             .bind(0i64)
             .bind(user.id)
-            .execute(&state.db.pool)
+            .execute(&state.db.writer)
             .await?;
         Ok((
             StatusCode::OK,

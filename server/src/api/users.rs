@@ -171,7 +171,7 @@ async fn create_user(state: &AppState, call: &Call) -> Result<(StatusCode, Value
     let mut seed = zeroize::Zeroizing::new([0u8; 20]);
     rand::fill(&mut seed[..]);
     let created = now();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.writer.begin().await?;
     let row = sqlx::query(
         "INSERT INTO users (app_id, email, cellphone, country_code, custom_user_id, seed_sealed, confirmed, last_step_app, last_step_sms, failed_attempts, locked_until, authenticator_sealed, authenticator_created_at, authenticator_confirmed, last_step_authenticator, deleted, created_at)
          VALUES ($1, $2, $3, $4, $5, '', $6, 0, 0, 0, 0, NULL, 0, $7, 0, $8, $9) RETURNING id",
@@ -251,7 +251,7 @@ pub async fn delete(
 ) -> Response {
     let result = async {
         let user = load(&state, call.app.id, &id).await?;
-        let mut tx = state.db.pool.begin().await?;
+        let mut tx = state.db.writer.begin().await?;
         // The seed is destroyed with the user; the row stays so ids are never reused.
         sqlx::query("UPDATE users SET deleted = $1, seed_sealed = '', authenticator_sealed = NULL WHERE id = $2").bind(1i64).bind(user.id).execute(&mut *tx).await?;
         sqlx::query("UPDATE devices SET revoked = $1 WHERE user_id = $2").bind(1i64).bind(user.id).execute(&mut *tx).await?;

@@ -1,0 +1,217 @@
+//! Load benchmark (issue 5): TOTP verification requests against a real server on loopback.
+//! Bar: ≥ 10,000 verifications/s, p99 ≤ 20 ms, 0 errors over 60 s, with SQLite; the same
+//! run is reported against PostgreSQL when COUNTERSIGN_TEST_DATABASE_URL is set
+//! (`scripts/with-postgres cargo bench -p countersign-server --bench verify_load`).
+//!
+//! Every request verifies the current, valid code of a different user, as real logins do:
+//! the users are many enough (one per request for the step's duration) that no code is ever
+//! a replay. Options: `-- --seconds 60 --concurrency 64 --users 700000`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use countersign_core::{Account, OtpParameters, Secret};
+use countersign_server::db::Db;
+use countersign_server::seal::MasterKey;
+use sqlx::Row;
+
+const BIN: &str = env!("CARGO_BIN_EXE_countersign-server");
+
+fn arg(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn seed_of(i: u64) -> [u8; 20] {
+    let mut seed = [0u8; 20];
+    seed[..8].copy_from_slice(&i.to_be_bytes());
+    seed[8..16].copy_from_slice(&(i.wrapping_mul(0x9e37_79b9_7f4a_7c15)).to_be_bytes());
+    seed
+}
+
+#[tokio::main]
+async fn main() {
+    if std::env::args().any(|a| a == "--bench" && false) {
+        return;
+    }
+    // `cargo test --benches` runs this once as a smoke test with tiny numbers.
+    let smoke = !std::env::args().any(|a| a == "--bench");
+    let seconds = arg("--seconds", if smoke { 1 } else { 60 });
+    let concurrency = arg("--concurrency", 64);
+    let users = arg("--users", if smoke { 2000 } else { 700_000 });
+
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = match std::env::var("COUNTERSIGN_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => format!("sqlite:{}", dir.path().join("bench.db").display()),
+    };
+    let key_file = dir.path().join("master.key");
+    let run = |args: &[&str]| {
+        std::process::Command::new(BIN)
+            .args(args)
+            .env("COUNTERSIGN_DATABASE_URL", &database_url)
+            .env("COUNTERSIGN_MASTER_KEY_FILE", &key_file)
+            .output()
+            .unwrap()
+    };
+    let app: serde_json::Value =
+        serde_json::from_slice(&run(&["app", "create", "--name", "Bench", "--json"]).stdout)
+            .unwrap();
+    let api_key = app["api_key"].as_str().unwrap().to_owned();
+    let app_id = app["app_id"].as_i64().unwrap();
+
+    // Users are written straight into the database (setup is not what is measured).
+    let started = Instant::now();
+    let db = Db::connect(&database_url).await.unwrap();
+    let master = MasterKey::load_or_create(&key_file).unwrap();
+    let first_id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM users")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+        .get(0);
+    for chunk_start in (0..users).step_by(500) {
+        let mut tx = db.pool.begin().await.unwrap();
+        let mut sql = String::from(
+            "INSERT INTO users (id, app_id, email, cellphone, country_code, custom_user_id, seed_sealed, confirmed, last_step_app, last_step_sms, failed_attempts, locked_until, authenticator_sealed, authenticator_created_at, authenticator_confirmed, last_step_authenticator, deleted, created_at) VALUES ",
+        );
+        let end = (chunk_start + 500).min(users);
+        for i in chunk_start..end {
+            let id = first_id + i as i64;
+            let sealed = master.seal(&format!("users.seed:{id}"), &seed_of(i));
+            if i > chunk_start {
+                sql.push(',');
+            }
+            sql.push_str(&format!("({id}, {app_id}, 'u{i}@example.com', '{}', 1, NULL, '{sealed}', 1, 0, 0, 0, 0, NULL, 0, 0, 0, 0, 0)", 5_550_000_000u64 + i));
+        }
+        sqlx::query(&sql).execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    db.pool.close().await;
+    println!(
+        "setup: {users} users in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = std::process::Command::new(BIN)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .env("COUNTERSIGN_DATABASE_URL", &database_url)
+        .env("COUNTERSIGN_MASTER_KEY_FILE", &key_file)
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .unwrap();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let accounts: Arc<Vec<Account>> = Arc::new(
+        (0..users)
+            .map(|i| {
+                Account::new(
+                    None,
+                    "",
+                    Secret::from_bytes(seed_of(i).to_vec()).unwrap(),
+                    OtpParameters::totp(Default::default(), 7, 30).unwrap(),
+                )
+            })
+            .collect(),
+    );
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency as usize)
+        .build()
+        .unwrap();
+    let next = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let base = format!("http://127.0.0.1:{port}");
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let (client, next, errors, accounts, base, api_key) = (
+            client.clone(),
+            next.clone(),
+            errors.clone(),
+            accounts.clone(),
+            base.clone(),
+            api_key.clone(),
+        );
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while Instant::now() < deadline {
+                let i = next.fetch_add(1, Ordering::Relaxed) % users;
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs();
+                let code = accounts[i as usize].code_at(now).code;
+                let url = format!(
+                    "{base}/protected/json/verify/{code}/{}",
+                    first_id + i as i64
+                );
+                let sent = Instant::now();
+                let ok = match client
+                    .get(&url)
+                    .header("X-Authy-API-Key", &api_key)
+                    .send()
+                    .await
+                {
+                    Ok(r) => {
+                        r.status().is_success()
+                            && r.text()
+                                .await
+                                .is_ok_and(|t| t.contains("\"token\":\"is valid\""))
+                    }
+                    Err(_) => false,
+                };
+                latencies.push(sent.elapsed().as_micros() as u32);
+                if !ok {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for w in workers {
+        all.extend(w.await.unwrap());
+    }
+    let _ = std::process::Command::new("kill")
+        .arg(server.id().to_string())
+        .status();
+    let _ = server.wait();
+    all.sort_unstable();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0) as f64
+            / 1000.0
+    };
+    let backend = if database_url.starts_with("postgres") {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    println!(
+        "verify load ({backend}, {concurrency} connections, {seconds} s): {} requests, {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, errors {}",
+        all.len(),
+        all.len() as f64 / seconds as f64,
+        pct(0.50),
+        pct(0.99),
+        errors.load(Ordering::Relaxed)
+    );
+    if smoke {
+        assert_eq!(
+            errors.load(Ordering::Relaxed),
+            0,
+            "every valid code must verify"
+        );
+    }
+}
