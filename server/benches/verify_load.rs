@@ -36,9 +36,6 @@ fn seed_of(i: u64) -> [u8; 20] {
 
 #[tokio::main]
 async fn main() {
-    if std::env::args().any(|a| a == "--bench" && false) {
-        return;
-    }
     // `cargo test --benches` runs this once as a smoke test with tiny numbers.
     let smoke = !std::env::args().any(|a| a == "--bench");
     let seconds = arg("--seconds", if smoke { 1 } else { 60 });
