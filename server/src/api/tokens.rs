@@ -384,7 +384,8 @@ pub async fn app_stats_counts(
     state: &AppState,
     app_id: i64,
 ) -> Result<Vec<(String, i64)>, ApiError> {
-    let rows = sqlx::query("SELECT kind, COUNT(*) FROM events WHERE app_id = $1 GROUP BY kind")
+    crate::api::flush_events(state).await?;
+    let rows = sqlx::query("SELECT kind, count FROM counters WHERE app_id = $1")
         .bind(app_id)
         .fetch_all(&state.db.pool)
         .await?;
