@@ -40,7 +40,7 @@ async fn main() {
     let smoke = !std::env::args().any(|a| a == "--bench");
     let seconds = arg("--seconds", if smoke { 1 } else { 60 });
     let concurrency = arg("--concurrency", 64);
-    let users = arg("--users", if smoke { 2000 } else { 700_000 });
+    let users = arg("--users", if smoke { 20_000 } else { 1_000_000 });
 
     let dir = tempfile::tempdir().unwrap();
     let database_url = match std::env::var("COUNTERSIGN_TEST_DATABASE_URL") {
@@ -143,7 +143,11 @@ async fn main() {
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             while Instant::now() < deadline {
-                let i = next.fetch_add(1, Ordering::Relaxed) % users;
+                // Each user is used once: a second request would be a replay, refused by design.
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= users {
+                    break;
+                }
                 let now = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .unwrap()
@@ -191,6 +195,10 @@ async fn main() {
             .unwrap_or(0) as f64
             / 1000.0
     };
+    let exhausted = next.load(Ordering::Relaxed) >= users;
+    if exhausted {
+        println!("note: every user was used before the time was up; pass a larger --users");
+    }
     let backend = if database_url.starts_with("postgres") {
         "PostgreSQL"
     } else {
