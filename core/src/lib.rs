@@ -17,6 +17,7 @@
 )]
 
 pub mod account;
+pub mod device;
 pub mod migration;
 pub mod ocra;
 pub mod otp;

@@ -192,7 +192,7 @@ impl TransactionFields {
 }
 
 /// `enc(s)`: NFC, UTF-8, percent-encoded except `A–Z a–z 0–9 - . _ ~`, uppercase hex.
-fn enc(text: &str) -> String {
+pub(crate) fn enc(text: &str) -> String {
     let normalized: String = text.nfc().collect();
     utf8_percent_encode(&normalized, UNRESERVED).to_string()
 }

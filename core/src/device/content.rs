@@ -1,0 +1,64 @@
+//! The canonical strings of docs/device-protocol.md.
+
+use sha2::{Digest, Sha256};
+
+use crate::txotp::enc;
+
+fn hex_sha256(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `message=enc(message)` then `&enc(key)=enc(value)` per detail, in display order.
+pub fn displayed_content(message: &str, details: &[(String, String)]) -> String {
+    let mut out = format!("message={}", enc(message));
+    for (key, value) in details {
+        out.push('&');
+        out.push_str(&enc(key));
+        out.push('=');
+        out.push_str(&enc(value));
+    }
+    out
+}
+
+/// Hex SHA-256 of the hidden details, sorted by `enc(key)`, as `enc(key)=enc(value)` joined by `&`.
+pub fn hidden_details_sha256(hidden: &[(String, String)]) -> String {
+    let mut pairs: Vec<(String, String)> = hidden.iter().map(|(k, v)| (enc(k), enc(v))).collect();
+    pairs.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let joined: Vec<String> = pairs.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+    hex_sha256(&joined.join("&"))
+}
+
+/// What a device signs on every authenticated request.
+pub fn request_string(
+    method: &str,
+    path_and_query: &str,
+    timestamp: u64,
+    nonce: &str,
+    body: &[u8],
+) -> String {
+    let body_hash: String = Sha256::digest(body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!(
+        "countersign-device-request-v1\n{}\n{path_and_query}\n{timestamp}\n{nonce}\n{body_hash}",
+        method.to_ascii_uppercase()
+    )
+}
+
+/// What a new device signs to prove it holds its key.
+pub fn registration_string(
+    code: &str,
+    public_key_b64: &str,
+    name: &str,
+    os: &str,
+    push_token: Option<&str>,
+) -> String {
+    format!(
+        "countersign-device-registration-v1\n{code}\n{public_key_b64}\n{name}\n{os}\n{}",
+        push_token.unwrap_or("")
+    )
+}

@@ -1,0 +1,13 @@
+//! The device side of signed approvals (docs/device-protocol.md): ES256 keys behind the
+//! `DeviceSigner` seam, signature encodings, JWS compact, and the canonical strings that
+//! bind a signature to exactly what the user saw.
+
+mod content;
+mod jws;
+mod sig;
+mod signer;
+
+pub use content::{displayed_content, hidden_details_sha256, registration_string, request_string};
+pub use jws::{JwsError, sign_compact, verify_compact};
+pub use sig::{SignatureFormatError, der_to_raw, raw_to_der};
+pub use signer::{DeviceSigner, SignerError, SoftwareSigner, verify_es256};

@@ -1,0 +1,199 @@
+//! Device signatures: DER ↔ raw conversion, ES256 JWS, and the canonical content strings —
+//! checked against Python's `cryptography` and a Python implementation of the spec.
+
+use std::process::Command;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use countersign_core::device::{
+    self, DeviceSigner, JwsError, SignatureFormatError, SoftwareSigner,
+};
+use serde_json::json;
+
+fn python(args: &[&str]) -> String {
+    let python = std::env::var("COUNTERSIGN_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/reference/check_es256.py"
+    );
+    let out = Command::new(python)
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn der_raw_conversion_pads_short_components() {
+    // r = 1 (one byte), s = 0x80… (needs DER's zero sign byte).
+    let mut raw = [0u8; 64];
+    raw[31] = 1;
+    raw[32] = 0x80;
+    raw[63] = 7;
+    let der = device::raw_to_der(&raw).unwrap();
+    assert_eq!(&der[..5], &[0x30, 3 + 35, 0x02, 0x01, 0x01]);
+    assert_eq!(&der[5..8], &[0x02, 33, 0x00]);
+    assert_eq!(device::der_to_raw(&der).unwrap(), raw);
+    // r with 31 significant bytes and a high bit: padded back to 32 on the way out.
+    let mut short = [0u8; 64];
+    short[1..32].fill(0xff);
+    short[32..].fill(0x11);
+    assert_eq!(
+        device::der_to_raw(&device::raw_to_der(&short).unwrap()).unwrap(),
+        short
+    );
+    // Real signatures, many of them with a short r or s, survive the round trip.
+    let signer = SoftwareSigner::generate();
+    let mut shorter = 0;
+    for i in 0..2000u32 {
+        let der = signer.sign_der(&i.to_be_bytes()).unwrap();
+        shorter += usize::from(der.len() < 70);
+        let raw = device::der_to_raw(&der).unwrap();
+        assert_eq!(device::raw_to_der(&raw).unwrap(), der);
+        assert!(device::verify_es256(
+            &signer.public_key_spki().unwrap(),
+            &i.to_be_bytes(),
+            &raw
+        ));
+    }
+    assert!(shorter > 0, "2000 signatures include short components");
+    for bad in [
+        &[][..],
+        &[0x30, 0x00],
+        &[0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01],
+        &[0x31, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01],
+    ] {
+        assert_eq!(device::der_to_raw(bad), Err(SignatureFormatError::NotDer));
+    }
+    assert_eq!(
+        device::raw_to_der(&[0u8; 63]),
+        Err(SignatureFormatError::RawLength)
+    );
+}
+
+#[test]
+fn jws_round_trip_and_tampering() {
+    let signer = SoftwareSigner::generate();
+    let spki = signer.public_key_spki().unwrap();
+    let header = json!({"alg": "ES256", "typ": "countersign-answer+jws", "kid": "device-1"});
+    let payload = br#"{"v":1,"typ":"payment-approval","decision":"approve"}"#;
+    let jws = device::sign_compact(&header, payload, &signer).unwrap();
+    let (h, p) = device::verify_compact(&jws, &spki).unwrap();
+    assert_eq!((h, p.as_slice()), (header, &payload[..]));
+    // Another payload under the same signature, another key, another algorithm: refused.
+    let parts: Vec<&str> = jws.split('.').collect();
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(br#"{"decision":"deny"}"#),
+        parts[2]
+    );
+    assert_eq!(
+        device::verify_compact(&forged, &spki),
+        Err(JwsError::Signature)
+    );
+    let other = SoftwareSigner::generate().public_key_spki().unwrap();
+    assert_eq!(
+        device::verify_compact(&jws, &other),
+        Err(JwsError::Signature)
+    );
+    let none = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#),
+        parts[1]
+    );
+    assert_eq!(
+        device::verify_compact(&none, &spki),
+        Err(JwsError::Algorithm)
+    );
+    assert_eq!(
+        device::verify_compact("a.b", &spki),
+        Err(JwsError::Malformed)
+    );
+    assert!(device::sign_compact(&json!({"alg": "HS256"}), payload, &signer).is_err());
+}
+
+#[test]
+fn jws_interoperates_with_python_cryptography() {
+    // Ours, verified by Python.
+    let signer = SoftwareSigner::generate();
+    let spki = URL_SAFE_NO_PAD.encode(signer.public_key_spki().unwrap());
+    for i in 0..20 {
+        let jws = device::sign_compact(
+            &json!({"alg": "ES256", "kid": "d"}),
+            format!("{{\"n\":{i}}}").as_bytes(),
+            &signer,
+        )
+        .unwrap();
+        assert_eq!(python(&["verify", &spki, &jws]), "valid");
+        // One character of the signature changed.
+        let mut bytes = jws.clone().into_bytes();
+        let last = bytes.len() - 2;
+        bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
+        assert_eq!(
+            python(&["verify", &spki, &String::from_utf8(bytes).unwrap()]),
+            "invalid"
+        );
+    }
+    // Python's, verified by ours.
+    for _ in 0..10 {
+        let made = python(&["make", r#"{"decision":"approve"}"#]);
+        let (spki, jws) = made.split_once('\n').unwrap();
+        let (_, payload) =
+            device::verify_compact(jws, &URL_SAFE_NO_PAD.decode(spki).unwrap()).unwrap();
+        assert_eq!(payload, br#"{"decision":"approve"}"#);
+    }
+}
+
+#[test]
+fn content_hashes_match_an_independent_implementation() {
+    let details = vec![
+        ("Amount".to_string(), "713.00 EUR".to_string()),
+        ("Payee".to_string(), "Hermione Granger".to_string()),
+        ("Empfa\u{308}nger".to_string(), "José & Co".to_string()),
+    ];
+    let hidden = vec![("z".to_string(), "last"), ("a b".to_string(), "first")]
+        .into_iter()
+        .map(|(k, v)| (k, v.to_string()))
+        .collect::<Vec<_>>();
+    let request = json!({"message": "Approve payment", "details": details, "hidden": hidden});
+    let theirs: serde_json::Value =
+        serde_json::from_str(&python(&["content", &request.to_string()])).unwrap();
+    let content = device::displayed_content("Approve payment", &details);
+    assert_eq!(content, theirs["content"]);
+    assert_eq!(
+        device::hidden_details_sha256(&hidden),
+        theirs["hidden_details_sha256"]
+    );
+    // Display order matters for what was shown; swapping two details changes the content.
+    let swapped = vec![details[1].clone(), details[0].clone(), details[2].clone()];
+    assert_ne!(
+        device::displayed_content("Approve payment", &swapped),
+        content
+    );
+}
+
+#[test]
+fn request_and_registration_strings() {
+    let s = device::request_string(
+        "post",
+        "/device/v1/approval_requests/u/answer",
+        1_795_000_000,
+        "bm9uY2U",
+        b"{}",
+    );
+    assert_eq!(
+        s,
+        "countersign-device-request-v1\nPOST\n/device/v1/approval_requests/u/answer\n1795000000\nbm9uY2U\n44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+    );
+    assert_eq!(
+        device::registration_string("CODE", "PK", "Pixel", "android", None),
+        "countersign-device-registration-v1\nCODE\nPK\nPixel\nandroid\n"
+    );
+}
