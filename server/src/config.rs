@@ -153,6 +153,7 @@ impl FileConfig {
                 .unwrap_or_else(|| format!("http://{}", self.listen())),
         };
         Ok(Inner {
+            accepted: crate::batch::Batcher::start(db.clone()),
             db,
             events: Default::default(),
             keys: Default::default(),

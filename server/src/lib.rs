@@ -1,6 +1,7 @@
 //! Countersign server: the Authy REST API, self-hosted. See docs/server-api.md.
 
 pub mod api;
+pub mod batch;
 pub mod callbacks;
 pub mod config;
 pub mod db;

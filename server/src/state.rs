@@ -36,6 +36,7 @@ const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub struct Inner {
     pub db: Db,
+    pub accepted: crate::batch::Batcher,
     pub events: EventCounts,
     pub keys: KeyCache,
     pub master: MasterKey,

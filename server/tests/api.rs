@@ -515,3 +515,49 @@ fn xml_format_and_form_or_json_bodies() {
         .unwrap();
     assert!(openapi["paths"]["/protected/{format}/verify/{token}/{id}"]["get"].is_object());
 }
+
+#[test]
+fn concurrent_requests_with_one_code_accept_it_once() {
+    let server = common::Server::start(&common::Options::default());
+    let api = Api::new(&server);
+    let users: Vec<i64> = (0..4)
+        .map(|i| api.new_user(&format!("555-010-005{i}")))
+        .collect();
+    let mut codes = Vec::new();
+    for (i, user) in users.iter().enumerate() {
+        api.get(&format!("/protected/json/sms/{user}?force=true"));
+        codes.push(api.outbox_code(&format!("+1555010005{i}")));
+    }
+    // 16 simultaneous verifications of each user's code: exactly one each is accepted.
+    let mut attempts = Vec::new();
+    for (user, code) in users.iter().zip(&codes) {
+        for _ in 0..16 {
+            let (base, key, code, user) = (
+                server.base_url.clone(),
+                server.api_key.clone(),
+                code.clone(),
+                *user,
+            );
+            attempts.push((
+                user,
+                std::thread::spawn(move || {
+                    let r = Client::new()
+                        .get(format!(
+                            "{base}/protected/json/verify/{code}/{user}?force=true"
+                        ))
+                        .header("X-Authy-API-Key", key)
+                        .send()
+                        .unwrap();
+                    r.text().unwrap().contains("\"token\":\"is valid\"")
+                }),
+            ));
+        }
+    }
+    let mut successes = vec![0; users.len()];
+    for (user, handle) in attempts {
+        if handle.join().unwrap() {
+            successes[users.iter().position(|u| *u == user).unwrap()] += 1;
+        }
+    }
+    assert_eq!(successes, vec![1, 1, 1, 1]);
+}

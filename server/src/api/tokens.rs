@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 
 use super::users::{self, User, masked_phone};
+use crate::batch::StepColumn;
 use crate::error::ApiError;
 use crate::otp;
 use crate::sender::{Channel, Message};
@@ -125,11 +126,11 @@ enum Kind {
 }
 
 impl Kind {
-    fn column(self) -> &'static str {
+    fn column(self) -> StepColumn {
         match self {
-            Kind::App => "last_step_app",
-            Kind::Sms => "last_step_sms",
-            Kind::Authenticator => "last_step_authenticator",
+            Kind::App => StepColumn::App,
+            Kind::Sms => StepColumn::Sms,
+            Kind::Authenticator => StepColumn::Authenticator,
         }
     }
 
@@ -272,21 +273,19 @@ async fn check_token(
     }
 
     let accepted = match found {
-        // One atomic step accepts the code: a concurrent request with the same code, on this
-        // or another server instance, finds the step already used.
+        // One atomic conditional step accepts the code (grouped with concurrent ones, see
+        // batch.rs): a request with the same code, on this or another instance, finds the
+        // step already used.
         Some((kind, step)) => {
-            let column = kind.column();
-            let confirm_authenticator = matches!(kind, Kind::Authenticator);
-            let result = sqlx::query(&format!(
-                "UPDATE users SET {column} = $1, failed_attempts = 0, confirmed = $2, authenticator_confirmed = CASE WHEN $3 = 1 THEN 1 ELSE authenticator_confirmed END WHERE id = $4 AND {column} < $1"
-            ))
-            .bind(step as i64)
-            .bind(1i64)
-            .bind(i64::from(confirm_authenticator))
-            .bind(user.id)
-            .execute(&state.db.writer)
-            .await?;
-            (result.rows_affected() == 1).then_some(kind)
+            let taken = state
+                .accepted
+                .accept(user.id, kind.column(), step as i64)
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "recording an accepted code");
+                    ApiError::internal()
+                })?;
+            taken.then_some(kind)
         }
         None => None,
     };
