@@ -427,6 +427,16 @@ fn custom_action_codes_are_valid_only_for_their_action() {
         .json()
         .unwrap();
     assert_eq!(ok["token"], "is valid", "{ok}");
+    // Nothing secret in the (debug-level) log: not the code, not the API key.
+    let log = server.log();
+    assert!(
+        log.contains("countersign-server listening"),
+        "the log is captured"
+    );
+    assert!(
+        !log.contains(&code) && !log.contains(&server.api_key),
+        "{log}"
+    );
 }
 
 #[test]

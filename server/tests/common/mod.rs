@@ -116,11 +116,17 @@ impl Server {
     }
 
     fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("server.log"))
+            .unwrap();
         let child = self
             .command()
             .args(["--listen", &format!("127.0.0.1:{}", self.port)])
+            .env("RUST_LOG", "debug,sqlx=warn,hyper=info")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .unwrap();
         self.child = Some(child);
@@ -151,6 +157,11 @@ impl Server {
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
+    }
+
+    /// Everything the server logged so far (at debug level).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
     }
 
     pub fn path(&self) -> PathBuf {
