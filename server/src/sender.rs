@@ -40,11 +40,12 @@ pub enum SendError {
     Outbox(String),
 }
 
+/// What `Sender::send` returns: a boxed future, so the trait stays object-safe.
+pub type SendFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), SendError>> + Send + 'a>>;
+
 pub trait Sender: Send + Sync {
-    fn send<'a>(
-        &'a self,
-        message: &'a Message,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), SendError>> + Send + 'a>>;
+    fn send<'a>(&'a self, message: &'a Message) -> SendFuture<'a>;
 }
 
 /// Writes messages to the `outbox` table (`countersign-server outbox` lists them).
@@ -53,11 +54,7 @@ pub struct LogSender {
 }
 
 impl Sender for LogSender {
-    fn send<'a>(
-        &'a self,
-        m: &'a Message,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), SendError>> + Send + 'a>>
-    {
+    fn send<'a>(&'a self, m: &'a Message) -> SendFuture<'a> {
         Box::pin(async move {
             sqlx::query("INSERT INTO outbox (app_id, channel, recipient, body, created_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(m.app_id)
@@ -81,11 +78,7 @@ pub struct WebhookSender {
 }
 
 impl Sender for WebhookSender {
-    fn send<'a>(
-        &'a self,
-        m: &'a Message,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), SendError>> + Send + 'a>>
-    {
+    fn send<'a>(&'a self, m: &'a Message) -> SendFuture<'a> {
         Box::pin(async move {
             let response = self
                 .http
@@ -119,11 +112,7 @@ fn xml_escape(text: &str) -> String {
 }
 
 impl Sender for TwilioSender {
-    fn send<'a>(
-        &'a self,
-        m: &'a Message,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), SendError>> + Send + 'a>>
-    {
+    fn send<'a>(&'a self, m: &'a Message) -> SendFuture<'a> {
         Box::pin(async move {
             let (resource, form) = match m.channel {
                 Channel::Sms => (
