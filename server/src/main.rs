@@ -55,6 +55,20 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AppCommand {
+    /// Change an app's settings (running servers pick them up within seconds).
+    Update {
+        #[arg(long)]
+        id: i64,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        token_length: Option<u32>,
+        /// Where OneTouch status changes are sent; an empty value removes it.
+        #[arg(long)]
+        callback_url: Option<String>,
+        #[arg(long, value_parser = ["POST", "GET"])]
+        callback_method: Option<String>,
+    },
     /// Create an app; prints its id and API key (shown once).
     Create {
         #[arg(long)]
@@ -185,6 +199,63 @@ async fn create_app(
     Ok(())
 }
 
+async fn update_app(
+    config: FileConfig,
+    id: i64,
+    name: Option<String>,
+    token_length: Option<u32>,
+    callback_url: Option<String>,
+    callback_method: Option<String>,
+) -> Result<(), ServerError> {
+    if token_length.is_some_and(|t| !(6..=10).contains(&t)) {
+        return Err(ServerError::Config("token length must be 6 to 10".into()));
+    }
+    if name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+        return Err(ServerError::Config("the app name must not be empty".into()));
+    }
+    let inner = config.build().await?;
+    let mut tx = inner.db.writer.begin().await?;
+    let exists = sqlx::query("SELECT id FROM apps WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if exists.is_none() {
+        return Err(ServerError::Config(format!("no app with id {id}")));
+    }
+    if let Some(name) = name {
+        sqlx::query("UPDATE apps SET name = $1 WHERE id = $2")
+            .bind(name.trim().to_owned())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if let Some(length) = token_length {
+        sqlx::query("UPDATE apps SET token_length = $1 WHERE id = $2")
+            .bind(i64::from(length))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if let Some(url) = callback_url {
+        let url = Some(url).filter(|u| !u.trim().is_empty());
+        sqlx::query("UPDATE apps SET callback_url = $1 WHERE id = $2")
+            .bind(url)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if let Some(method) = callback_method {
+        sqlx::query("UPDATE apps SET callback_method = $1 WHERE id = $2")
+            .bind(method)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    println!("updated app {id}");
+    Ok(())
+}
+
 async fn outbox(config: FileConfig, json_output: bool) -> Result<(), ServerError> {
     let inner = config.build().await?;
     let rows = sqlx::query(
@@ -243,6 +314,26 @@ async fn main() -> ExitCode {
                     callback_url,
                     &callback_method,
                     json,
+                )
+                .await
+            }
+            Some(Command::App {
+                command:
+                    AppCommand::Update {
+                        id,
+                        name,
+                        token_length,
+                        callback_url,
+                        callback_method,
+                    },
+            }) => {
+                update_app(
+                    config,
+                    id,
+                    name,
+                    token_length,
+                    callback_url,
+                    callback_method,
                 )
                 .await
             }

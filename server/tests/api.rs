@@ -571,3 +571,51 @@ fn concurrent_requests_with_one_code_accept_it_once() {
     }
     assert_eq!(successes, vec![1, 1, 1, 1]);
 }
+
+#[test]
+fn app_settings_can_be_changed() {
+    let mut server = common::Server::start(&common::Options::default());
+    let out = server
+        .command()
+        .args([
+            "app",
+            "update",
+            "--id",
+            &server.app_id.to_string(),
+            "--name",
+            "Gringotts Bank",
+            "--token-length",
+            "8",
+            "--callback-url",
+            "https://bank.example/cb",
+            "--callback-method",
+            "GET",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bad = server
+        .command()
+        .args(["app", "update", "--id", "999", "--name", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    server.restart();
+    let api = Api::new(&server);
+    let details: Value = api.get("/protected/json/app/details").json().unwrap();
+    assert_eq!(details["app"]["name"], "Gringotts Bank");
+    assert_eq!(details["app"]["token_length"], 8);
+    assert_eq!(
+        details["app"]["onetouch_callback_url"],
+        "https://bank.example/cb"
+    );
+    assert_eq!(details["app"]["onetouch_callback_method"], "GET");
+    // Codes now have 8 digits.
+    let user = api.new_user("555-010-0088");
+    api.get(&format!("/protected/json/sms/{user}?force=true"));
+    assert_eq!(api.outbox_code("+15550100088").len(), 8);
+}
