@@ -75,6 +75,18 @@ fn schema(dialect: Dialect) -> String {
             last_seen BIGINT NOT NULL
          );
          CREATE INDEX IF NOT EXISTS devices_user ON devices (user_id);
+         CREATE TABLE IF NOT EXISTS registrations (
+            code_hash TEXT PRIMARY KEY,
+            app_id BIGINT NOT NULL,
+            user_id BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL,
+            used BIGINT NOT NULL
+         );
+         CREATE TABLE IF NOT EXISTS server_keys (
+            id BIGINT PRIMARY KEY,
+            secret_sealed TEXT NOT NULL,
+            created_at BIGINT NOT NULL
+         );
          CREATE TABLE IF NOT EXISTS outbox (
             id {id},
             app_id BIGINT NOT NULL,

@@ -2,6 +2,7 @@
 //! `/healthz` and `/openapi.json`.
 
 pub mod app;
+pub mod devices;
 pub mod onetouch;
 pub mod phones;
 pub mod tokens;
@@ -96,6 +97,21 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
         "/onetouch/{format}/approval_requests/{uuid}",
         "A OneTouch approval request's status",
     ),
+    (
+        "post",
+        "/protected/{format}/users/{id}/registrations",
+        "A one-time device registration code, URI and QR",
+    ),
+    (
+        "get",
+        "/protected/{format}/users/{id}/devices",
+        "A user's registered devices",
+    ),
+    (
+        "post",
+        "/protected/{format}/users/{id}/devices/{device_id}/revoke",
+        "Revoke a device",
+    ),
 ];
 
 /// Largest request body accepted.
@@ -145,6 +161,16 @@ pub fn router(state: AppState) -> Router {
             "/onetouch/{format}/approval_requests/{uuid}",
             get(onetouch::status),
         )
+        .route(
+            "/protected/{format}/users/{id}/registrations",
+            post(devices::create_registration),
+        )
+        .route("/protected/{format}/users/{id}/devices", get(devices::list))
+        .route(
+            "/protected/{format}/users/{id}/devices/{device_id}/revoke",
+            post(devices::revoke),
+        )
+        .route("/device/v1/register", post(devices::register))
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
