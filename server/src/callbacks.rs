@@ -212,6 +212,9 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
         if let Err(e) = deliver_due(&state).await {
             tracing::error!(error = %e, "delivering callbacks");
         }
+        if let Err(e) = crate::api::device_api::prune_nonces(&state).await {
+            tracing::error!(error = %e, "pruning device nonces");
+        }
         if let Err(e) = crate::api::flush_events(&state).await {
             tracing::error!(error = %e, "writing statistics");
         }

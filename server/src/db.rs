@@ -82,6 +82,12 @@ fn schema(dialect: Dialect) -> String {
             expires_at BIGINT NOT NULL,
             used BIGINT NOT NULL
          );
+         CREATE TABLE IF NOT EXISTS device_nonces (
+            device_id BIGINT NOT NULL,
+            nonce TEXT NOT NULL,
+            expires_at BIGINT NOT NULL,
+            PRIMARY KEY (device_id, nonce)
+         );
          CREATE TABLE IF NOT EXISTS server_keys (
             id BIGINT PRIMARY KEY,
             secret_sealed TEXT NOT NULL,
@@ -115,7 +121,9 @@ fn schema(dialect: Dialect) -> String {
             expires_at BIGINT NOT NULL,
             updated_at BIGINT NOT NULL,
             processed_at BIGINT NOT NULL,
-            notified BIGINT NOT NULL
+            notified BIGINT NOT NULL,
+            nonce TEXT NOT NULL,
+            evidence TEXT
          );
          CREATE TABLE IF NOT EXISTS callbacks (
             id {id},

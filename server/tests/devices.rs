@@ -191,3 +191,198 @@ fn a_device_registers_once_with_a_proof_of_its_key() {
         .unwrap();
     assert_eq!(malformed.status().as_u16(), 400);
 }
+
+struct Device {
+    id: i64,
+    signer: SoftwareSigner,
+    server_key: Vec<u8>,
+}
+
+fn registered_device(server: &common::Server, user: i64) -> Device {
+    let registration: Value = Client::new()
+        .post(format!(
+            "{}/protected/json/users/{user}/registrations",
+            server.base_url
+        ))
+        .header("X-Authy-API-Key", &server.api_key)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let signer = SoftwareSigner::generate();
+    let answer: Value = register(
+        server,
+        registration["registration"]["code"].as_str().unwrap(),
+        &signer,
+        &signer,
+    )
+    .json()
+    .unwrap();
+    Device {
+        id: answer["device_id"].as_i64().unwrap(),
+        signer,
+        server_key: URL_SAFE_NO_PAD
+            .decode(answer["server_public_key"].as_str().unwrap())
+            .unwrap(),
+    }
+}
+
+/// A device request signed as the protocol says; `timestamp`/`nonce` overridable for attacks.
+fn device_get(
+    server: &common::Server,
+    device: &Device,
+    path: &str,
+    timestamp: u64,
+    nonce: &str,
+) -> reqwest::blocking::Response {
+    let message = device::request_string("GET", path, timestamp, nonce, b"");
+    let signature = URL_SAFE_NO_PAD.encode(device.signer.sign_raw(message.as_bytes()).unwrap());
+    Client::new()
+        .get(format!("{}{path}", server.base_url))
+        .header("X-Countersign-Device", device.id.to_string())
+        .header("X-Countersign-Timestamp", timestamp.to_string())
+        .header("X-Countersign-Nonce", nonce)
+        .header("X-Countersign-Signature", signature)
+        .send()
+        .unwrap()
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[test]
+fn pending_requests_arrive_as_server_signed_challenges_to_authenticated_devices() {
+    let server = common::Server::start(&common::Options::default());
+    let http = Client::new();
+    let new_user = |phone: &str| -> i64 {
+        let user: Value = http
+            .post(format!("{}/protected/json/users/new", server.base_url))
+            .header("X-Authy-API-Key", &server.api_key)
+            .form(&[
+                ("user[email]", "h@example.com"),
+                ("user[cellphone]", phone),
+                ("user[country_code]", "1"),
+            ])
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        user["user"]["id"].as_i64().unwrap()
+    };
+    let (alice, bob) = (new_user("555-010-0201"), new_user("555-010-0202"));
+    let phone = registered_device(&server, alice);
+    let other = registered_device(&server, bob);
+    let created: Value = http
+        .post(format!(
+            "{}/onetouch/json/users/{alice}/approval_requests",
+            server.base_url
+        ))
+        .header("X-Authy-API-Key", &server.api_key)
+        .form(&[
+            ("message", "Approve payment"),
+            ("details[Amount]", "713.00 EUR"),
+            ("details[Payee]", "Hermione Granger"),
+            ("hidden_details[Payment ID]", "P-1"),
+        ])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let uuid = created["approval_request"]["uuid"].as_str().unwrap();
+
+    let path = "/device/v1/approval_requests";
+    let listed: Value = device_get(&server, &phone, path, unix_now(), "nonce-1")
+        .json()
+        .unwrap();
+    let challenges = listed["approval_requests"].as_array().unwrap();
+    assert_eq!(challenges.len(), 1);
+    let (header, payload) =
+        device::verify_compact(challenges[0].as_str().unwrap(), &phone.server_key).unwrap();
+    assert_eq!(header["typ"], "countersign-challenge+jws");
+    let payload: Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(payload["uuid"], uuid);
+    assert_eq!(
+        payload["details"],
+        json!([["Amount", "713.00 EUR"], ["Payee", "Hermione Granger"]])
+    );
+    assert_eq!(
+        payload["hidden_details_sha256"],
+        device::hidden_details_sha256(&[("Payment ID".into(), "P-1".into())])
+    );
+    assert!(
+        !payload.to_string().contains("P-1"),
+        "hidden details never reach the device"
+    );
+    // A challenge does not verify under any other key.
+    assert!(
+        device::verify_compact(
+            challenges[0].as_str().unwrap(),
+            &other.signer.public_key_spki().unwrap()
+        )
+        .is_err()
+    );
+    // Bob's device sees none of Alice's requests.
+    let bobs: Value = device_get(&server, &other, path, unix_now(), "nonce-b")
+        .json()
+        .unwrap();
+    assert_eq!(bobs["approval_requests"], json!([]));
+
+    let refused = |response: reqwest::blocking::Response, status: u16, error: &str| {
+        assert_eq!(response.status().as_u16(), status);
+        assert_eq!(response.json::<Value>().unwrap()["error"], error);
+    };
+    refused(
+        device_get(&server, &phone, path, unix_now(), "nonce-1"),
+        401,
+        "replayed_request",
+    );
+    refused(
+        device_get(&server, &phone, path, unix_now() - 3600, "nonce-2"),
+        401,
+        "stale_request",
+    );
+    let impostor = Device {
+        id: phone.id,
+        signer: SoftwareSigner::generate(),
+        server_key: Vec::new(),
+    };
+    refused(
+        device_get(&server, &impostor, path, unix_now(), "nonce-3"),
+        401,
+        "invalid_signature",
+    );
+    let ghost = Device {
+        id: 999_999,
+        signer: SoftwareSigner::generate(),
+        server_key: Vec::new(),
+    };
+    refused(
+        device_get(&server, &ghost, path, unix_now(), "nonce-4"),
+        401,
+        "unknown_device",
+    );
+    refused(
+        Client::new()
+            .get(format!("{}{path}", server.base_url))
+            .send()
+            .unwrap(),
+        401,
+        "invalid_request",
+    );
+    http.post(format!(
+        "{}/protected/json/users/{alice}/devices/{}/revoke",
+        server.base_url, phone.id
+    ))
+    .header("X-Authy-API-Key", &server.api_key)
+    .send()
+    .unwrap();
+    refused(
+        device_get(&server, &phone, path, unix_now(), "nonce-5"),
+        403,
+        "revoked_device",
+    );
+}

@@ -2,6 +2,7 @@
 //! `/healthz` and `/openapi.json`.
 
 pub mod app;
+pub mod device_api;
 pub mod devices;
 pub mod onetouch;
 pub mod phones;
@@ -114,6 +115,14 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// 16 random bytes, base64url: nonces and similar one-time values.
+pub fn random_token() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 16];
+    rand::fill(&mut bytes[..]);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
 /// Largest request body accepted.
 pub const MAX_BODY: usize = 64 * 1024;
 
@@ -171,6 +180,7 @@ pub fn router(state: AppState) -> Router {
             post(devices::revoke),
         )
         .route("/device/v1/register", post(devices::register))
+        .route("/device/v1/approval_requests", get(device_api::pending))
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi))
         .fallback(not_found)

@@ -78,8 +78,8 @@ pub async fn create(
         let time = now();
         let expires_at = if seconds == 0 { 0 } else { time + seconds };
         sqlx::query(
-            "INSERT INTO approval_requests (uuid, app_id, user_id, message, details, hidden_details, logos, status, seconds_to_expire, created_at, expires_at, updated_at, processed_at, notified)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10, $9, 0, $11)",
+            "INSERT INTO approval_requests (uuid, app_id, user_id, message, details, hidden_details, logos, status, seconds_to_expire, created_at, expires_at, updated_at, processed_at, notified, nonce)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10, $9, 0, $11, $12)",
         )
         .bind(&uuid)
         .bind(call.app.id)
@@ -92,6 +92,7 @@ pub async fn create(
         .bind(time)
         .bind(expires_at)
         .bind(0i64)
+        .bind(crate::api::random_token())
         .execute(&state.db.writer)
         .await?;
         super::record_event(&state, call.app.id, "approval_request").await;

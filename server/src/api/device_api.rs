@@ -1,0 +1,245 @@
+//! The device API after registration (docs/device-protocol.md): every request is signed by
+//! the device key, with a timestamp window and a nonce replay cache; pending approval
+//! requests are served as challenges signed by the server key.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use countersign_core::device;
+use serde_json::json;
+use sqlx::Row;
+
+use super::devices::{device_error, server_signer};
+use crate::state::{AppState, now};
+
+/// Largest difference accepted between a request's timestamp and the server clock.
+pub const TIMESTAMP_WINDOW: i64 = 300;
+
+/// A refused device request: `{"error", "message"}` with its HTTP status.
+#[derive(Debug)]
+pub struct DeviceError {
+    pub status: StatusCode,
+    pub error: &'static str,
+    pub message: &'static str,
+}
+
+impl IntoResponse for DeviceError {
+    fn into_response(self) -> Response {
+        device_error(self.status, self.error, self.message)
+    }
+}
+
+pub struct AuthenticatedDevice {
+    pub id: i64,
+    pub user_id: i64,
+    pub public_key: Vec<u8>,
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && v.len() <= 256)
+}
+
+/// Checks a device request's signature, freshness and uniqueness.
+pub async fn authenticate(
+    state: &AppState,
+    method: &str,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<AuthenticatedDevice, DeviceError> {
+    let bad = |status, error, message| {
+        Err(DeviceError {
+            status,
+            error,
+            message,
+        })
+    };
+    let (Some(device_id), Some(timestamp), Some(nonce), Some(signature)) = (
+        header(headers, "x-countersign-device"),
+        header(headers, "x-countersign-timestamp"),
+        header(headers, "x-countersign-nonce"),
+        header(headers, "x-countersign-signature"),
+    ) else {
+        return bad(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request",
+            "The device headers are missing.",
+        );
+    };
+    let (Ok(device_id), Ok(timestamp)) = (device_id.parse::<i64>(), timestamp.parse::<i64>())
+    else {
+        return bad(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request",
+            "Malformed device headers.",
+        );
+    };
+    let internal = |e: sqlx::Error| {
+        tracing::error!(error = %e, "device authentication");
+        DeviceError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            error: "unavailable",
+            message: "Try again later.",
+        }
+    };
+    let row = sqlx::query("SELECT user_id, public_key, revoked FROM devices WHERE id = $1")
+        .bind(device_id)
+        .fetch_optional(&state.db.pool)
+        .await
+        .map_err(internal)?;
+    let Some(row) = row else {
+        return bad(
+            StatusCode::UNAUTHORIZED,
+            "unknown_device",
+            "Unknown device.",
+        );
+    };
+    if row.get::<i64, _>(2) != 0 {
+        return bad(
+            StatusCode::FORBIDDEN,
+            "revoked_device",
+            "This device was revoked.",
+        );
+    }
+    let Ok(public_key) = URL_SAFE_NO_PAD.decode(row.get::<String, _>(1)) else {
+        return bad(
+            StatusCode::UNAUTHORIZED,
+            "unknown_device",
+            "Unknown device.",
+        );
+    };
+    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let message = device::request_string(
+        method,
+        path,
+        u64::try_from(timestamp).unwrap_or(0),
+        nonce,
+        body,
+    );
+    let Ok(raw) = URL_SAFE_NO_PAD.decode(signature) else {
+        return bad(
+            StatusCode::UNAUTHORIZED,
+            "invalid_signature",
+            "Malformed signature.",
+        );
+    };
+    if !device::verify_es256(&public_key, message.as_bytes(), &raw) {
+        return bad(
+            StatusCode::UNAUTHORIZED,
+            "invalid_signature",
+            "The request signature does not verify.",
+        );
+    }
+    let time = now();
+    if (timestamp - time).abs() > TIMESTAMP_WINDOW {
+        return bad(
+            StatusCode::UNAUTHORIZED,
+            "stale_request",
+            "The request timestamp is outside the accepted window.",
+        );
+    }
+    // The nonce is remembered for as long as its timestamp could be accepted.
+    let fresh =
+        sqlx::query("INSERT INTO device_nonces (device_id, nonce, expires_at) VALUES ($1, $2, $3)")
+            .bind(device_id)
+            .bind(nonce)
+            .bind(time + 2 * TIMESTAMP_WINDOW)
+            .execute(&state.db.writer)
+            .await;
+    if fresh.is_err() {
+        return bad(
+            StatusCode::UNAUTHORIZED,
+            "replayed_request",
+            "This request was already received.",
+        );
+    }
+    let _ = sqlx::query("UPDATE devices SET last_seen = $1 WHERE id = $2")
+        .bind(time)
+        .bind(device_id)
+        .execute(&state.db.writer)
+        .await;
+    Ok(AuthenticatedDevice {
+        id: device_id,
+        user_id: row.get(0),
+        public_key,
+    })
+}
+
+fn pairs(stored: &str) -> Vec<(String, String)> {
+    serde_json::from_str(stored).unwrap_or_default()
+}
+
+/// `GET /device/v1/approval_requests`: the user's pending requests as signed challenges.
+pub async fn pending(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let device = match authenticate(&state, "GET", &uri, &headers, &body).await {
+        Ok(device) => device,
+        Err(refused) => return refused.into_response(),
+    };
+    let result: Result<Vec<String>, String> = async {
+        let signer = server_signer(&state).await.map_err(|e| e.to_string())?;
+        let rows = sqlx::query("SELECT uuid, message, details, hidden_details, created_at, expires_at, nonce FROM approval_requests WHERE user_id = $1 AND status = 'pending' AND (expires_at = 0 OR expires_at > $2) ORDER BY created_at")
+            .bind(device.user_id)
+            .bind(now())
+            .fetch_all(&state.db.pool)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut challenges = Vec::new();
+        for row in rows {
+            let details = pairs(&row.get::<String, _>(2));
+            let hidden = pairs(&row.get::<String, _>(3));
+            let payload = json!({
+                "v": 1,
+                "typ": "payment-approval",
+                "uuid": row.get::<String, _>(0),
+                "authy_id": device.user_id,
+                "message": row.get::<String, _>(1),
+                "details": details,
+                "hidden_details_sha256": device::hidden_details_sha256(&hidden),
+                "created_at": row.get::<i64, _>(4),
+                "expires_at": row.get::<i64, _>(5),
+                "nonce": row.get::<String, _>(6),
+            });
+            let header = json!({"alg": "ES256", "typ": "countersign-challenge+jws", "kid": "server"});
+            challenges.push(device::sign_compact(&header, payload.to_string().as_bytes(), &signer).map_err(|e| e.to_string())?);
+        }
+        Ok(challenges)
+    }
+    .await;
+    match result {
+        Ok(challenges) => (
+            StatusCode::OK,
+            Json(json!({"approval_requests": challenges, "server_time": now()})),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "serving challenges");
+            device_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Try again later.",
+            )
+        }
+    }
+}
+
+/// Forgets nonces whose requests could no longer be accepted anyway.
+pub async fn prune_nonces(state: &AppState) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM device_nonces WHERE expires_at < $1")
+        .bind(now())
+        .execute(&state.db.writer)
+        .await
+        .map(|_| ())
+}
