@@ -24,10 +24,11 @@ pub async fn resolve(
 ) -> Result<bool, ServerError> {
     let time = now();
     let mut tx = state.db.writer.begin().await?;
-    let changed = sqlx::query("UPDATE approval_requests SET status = $1, updated_at = $2, processed_at = $2 WHERE uuid = $3 AND status = 'pending'")
+    let changed = sqlx::query("UPDATE approval_requests SET status = $1, updated_at = $2, processed_at = $2, evidence = $4 WHERE uuid = $3 AND status = 'pending'")
         .bind(status)
         .bind(time)
         .bind(uuid)
+        .bind(evidence.map(|e| e.to_string()))
         .execute(&mut *tx)
         .await?;
     if changed.rows_affected() != 1 {
@@ -88,9 +89,15 @@ pub async fn expire_due(state: &AppState) -> Result<(), ServerError> {
     Ok(())
 }
 
-/// The signed device answer kept as evidence (issue 6); none before a device answered.
-pub async fn evidence(_state: &AppState, _uuid: &str) -> Result<Option<Value>, ServerError> {
-    Ok(None)
+/// The signed device answer kept as evidence; none before a device answered.
+pub async fn evidence(state: &AppState, uuid: &str) -> Result<Option<Value>, ServerError> {
+    let row = sqlx::query("SELECT evidence FROM approval_requests WHERE uuid = $1")
+        .bind(uuid)
+        .fetch_optional(&state.db.pool)
+        .await?;
+    Ok(row
+        .and_then(|r| r.get::<Option<String>, _>(0))
+        .and_then(|text| serde_json::from_str(&text).ok()))
 }
 
 fn nonce() -> String {

@@ -386,3 +386,286 @@ fn pending_requests_arrive_as_server_signed_challenges_to_authenticated_devices(
         "revoked_device",
     );
 }
+
+fn device_post(
+    server: &common::Server,
+    device: &Device,
+    path: &str,
+    body: &Value,
+) -> reqwest::blocking::Response {
+    let body = body.to_string();
+    let nonce = format!("n{}", rand_suffix());
+    let message = device::request_string("POST", path, unix_now(), &nonce, body.as_bytes());
+    let signature = URL_SAFE_NO_PAD.encode(device.signer.sign_raw(message.as_bytes()).unwrap());
+    Client::new()
+        .post(format!("{}{path}", server.base_url))
+        .header("X-Countersign-Device", device.id.to_string())
+        .header("X-Countersign-Timestamp", unix_now().to_string())
+        .header("X-Countersign-Nonce", nonce)
+        .header("X-Countersign-Signature", signature)
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .unwrap()
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed) * 1_000_003 + unix_now()
+}
+
+/// The answer a device makes for a challenge it verified: what it showed, hashed and signed.
+fn answer_for(
+    device: &Device,
+    challenge: &Value,
+    decision: &str,
+    tweak: impl Fn(&mut Value),
+) -> String {
+    let details: Vec<(String, String)> =
+        serde_json::from_value(challenge["details"].clone()).unwrap();
+    let shown = device::displayed_content(challenge["message"].as_str().unwrap(), &details);
+    use sha2::Digest;
+    let content: String = sha2::Sha256::digest(shown.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut payload = json!({
+        "v": 1, "typ": "payment-approval", "uuid": challenge["uuid"], "nonce": challenge["nonce"],
+        "device_id": device.id, "decision": decision, "content_sha256": content,
+        "hidden_details_sha256": challenge["hidden_details_sha256"], "iat": unix_now(),
+    });
+    tweak(&mut payload);
+    device::sign_compact(
+        &json!({"alg": "ES256", "typ": "countersign-answer+jws", "kid": device.id.to_string()}),
+        payload.to_string().as_bytes(),
+        &device.signer,
+    )
+    .unwrap()
+}
+
+#[test]
+fn signed_answers_approve_or_deny_exactly_what_was_shown() {
+    let server = common::Server::start(&common::Options::default());
+    let http = Client::new();
+    let new_user = |phone: &str| -> i64 {
+        let user: Value = http
+            .post(format!("{}/protected/json/users/new", server.base_url))
+            .header("X-Authy-API-Key", &server.api_key)
+            .form(&[
+                ("user[email]", "h@example.com"),
+                ("user[cellphone]", phone),
+                ("user[country_code]", "1"),
+            ])
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        user["user"]["id"].as_i64().unwrap()
+    };
+    let (alice, bob) = (new_user("555-010-0301"), new_user("555-010-0302"));
+    let phone = registered_device(&server, alice);
+    let other = registered_device(&server, bob);
+    let create = |seconds: &str| -> String {
+        let created: Value = http
+            .post(format!(
+                "{}/onetouch/json/users/{alice}/approval_requests",
+                server.base_url
+            ))
+            .header("X-Authy-API-Key", &server.api_key)
+            .form(&[
+                ("message", "Approve payment"),
+                ("details[Amount]", "713.00 EUR"),
+                ("details[Payee]", "Hermione Granger"),
+                ("hidden_details[ID]", "P-9"),
+                ("seconds_to_expire", seconds),
+            ])
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        created["approval_request"]["uuid"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let challenge = |uuid: &str| -> Value {
+        let listed: Value = device_get(
+            &server,
+            &phone,
+            "/device/v1/approval_requests",
+            unix_now(),
+            &format!("g{}", rand_suffix()),
+        )
+        .json()
+        .unwrap();
+        listed["approval_requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|jws| {
+                serde_json::from_slice::<Value>(
+                    &device::verify_compact(jws.as_str().unwrap(), &phone.server_key)
+                        .unwrap()
+                        .1,
+                )
+                .unwrap()
+            })
+            .find(|p| p["uuid"] == uuid)
+            .unwrap()
+    };
+    let status = |uuid: &str| -> Value {
+        http.get(format!(
+            "{}/onetouch/json/approval_requests/{uuid}",
+            server.base_url
+        ))
+        .header("X-Authy-API-Key", &server.api_key)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap()
+    };
+    let refused = |response: reqwest::blocking::Response, code: u16, error: &str| {
+        assert_eq!(response.status().as_u16(), code);
+        assert_eq!(response.json::<Value>().unwrap()["error"], error);
+    };
+    let answer_path = |uuid: &str| format!("/device/v1/approval_requests/{uuid}/answer");
+
+    // Approve: the signed answer is kept and returned as evidence.
+    let first = create("120");
+    let c = challenge(&first);
+    let jws = answer_for(&phone, &c, "approve", |_| {});
+    // Before the real answer: altered amount, another uuid, another user's device, another type.
+    refused(
+        device_post(
+            &server,
+            &phone,
+            &answer_path(&first),
+            &json!({"answer": answer_for(&phone, &c, "approve", |p| p["content_sha256"] = json!(device::hidden_details_sha256(&[("Amount".into(), "714.00 EUR".into())])))}),
+        ),
+        400,
+        "content_mismatch",
+    );
+    refused(
+        device_post(
+            &server,
+            &phone,
+            &answer_path(&first),
+            &json!({"answer": answer_for(&phone, &c, "approve", |p| p["typ"] = json!("login-approval"))}),
+        ),
+        400,
+        "content_mismatch",
+    );
+    refused(
+        device_post(
+            &server,
+            &phone,
+            &answer_path(&first),
+            &json!({"answer": answer_for(&phone, &c, "approve", |p| p["nonce"] = json!("other"))}),
+        ),
+        400,
+        "content_mismatch",
+    );
+    let second = create("120");
+    refused(
+        device_post(
+            &server,
+            &phone,
+            &answer_path(&second),
+            &json!({"answer": jws}),
+        ),
+        400,
+        "content_mismatch",
+    );
+    let bobs = answer_for(&other, &c, "approve", |_| {});
+    refused(
+        device_post(
+            &server,
+            &other,
+            &answer_path(&first),
+            &json!({"answer": bobs}),
+        ),
+        403,
+        "wrong_user",
+    );
+    refused(
+        device_post(
+            &server,
+            &other,
+            &answer_path(&first),
+            &json!({"answer": jws}),
+        ),
+        401,
+        "invalid_signature",
+    );
+    assert_eq!(
+        status(&first)["approval_request"]["status"],
+        "pending",
+        "refused answers change nothing"
+    );
+
+    assert_eq!(
+        device_post(
+            &server,
+            &phone,
+            &answer_path(&first),
+            &json!({"answer": jws})
+        )
+        .status()
+        .as_u16(),
+        200
+    );
+    let approved = status(&first);
+    assert_eq!(approved["approval_request"]["status"], "approved");
+    let evidence = approved["approval_request"]["signed_answer"]["jws"]
+        .as_str()
+        .unwrap();
+    let (_, payload) =
+        device::verify_compact(evidence, &phone.signer.public_key_spki().unwrap()).unwrap();
+    assert_eq!(
+        serde_json::from_slice::<Value>(&payload).unwrap()["decision"],
+        "approve"
+    );
+    // A replayed answer finds the request no longer pending.
+    refused(
+        device_post(
+            &server,
+            &phone,
+            &answer_path(&first),
+            &json!({"answer": jws}),
+        ),
+        409,
+        "not_pending",
+    );
+
+    // Deny.
+    let c2 = challenge(&second);
+    assert_eq!(
+        device_post(
+            &server,
+            &phone,
+            &answer_path(&second),
+            &json!({"answer": answer_for(&phone, &c2, "deny", |_| {})})
+        )
+        .status()
+        .as_u16(),
+        200
+    );
+    assert_eq!(status(&second)["approval_request"]["status"], "denied");
+
+    // Expired.
+    let third = create("1");
+    let c3 = challenge(&third);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    refused(
+        device_post(
+            &server,
+            &phone,
+            &answer_path(&third),
+            &json!({"answer": answer_for(&phone, &c3, "approve", |_| {})}),
+        ),
+        410,
+        "expired",
+    );
+    assert_eq!(status(&third)["approval_request"]["status"], "expired");
+}

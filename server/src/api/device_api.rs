@@ -243,3 +243,138 @@ pub async fn prune_nonces(state: &AppState) -> Result<(), sqlx::Error> {
         .await
         .map(|_| ())
 }
+
+fn hex_sha256(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn refuse(status: StatusCode, error: &'static str, message: &'static str) -> Response {
+    DeviceError {
+        status,
+        error,
+        message,
+    }
+    .into_response()
+}
+
+/// `POST /device/v1/approval_requests/{uuid}/answer` with `{"answer": JWS}`.
+pub async fn answer(
+    State(state): State<AppState>,
+    axum::extract::Path(uuid): axum::extract::Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let device = match authenticate(&state, "POST", &uri, &headers, &body).await {
+        Ok(device) => device,
+        Err(refused) => return refused.into_response(),
+    };
+    let Some(jws) = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|b| b.get("answer").and_then(|a| a.as_str().map(str::to_owned)))
+    else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The body must be an object with the answer JWS.",
+        );
+    };
+    let Ok((_, payload)) = device::verify_compact(&jws, &device.public_key) else {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "invalid_signature",
+            "The answer is not signed by this device.",
+        );
+    };
+    let Ok(payload) = serde_json::from_slice::<serde_json::Value>(&payload) else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The answer's payload is not JSON.",
+        );
+    };
+    let text = |key: &str| payload.get(key).and_then(|v| v.as_str()).unwrap_or("");
+    let decision = match text("decision") {
+        "approve" => "approved",
+        "deny" => "denied",
+        _ => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "decision must be approve or deny.",
+            );
+        }
+    };
+    if payload.get("v").and_then(|v| v.as_i64()) != Some(1)
+        || text("typ") != "payment-approval"
+        || text("uuid") != uuid
+        || payload.get("device_id").and_then(|v| v.as_i64()) != Some(device.id)
+    {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "content_mismatch",
+            "The answer is for another request, device or kind of approval.",
+        );
+    }
+    let row = match sqlx::query("SELECT user_id, status, expires_at, message, details, hidden_details, nonce FROM approval_requests WHERE uuid = $1").bind(&uuid).fetch_optional(&state.db.pool).await {
+        Ok(Some(row)) => row,
+        Ok(None) => return refuse(StatusCode::NOT_FOUND, "not_found", "No such approval request."),
+        Err(e) => {
+            tracing::error!(error = %e, "loading an approval request");
+            return refuse(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Try again later.");
+        }
+    };
+    if row.get::<i64, _>(0) != device.user_id {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "wrong_user",
+            "This request belongs to another user.",
+        );
+    }
+    let expires_at: i64 = row.get(2);
+    if expires_at > 0 && expires_at <= now() {
+        let _ = crate::callbacks::expire_due(&state).await;
+        return refuse(StatusCode::GONE, "expired", "This request has expired.");
+    }
+    if row.get::<String, _>(1) != "pending" {
+        return refuse(
+            StatusCode::CONFLICT,
+            "not_pending",
+            "This request was already answered.",
+        );
+    }
+    let details = pairs(&row.get::<String, _>(4));
+    let hidden = pairs(&row.get::<String, _>(5));
+    let shown = device::displayed_content(&row.get::<String, _>(3), &details);
+    if text("nonce") != row.get::<String, _>(6)
+        || text("content_sha256") != hex_sha256(&shown)
+        || text("hidden_details_sha256") != device::hidden_details_sha256(&hidden)
+    {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "content_mismatch",
+            "The answer was not made for exactly this request's content.",
+        );
+    }
+    let evidence = json!({"jws": jws, "device_id": device.id, "decision": text("decision")});
+    match crate::callbacks::resolve(&state, &uuid, decision, Some(&evidence)).await {
+        Ok(true) => (StatusCode::OK, Json(json!({"status": decision}))).into_response(),
+        Ok(false) => refuse(
+            StatusCode::CONFLICT,
+            "not_pending",
+            "This request was already answered.",
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "recording an answer");
+            refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Try again later.",
+            )
+        }
+    }
+}

@@ -181,6 +181,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/device/v1/register", post(devices::register))
         .route("/device/v1/approval_requests", get(device_api::pending))
+        .route(
+            "/device/v1/approval_requests/{uuid}/answer",
+            post(device_api::answer),
+        )
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
