@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use countersign_core::device::{self, DeviceSigner, SoftwareSigner};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -72,12 +72,12 @@ pub async fn create_registration(
             .await?;
         let server = URL_SAFE_NO_PAD.encode(state.settings.public_url.as_bytes());
         let uri = format!("countersign://register?v=1&server={server}&code={code}");
-        let png = super::tokens::qr_png(&uri, 256).ok_or_else(ApiError::internal)?;
+        let qr_code = super::tokens::qr_data_url(&uri, 256)?;
         Ok((
             StatusCode::OK,
             json!({
                 "registration": {"code": code, "uri": uri, "expires_in": REGISTRATION_TTL},
-                "qr_code": format!("data:image/png;base64,{}", STANDARD.encode(png)),
+                "qr_code": qr_code,
                 "success": true,
             }),
         ))

@@ -339,7 +339,7 @@ pub async fn secret(
         let secret = countersign_core::Secret::generate(20);
         let account = countersign_core::Account::new(Some(call.app.name.clone()), label.clone(), secret.clone(), countersign_core::OtpParameters::default_totp());
         let uri = otpauth::to_uri(&account);
-        let png = qr_png(&uri, size as u32).ok_or_else(ApiError::internal)?;
+        let qr_code = qr_data_url(&uri, size as u32)?;
         // A new request replaces the previous secret; it is valid for 24 h until verified.
         sqlx::query("UPDATE users SET authenticator_sealed = $1, authenticator_created_at = $2, authenticator_confirmed = $3, last_step_authenticator = 0 WHERE id = $4")
             .bind(state.master.seal(&format!("users.authenticator:{}", user.id), secret.expose()))
@@ -355,7 +355,7 @@ pub async fn secret(
                 "Issuer": call.app.name,
                 "issuer": call.app.name,
                 "uri": uri,
-                "qr_code": format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png)),
+                "qr_code": qr_code,
                 "expires_in": 24 * 3600,
                 "success": true,
             }),
@@ -365,8 +365,17 @@ pub async fn secret(
     call.answer(result)
 }
 
+/// The QR code of `text` as a `data:image/png;base64,…` URL, `size` pixels square.
+pub fn qr_data_url(text: &str, size: u32) -> Result<String, ApiError> {
+    let png = qr_png(text, size).ok_or_else(ApiError::internal)?;
+    Ok(format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(png)
+    ))
+}
+
 /// A PNG of the QR code, `size` pixels square (quiet zone included).
-pub fn qr_png(text: &str, size: u32) -> Option<Vec<u8>> {
+fn qr_png(text: &str, size: u32) -> Option<Vec<u8>> {
     let code =
         qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).ok()?;
     let image = code
