@@ -395,12 +395,14 @@ fn device_post(
 ) -> reqwest::blocking::Response {
     let body = body.to_string();
     let nonce = format!("n{}", rand_suffix());
-    let message = device::request_string("POST", path, unix_now(), &nonce, body.as_bytes());
+    // One timestamp for both the signed string and the header: two clock reads can straddle a second.
+    let timestamp = unix_now();
+    let message = device::request_string("POST", path, timestamp, &nonce, body.as_bytes());
     let signature = URL_SAFE_NO_PAD.encode(device.signer.sign_raw(message.as_bytes()).unwrap());
     Client::new()
         .post(format!("{}{path}", server.base_url))
         .header("X-Countersign-Device", device.id.to_string())
-        .header("X-Countersign-Timestamp", unix_now().to_string())
+        .header("X-Countersign-Timestamp", timestamp.to_string())
         .header("X-Countersign-Nonce", nonce)
         .header("X-Countersign-Signature", signature)
         .header("Content-Type", "application/json")
