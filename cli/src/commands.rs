@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::account_args::AccountArgs;
 use crate::error::CliError;
-use crate::view::{AccountView, CodeView, ParsedView, TransactionView, print_json};
+use crate::view::{AccountView, CodeView, ParsedView, ScannedView, TransactionView, print_json};
 
 fn now_or(at: Option<u64>) -> u64 {
     at.unwrap_or_else(|| SystemClock.now_unix())
@@ -168,6 +168,32 @@ pub fn txotp_verify(
     Ok(if found.is_some() {
         ExitCode::SUCCESS
     } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `countersign scan`: every code in every file, one compact JSON object per line.
+pub fn scan(files: &[std::path::PathBuf]) -> Result<ExitCode, CliError> {
+    let mut found_any = false;
+    for file in files {
+        let bytes = std::fs::read(file).map_err(|error| {
+            CliError::Usage(format!("cannot read {}: {error}", file.display()))
+        })?;
+        let codes = countersign_core::scan::scan_image(&bytes).map_err(|error| {
+            CliError::Usage(format!("{}: {error}", file.display()))
+        })?;
+        for code in &codes {
+            found_any = true;
+            println!(
+                "{}",
+                serde_json::to_string(&ScannedView::new(&file.display().to_string(), code))?
+            );
+        }
+    }
+    Ok(if found_any {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("countersign: no QR code found");
         ExitCode::from(1)
     })
 }

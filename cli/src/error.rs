@@ -36,5 +36,7 @@ from_core!(
     countersign_core::secret::SecretError,
     countersign_core::account::ParameterError,
     countersign_core::vault::VaultError,
-    countersign_core::transfer::ImportError
+    countersign_core::transfer::ImportError,
+    countersign_core::scan::ScanError,
+    countersign_core::device::LinkError
 );

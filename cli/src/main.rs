@@ -1,6 +1,7 @@
 //! `countersign`: the authenticator core on the command line.
 //!
-//! Exit codes: 0 success, 1 a code did not verify, 2 bad input (one line on stderr).
+//! Exit codes: 0 success, 1 a code did not verify or no QR code was found, 2 bad input (one
+//! line on stderr).
 
 // Library code reports errors; unwrap/expect would turn bad input into a crash.
 #![cfg_attr(
@@ -61,6 +62,12 @@ enum Command {
     },
     /// The encrypted account vault.
     Vault(vault_cmd::VaultArgs),
+    /// Read QR codes from image files (PNG, JPEG, WebP, GIF): one JSON line per code found;
+    /// exit 1 when none is found.
+    Scan {
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
     /// Walk through enrolment, live codes and a transactional payment code.
     Demo,
 }
@@ -173,6 +180,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 },
         } => commands::txotp_verify(&account, &tx, &code, at, window, json),
         Command::Vault(args) => vault_cmd::run(args, json),
+        Command::Scan { files } => commands::scan(&files),
         Command::Demo => demo::run(),
     }
 }

@@ -4,7 +4,9 @@ use countersign_core::account::TimedCode;
 use countersign_core::otpauth::{self, Warning};
 use countersign_core::txotp::Transaction;
 use countersign_core::{Account, OtpKind};
+use countersign_core::scan::{Payload, ScannedCode};
 use serde::Serialize;
+use serde_json::json;
 
 #[derive(Serialize)]
 pub struct AccountView {
@@ -98,6 +100,49 @@ impl<'a> TransactionView<'a> {
             long,
             canonical: tx.canonical_string(),
             challenge: countersign_core::transactional::challenge(tx),
+        }
+    }
+}
+
+/// One scanned QR code: where it is, what it says, and what it is.
+#[derive(Serialize)]
+pub struct ScannedView<'a> {
+    pub file: &'a str,
+    pub text: &'a str,
+    pub corners: Vec<[f32; 2]>,
+    pub kind: &'static str,
+    pub payload: serde_json::Value,
+}
+
+impl<'a> ScannedView<'a> {
+    pub fn new(file: &'a str, code: &'a ScannedCode) -> Self {
+        let payload = match &code.payload {
+            Payload::Account(parsed) => json!({
+                "account": AccountView::new(&parsed.account, false),
+                "warnings": parsed.warnings,
+            }),
+            Payload::MigrationBatch(batch) => json!({
+                "batch_id": batch.batch_id,
+                "batch_index": batch.batch_index,
+                "batch_size": batch.batch_size,
+                "accounts": batch.accounts.iter().map(|a| AccountView::new(a, false)).collect::<Vec<_>>(),
+                "failures": batch.failures,
+            }),
+            Payload::Transaction(parsed) => json!(TransactionView::new(
+                &parsed.transaction,
+                parsed.len,
+                parsed.is_long()
+            )),
+            Payload::DeviceRegistration(link) => json!({"server_url": link.server_url}),
+            Payload::Text => serde_json::Value::Null,
+            Payload::Malformed { reason, .. } => json!({"error": reason}),
+        };
+        ScannedView {
+            file,
+            text: &code.text,
+            corners: code.corners.iter().map(|p| [p.x, p.y]).collect(),
+            kind: code.payload.kind().as_str(),
+            payload,
         }
     }
 }

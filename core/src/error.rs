@@ -1,9 +1,11 @@
 //! The crate's error: one variant per module, each with its own detailed enum.
 
 use crate::account::ParameterError;
+use crate::device::{JwsError, LinkError, SignerError};
 use crate::migration::{CollectorError, MigrationError};
 use crate::ocra::OcraError;
 use crate::otpauth::UriError;
+use crate::scan::ScanError;
 use crate::secret::SecretError;
 use crate::transactional::TransactionalError;
 use crate::transfer::ImportError;
@@ -32,4 +34,12 @@ pub enum Error {
     Vault(#[from] VaultError),
     #[error(transparent)]
     Import(#[from] ImportError),
+    #[error(transparent)]
+    Scan(#[from] ScanError),
+    #[error(transparent)]
+    Link(#[from] LinkError),
+    #[error(transparent)]
+    Signer(#[from] SignerError),
+    #[error(transparent)]
+    Jws(#[from] JwsError),
 }

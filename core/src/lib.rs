@@ -9,6 +9,8 @@
 //! - [`txotp`]: `txotp://totp` transaction strings and their canonical form.
 //! - [`ocra`]: OCRA (RFC 6287), the primitive under transactional codes.
 //! - [`transactional`]: codes bound to a transaction (docs/transactional-totp.md).
+//! - [`scan`]: QR codes in camera frames and image files, payloads classified.
+//! - [`vault`], [`transfer`], [`device`]: encrypted storage, imports/exports, signed approvals.
 
 // Library code reports errors; unwrap/expect would turn bad input into a crash.
 #![cfg_attr(
@@ -22,6 +24,7 @@ pub mod migration;
 pub mod ocra;
 pub mod otp;
 pub mod otpauth;
+pub mod scan;
 pub mod secret;
 pub mod transactional;
 pub mod transfer;

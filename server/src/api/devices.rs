@@ -70,8 +70,11 @@ pub async fn create_registration(
             .bind(now() + REGISTRATION_TTL)
             .execute(&state.db.writer)
             .await?;
-        let server = URL_SAFE_NO_PAD.encode(state.settings.public_url.as_bytes());
-        let uri = format!("countersign://register?v=1&server={server}&code={code}");
+        let uri = countersign_core::device::RegistrationLink {
+            server_url: state.settings.public_url.clone(),
+            code: code.clone(),
+        }
+        .to_uri();
         let qr_code = super::tokens::qr_data_url(&uri, 256)?;
         Ok((
             StatusCode::OK,
