@@ -176,12 +176,10 @@ pub fn txotp_verify(
 pub fn scan(files: &[std::path::PathBuf]) -> Result<ExitCode, CliError> {
     let mut found_any = false;
     for file in files {
-        let bytes = std::fs::read(file).map_err(|error| {
-            CliError::Usage(format!("cannot read {}: {error}", file.display()))
-        })?;
-        let codes = countersign_core::scan::scan_image(&bytes).map_err(|error| {
-            CliError::Usage(format!("{}: {error}", file.display()))
-        })?;
+        let bytes = std::fs::read(file)
+            .map_err(|error| CliError::Usage(format!("cannot read {}: {error}", file.display())))?;
+        let codes = countersign_core::scan::scan_image(&bytes)
+            .map_err(|error| CliError::Usage(format!("{}: {error}", file.display())))?;
         for code in &codes {
             found_any = true;
             println!(

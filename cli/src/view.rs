@@ -2,9 +2,9 @@
 
 use countersign_core::account::TimedCode;
 use countersign_core::otpauth::{self, Warning};
+use countersign_core::scan::{Payload, ScannedCode};
 use countersign_core::txotp::Transaction;
 use countersign_core::{Account, OtpKind};
-use countersign_core::scan::{Payload, ScannedCode};
 use serde::Serialize;
 use serde_json::json;
 

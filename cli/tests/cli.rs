@@ -249,23 +249,35 @@ fn scan_prints_one_json_line_per_code_and_exits_1_when_none() {
         Some("otpauth://totp/Bank:alice?secret=JBSWY3DPEHPK3PXP&issuer=Bank"),
     );
     let out = stdout_of(&["scan", payment.to_str().unwrap(), enrol.to_str().unwrap()]);
-    let lines: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["text"], AUTHY_TX);
     assert_eq!(lines[0]["kind"], "transaction");
-    assert_eq!(lines[0]["payload"]["details"][0], serde_json::json!(["Amount", "1000 Euros"]));
+    assert_eq!(
+        lines[0]["payload"]["details"][0],
+        serde_json::json!(["Amount", "1000 Euros"])
+    );
     assert_eq!(lines[0]["corners"].as_array().unwrap().len(), 4);
     assert_eq!(lines[1]["kind"], "account");
     assert_eq!(lines[1]["payload"]["account"]["issuer"], "Bank");
     assert!(lines[1]["payload"]["account"].get("secret").is_none());
 
     let blank = qr_png(dir.path(), "blank.png", None);
-    let out = countersign().args(["scan", blank.to_str().unwrap()]).output().unwrap();
+    let out = countersign()
+        .args(["scan", blank.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
 
     let text = dir.path().join("notes.txt");
     std::fs::write(&text, "hello").unwrap();
-    assert_bad_input(&["scan", text.to_str().unwrap()], "not a PNG, JPEG, WebP or GIF");
+    assert_bad_input(
+        &["scan", text.to_str().unwrap()],
+        "not a PNG, JPEG, WebP or GIF",
+    );
     assert_bad_input(&["scan", "/nonexistent.png"], "cannot read");
 }

@@ -20,10 +20,16 @@ use countersign_core::scan::{
 const CONFIGS: &[(&str, &[Stage])] = &[
     ("rqrr", &[Stage::Rqrr]),
     ("rxing zxing-cpp port", &[Stage::ZxingCpp]),
-    ("rxing cpp+java (its reader)", &[Stage::ZxingCpp, Stage::ZxingJava]),
+    (
+        "rxing cpp+java (its reader)",
+        &[Stage::ZxingCpp, Stage::ZxingJava],
+    ),
     ("countersign frame stages", FRAME_STAGES),
     ("countersign image stages", IMAGE_STAGES),
 ];
+
+/// A corpus photo as a packed luma plane: pixels, width, height, expected text.
+type Photo = (Vec<u8>, usize, usize, String);
 
 fn main() {
     // Contained decoder panics are counted, not printed.
@@ -45,14 +51,21 @@ fn corpus(smoke: bool) {
         assert!(smoke, "the benchmark needs the QR corpus");
         return;
     }
-    println!("## Photo corpora, all four rotations (pass = a decoded text equals the expected text)");
+    println!(
+        "## Photo corpora, all four rotations (pass = a decoded text equals the expected text)"
+    );
     println!(
         "{:<28} {:>16} {:>16} {:>9} {:>7} {:>9} {:>9}",
         "configuration", "zxing", "zxing-cpp", "misreads", "panics", "median ms", "p95 ms"
     );
-    let sets: Vec<(&str, Vec<(Vec<u8>, usize, usize, String)>)> = ["zxing", "zxing-cpp"]
+    let sets: Vec<(&str, Vec<Photo>)> = ["zxing", "zxing-cpp"]
         .iter()
-        .map(|name| (*name, load_set(&root.join(name), if smoke { 3 } else { usize::MAX })))
+        .map(|name| {
+            (
+                *name,
+                load_set(&root.join(name), if smoke { 3 } else { usize::MAX }),
+            )
+        })
         .collect();
     let rotations = if smoke { 1 } else { 4 };
     for (config, stages) in CONFIGS {
@@ -75,7 +88,10 @@ fn corpus(smoke: bool) {
                     }
                 }
             }
-            rates.push(format!("{pass}/{total} {:.1}%", 100.0 * pass as f64 / total as f64));
+            rates.push(format!(
+                "{pass}/{total} {:.1}%",
+                100.0 * pass as f64 / total as f64
+            ));
         }
         let (median, p95) = percentiles(&mut times);
         println!(
@@ -88,7 +104,7 @@ fn corpus(smoke: bool) {
 }
 
 /// Images of one corpus folder as luma planes, each with its expected text.
-fn load_set(dir: &Path, limit: usize) -> Vec<(Vec<u8>, usize, usize, String)> {
+fn load_set(dir: &Path, limit: usize) -> Vec<Photo> {
     let mut paths = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {
@@ -112,7 +128,12 @@ fn load_set(dir: &Path, limit: usize) -> Vec<(Vec<u8>, usize, usize, String)> {
             let expected = std::fs::read(path.with_extension("txt")).expect("expected text");
             let luma = image::open(&path).expect("corpus image decodes").to_luma8();
             let (w, h) = (luma.width() as usize, luma.height() as usize);
-            (luma.into_raw(), w, h, String::from_utf8_lossy(&expected).into_owned())
+            (
+                luma.into_raw(),
+                w,
+                h,
+                String::from_utf8_lossy(&expected).into_owned(),
+            )
         })
         .collect()
 }
@@ -126,7 +147,11 @@ fn rotate(luma: &[u8], width: usize, height: usize, turns: usize) -> (Vec<u8>, u
             let mut out = vec![0; luma.len()];
             for y in 0..height {
                 for x in 0..width {
-                    let (nx, ny) = if turn == 1 { (height - 1 - y, x) } else { (y, width - 1 - x) };
+                    let (nx, ny) = if turn == 1 {
+                        (height - 1 - y, x)
+                    } else {
+                        (y, width - 1 - x)
+                    };
                     out[ny * height + nx] = luma[y * width + x];
                 }
             }
@@ -144,7 +169,11 @@ fn camera_frames(smoke: bool) {
         let mut scenes: Vec<(String, Vec<u8>, Option<&str>)> = Vec::new();
         for (kind, scene) in frames::frame_kinds(width, height) {
             for (label, text) in [("otpauth", otpauth), ("txotp-600", txotp.as_str())] {
-                scenes.push((format!("{kind}/{label}"), frames::render(&scene, Some(text)), Some(text)));
+                scenes.push((
+                    format!("{kind}/{label}"),
+                    frames::render(&scene, Some(text)),
+                    Some(text),
+                ));
             }
         }
         scenes.push((
@@ -173,16 +202,24 @@ fn camera_frames(smoke: bool) {
             let (median, p95) = percentiles(&mut times);
             println!(
                 "  {name:<36} median {median:6.2}  p95 {p95:6.2}  missed: {}",
-                if missed.is_empty() { "none".to_owned() } else { missed.join(", ") }
+                if missed.is_empty() {
+                    "none".to_owned()
+                } else {
+                    missed.join(", ")
+                }
             );
         };
         for (config, stages) in CONFIGS.iter().take(2) {
             run(config, &mut |frame| scan::scan_luma(frame, stages));
         }
-        run("countersign scan_frame (no history)", &mut |frame| scan::scan_frame(frame));
+        run("countersign scan_frame (no history)", &mut |frame| {
+            scan::scan_frame(frame)
+        });
         // The camera loop: the same scene frame after frame, so the region of interest is hot.
         let mut scanner = FrameScanner::new();
-        run("countersign FrameScanner (camera loop)", &mut |frame| scanner.scan(frame));
+        run("countersign FrameScanner (camera loop)", &mut |frame| {
+            scanner.scan(frame)
+        });
     }
 }
 

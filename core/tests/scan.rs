@@ -49,11 +49,18 @@ fn every_synthetic_frame_kind_is_read_at_720p_and_1080p() {
                         .abs()
                         / 2.0;
                     let side = (frames::modules(text).0 - 8) as f32 * scene.module_px;
-                    assert!((area / (side * side) - 1.0).abs() < 0.15, "{kind}: {area} vs {}", side * side);
+                    assert!(
+                        (area / (side * side) - 1.0).abs() < 0.15,
+                        "{kind}: {area} vs {}",
+                        side * side
+                    );
                 }
                 let cx = corners.iter().map(|p| p.x).sum::<f32>() / corners.len() as f32;
                 let cy = corners.iter().map(|p| p.y).sum::<f32>() / corners.len() as f32;
-                let (ex, ey) = (scene.centre.0 * width as f32, scene.centre.1 * height as f32);
+                let (ex, ey) = (
+                    scene.centre.0 * width as f32,
+                    scene.centre.1 * height as f32,
+                );
                 assert!(
                     (cx - ex).abs() < 0.1 * width as f32 && (cy - ey).abs() < 0.1 * height as f32,
                     "{kind}: outline centre ({cx}, {cy}) far from ({ex}, {ey})"
@@ -81,9 +88,15 @@ fn the_camera_loop_follows_a_moving_code_and_forgets_it_when_it_leaves() {
     }
     let empty = frames::render(&frames::Scene::plain(width, height, 4.0), None);
     let frame = LumaFrame::new(&empty, width, height, width).unwrap();
-    assert!(scanner.scan(&frame).is_empty(), "no stale result once the code is gone");
+    assert!(
+        scanner.scan(&frame).is_empty(),
+        "no stale result once the code is gone"
+    );
     // A different code elsewhere is found again by the full pipeline.
-    let scene = frames::Scene { centre: (0.8, 0.7), ..frames::Scene::plain(width, height, 3.0) };
+    let scene = frames::Scene {
+        centre: (0.8, 0.7),
+        ..frames::Scene::plain(width, height, 3.0)
+    };
     let pixels = frames::render(&scene, Some("hello"));
     let frame = LumaFrame::new(&pixels, width, height, width).unwrap();
     assert_eq!(texts(&scanner.scan(&frame)), ["hello"]);
@@ -92,13 +105,19 @@ fn the_camera_loop_follows_a_moving_code_and_forgets_it_when_it_leaves() {
 #[test]
 fn padded_rows_and_a_short_last_row_read_like_packed_ones() {
     let (width, height, stride) = (640, 480, 704);
-    let scene = frames::Scene { angle_deg: 20.0, ..frames::Scene::plain(width, height, 4.0) };
+    let scene = frames::Scene {
+        angle_deg: 20.0,
+        ..frames::Scene::plain(width, height, 4.0)
+    };
     let packed = frames::render(&scene, Some(OTPAUTH));
     // Row padding full of noise that must never be read as pixels.
     let mut padded = vec![0u8; stride * height];
     for y in 0..height {
         padded[y * stride..y * stride + width].copy_from_slice(&packed[y * width..(y + 1) * width]);
-        for (i, byte) in padded[y * stride + width..(y + 1) * stride].iter_mut().enumerate() {
+        for (i, byte) in padded[y * stride + width..(y + 1) * stride]
+            .iter_mut()
+            .enumerate()
+        {
             *byte = ((i * 37 + y * 11) % 256) as u8;
         }
     }
@@ -143,7 +162,9 @@ fn real_photos_are_read_at_every_rotation_including_those_that_make_rqrr_panic()
         .enumerate()
         {
             let mut png = Vec::new();
-            rotated.write_to(&mut Cursor::new(&mut png), ImageFormat::Png).unwrap();
+            rotated
+                .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
+                .unwrap();
             let found = scan::scan_image(if turn == 0 { &encoded } else { &png }).unwrap();
             assert!(
                 texts(&found).contains(&expected.as_str()),
@@ -164,7 +185,11 @@ fn both_codes_of_a_code_in_a_code_are_reported() {
     .unwrap();
     let found = scan::scan_image(&photo).unwrap();
     assert_eq!(found.len(), 2, "{:?}", texts(&found));
-    assert!(found.iter().all(|code| code.text.contains("ダブルQR") || code.text.contains("ﾀﾞﾌﾞﾙQR")));
+    assert!(
+        found
+            .iter()
+            .all(|code| code.text.contains("ダブルQR") || code.text.contains("ﾀﾞﾌﾞﾙQR"))
+    );
 }
 
 #[test]
@@ -174,30 +199,48 @@ fn each_file_format_is_read_and_anything_else_is_a_typed_error() {
     let image = image::DynamicImage::ImageLuma8(
         GrayImage::from_raw(width as u32, height as u32, pixels).unwrap(),
     );
-    for format in [ImageFormat::Png, ImageFormat::Jpeg, ImageFormat::WebP, ImageFormat::Gif] {
+    for format in [
+        ImageFormat::Png,
+        ImageFormat::Jpeg,
+        ImageFormat::WebP,
+        ImageFormat::Gif,
+    ] {
         let mut encoded = Vec::new();
         let image = if format == ImageFormat::Png || format == ImageFormat::Jpeg {
             image.clone()
         } else {
             image::DynamicImage::ImageRgba8(image.to_rgba8())
         };
-        image.write_to(&mut Cursor::new(&mut encoded), format).unwrap();
+        image
+            .write_to(&mut Cursor::new(&mut encoded), format)
+            .unwrap();
         let found = scan::scan_image(&encoded).unwrap();
         assert_eq!(texts(&found), [OTPAUTH], "{format:?}");
         // A cut file is a decode error, not a panic.
         let cut = &encoded[..encoded.len() / 2];
         assert!(
-            matches!(scan::scan_image(cut), Err(ScanError::ImageDecode(_)) | Ok(_)),
+            matches!(
+                scan::scan_image(cut),
+                Err(ScanError::ImageDecode(_)) | Ok(_)
+            ),
             "{format:?}"
         );
     }
     // A BMP signature: a real format, not one phones hand to the scanner.
     let bmp = [b"BM".as_slice(), &[0u8; 64]].concat();
     assert_eq!(scan::scan_image(&bmp), Err(ScanError::UnsupportedFormat));
-    assert_eq!(scan::scan_image(b"hello"), Err(ScanError::UnsupportedFormat));
+    assert_eq!(
+        scan::scan_image(b"hello"),
+        Err(ScanError::UnsupportedFormat)
+    );
     let mut png = Vec::new();
-    image.write_to(&mut Cursor::new(&mut png), ImageFormat::Png).unwrap();
-    assert!(matches!(scan::scan_image(&png[..60]), Err(ScanError::ImageDecode(_))));
+    image
+        .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
+        .unwrap();
+    assert!(matches!(
+        scan::scan_image(&png[..60]),
+        Err(ScanError::ImageDecode(_))
+    ));
     // A PNG header claiming 100 000 × 100 000 pixels is refused before any allocation.
     let mut huge = png[..33].to_vec();
     huge[16..20].copy_from_slice(&100_000u32.to_be_bytes());
@@ -256,7 +299,10 @@ fn scanned_payloads_are_classified_and_parsed() {
     match scan_text(&txotp).payload {
         Payload::Transaction(parsed) => {
             assert_eq!(parsed.transaction.message, "Approve payment");
-            assert_eq!(parsed.transaction.details[0], ("Amount".into(), "713.00 EUR".into()));
+            assert_eq!(
+                parsed.transaction.details[0],
+                ("Amount".into(), "713.00 EUR".into())
+            );
             assert!(parsed.is_long());
         }
         other => panic!("{other:?}"),

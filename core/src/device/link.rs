@@ -72,7 +72,9 @@ impl RegistrationLink {
         }
         let version = version.ok_or(LinkError::Missing("v"))?;
         if version != "1" {
-            return Err(LinkError::UnsupportedVersion(version.chars().take(8).collect()));
+            return Err(LinkError::UnsupportedVersion(
+                version.chars().take(8).collect(),
+            ));
         }
         let server = server.ok_or(LinkError::Missing("server"))?;
         let server_url = URL_SAFE_NO_PAD
@@ -85,8 +87,7 @@ impl RegistrationLink {
             })
             .ok_or(LinkError::BadServer)?;
         let code = code.ok_or(LinkError::Missing("code"))?;
-        if code.is_empty() || code.len() > 128 || !code.bytes().all(|b| b.is_ascii_alphanumeric())
-        {
+        if code.is_empty() || code.len() > 128 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(LinkError::BadCode);
         }
         Ok(RegistrationLink {
@@ -120,16 +121,28 @@ mod tests {
             "countersign://register?v=1&server=aHR0cHM6Ly9hdXRoLmJhbmsuZXhhbXBsZQ&code=MFRGGZDFMZTWQ2LKNNWG23TPOA"
         );
         assert_eq!(RegistrationLink::parse(&uri).unwrap(), link);
-        assert!(!format!("{link:?}").contains("MFRG"), "Debug hides the code");
+        assert!(
+            !format!("{link:?}").contains("MFRG"),
+            "Debug hides the code"
+        );
         let bad = |text: &str| RegistrationLink::parse(text).unwrap_err();
-        assert_eq!(bad("otpauth://totp/x?secret=AA"), LinkError::NotRegistrationLink);
-        assert_eq!(bad("countersign://register?server=aA&code=AB"), LinkError::Missing("v"));
+        assert_eq!(
+            bad("otpauth://totp/x?secret=AA"),
+            LinkError::NotRegistrationLink
+        );
+        assert_eq!(
+            bad("countersign://register?server=aA&code=AB"),
+            LinkError::Missing("v")
+        );
         assert_eq!(
             bad("countersign://register?v=2&server=aA&code=AB"),
             LinkError::UnsupportedVersion("2".into())
         );
         // "ftp://x" in base64url: only web URLs are servers.
-        assert_eq!(bad("countersign://register?v=1&server=ZnRwOi8veA&code=AB"), LinkError::BadServer);
+        assert_eq!(
+            bad("countersign://register?v=1&server=ZnRwOi8veA&code=AB"),
+            LinkError::BadServer
+        );
         assert_eq!(
             bad("countersign://register?v=1&server=aHR0cHM6Ly94&code=A-B"),
             LinkError::BadCode

@@ -9,7 +9,7 @@ mod sig;
 mod signer;
 
 pub use content::{displayed_content, hidden_details_sha256, registration_string, request_string};
-pub use link::{LinkError, RegistrationLink};
 pub use jws::{JwsError, sign_compact, verify_compact};
+pub use link::{LinkError, RegistrationLink};
 pub use sig::{SignatureFormatError, der_to_raw, raw_to_der};
 pub use signer::{DeviceSigner, SignerError, SoftwareSigner, verify_es256};

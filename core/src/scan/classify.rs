@@ -43,7 +43,10 @@ pub enum Payload {
     Text,
     /// The scheme names a known kind but the content does not parse; `reason` says why
     /// (it never echoes a secret).
-    Malformed { kind: PayloadKind, reason: String },
+    Malformed {
+        kind: PayloadKind,
+        reason: String,
+    },
 }
 
 impl Payload {
@@ -94,8 +97,14 @@ mod tests {
     #[test]
     fn each_scheme_goes_to_its_parser() {
         let kind = |text: &str| classify(text).kind();
-        assert_eq!(kind("otpauth://totp/A:b?secret=JBSWY3DPEHPK3PXP&issuer=A"), PayloadKind::Account);
-        assert_eq!(kind("OTPAUTH://TOTP/A:b?secret=JBSWY3DPEHPK3PXP"), PayloadKind::Account);
+        assert_eq!(
+            kind("otpauth://totp/A:b?secret=JBSWY3DPEHPK3PXP&issuer=A"),
+            PayloadKind::Account
+        );
+        assert_eq!(
+            kind("OTPAUTH://TOTP/A:b?secret=JBSWY3DPEHPK3PXP"),
+            PayloadKind::Account
+        );
         assert_eq!(
             kind("txotp://totp?message=Pay&details[Amount]=1.00%20EUR"),
             PayloadKind::Transaction
@@ -115,7 +124,10 @@ mod tests {
         }
         assert!(matches!(
             classify("otpauth-migration://offline?data=%%%"),
-            Payload::Malformed { kind: PayloadKind::MigrationBatch, .. }
+            Payload::Malformed {
+                kind: PayloadKind::MigrationBatch,
+                ..
+            }
         ));
     }
 }

@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rxing::common::{GlobalHistogramBinarizer, HybridBinarizer};
 use rxing::{
-    BarcodeFormat, Binarizer, BinaryBitmap, DecodeHints, Luma8Source, LuminanceSource,
-    RXingResult, Reader,
+    BarcodeFormat, Binarizer, BinaryBitmap, DecodeHints, Luma8Source, LuminanceSource, RXingResult,
+    Reader,
 };
 
 use super::frame::View;
@@ -129,9 +129,7 @@ fn luma_source<'a>(view: &View<'a>) -> Option<Luma8Source<'a>> {
     }
 }
 
-fn hybrid_bitmap<'a>(
-    source: &Luma8Source<'a>,
-) -> BinaryBitmap<HybridBinarizer<Luma8Source<'a>>> {
+fn hybrid_bitmap<'a>(source: &Luma8Source<'a>) -> BinaryBitmap<HybridBinarizer<Luma8Source<'a>>> {
     BinaryBitmap::new(HybridBinarizer::new(source.clone()))
 }
 
@@ -166,10 +164,9 @@ fn from_rxing(result: &RXingResult) -> Decoded {
 }
 
 fn rqrr(view: &View<'_>) -> Vec<Decoded> {
-    let mut image =
-        rqrr::PreparedImage::prepare_from_greyscale(view.width, view.height, |x, y| {
-            view.pixel(x, y)
-        });
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(view.width, view.height, |x, y| {
+        view.pixel(x, y)
+    });
     image
         .detect_grids()
         .iter()

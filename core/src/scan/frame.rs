@@ -33,7 +33,10 @@ impl<'a> LumaFrame<'a> {
         if width == 0 || height == 0 || row_stride < width {
             return Err(geometry);
         }
-        if width.checked_mul(height).is_none_or(|pixels| pixels > MAX_PIXELS) {
+        if width
+            .checked_mul(height)
+            .is_none_or(|pixels| pixels > MAX_PIXELS)
+        {
             return Err(ScanError::TooLarge { width, height });
         }
         let needed = row_stride
@@ -128,7 +131,7 @@ impl View<'_> {
         self.data[(self.top + y) * self.stride + self.left + x]
     }
 
-    pub fn to_frame(&self, (x, y): (f32, f32)) -> (f32, f32) {
+    pub fn frame_point(&self, (x, y): (f32, f32)) -> (f32, f32) {
         (
             (self.left as f32 + x) * self.scale,
             (self.top as f32 + y) * self.scale,
@@ -225,7 +228,10 @@ mod tests {
             LumaFrame::new(&bytes[..93], 4, 10, 10),
             Err(ScanError::FrameGeometry { .. })
         ));
-        assert!(LumaFrame::new(&bytes, 11, 9, 10).is_err(), "stride below width");
+        assert!(
+            LumaFrame::new(&bytes, 11, 9, 10).is_err(),
+            "stride below width"
+        );
         assert!(LumaFrame::new(&bytes, 0, 10, 10).is_err());
         assert!(matches!(
             LumaFrame::new(&bytes, usize::MAX, 2, usize::MAX),
@@ -243,13 +249,18 @@ mod tests {
             }
         }
         let frame = LumaFrame::new(&bytes, 4, 3, 6).unwrap();
-        let view = frame.view_of(Region { left: 1, top: 1, width: 9, height: 9 });
+        let view = frame.view_of(Region {
+            left: 1,
+            top: 1,
+            width: 9,
+            height: 9,
+        });
         assert_eq!((view.width, view.height), (3, 2));
         assert_eq!((view.pixel(0, 0), view.pixel(2, 1)), (11, 23));
-        assert_eq!(view.to_frame((1.0, 0.0)), (2.0, 1.0));
+        assert_eq!(view.frame_point((1.0, 0.0)), (2.0, 1.0));
         let half = frame.half();
         assert_eq!((half.width, half.height), (2, 1));
         assert_eq!(half.pixels, vec![5, 7]); // (0+1+10+11)/4, (2+3+12+13)/4
-        assert_eq!(half.view().to_frame((1.0, 0.5)), (2.0, 1.0));
+        assert_eq!(half.view().frame_point((1.0, 0.5)), (2.0, 1.0));
     }
 }

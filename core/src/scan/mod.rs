@@ -149,7 +149,7 @@ fn scan_view(view: &View<'_>, stages: &[Stage]) -> Vec<ScannedCode> {
             continue;
         }
         let corners = outline(corners.into_iter().map(|p| {
-            let (x, y) = view.to_frame(p);
+            let (x, y) = view.frame_point(p);
             Point { x, y }
         }));
         let payload = classify(&text);
@@ -165,7 +165,9 @@ fn scan_view(view: &View<'_>, stages: &[Stage]) -> Vec<ScannedCode> {
 /// Orders points by angle around their centroid, so that joining them in turn draws the
 /// outline (decoders report corners in their own order, e.g. top-left, top-right, bottom-left).
 fn outline(points: impl Iterator<Item = Point>) -> Vec<Point> {
-    let mut points: Vec<Point> = points.filter(|p| p.x.is_finite() && p.y.is_finite()).collect();
+    let mut points: Vec<Point> = points
+        .filter(|p| p.x.is_finite() && p.y.is_finite())
+        .collect();
     if points.is_empty() {
         return points;
     }

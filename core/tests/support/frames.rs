@@ -53,11 +53,47 @@ pub fn frame_kinds(width: usize, height: usize) -> Vec<(&'static str, Scene)> {
     let base = |module_px: f32| Scene::plain(width, height, module_px);
     vec![
         ("plain", base(6.0)),
-        ("off-centre", Scene { centre: (0.2, 0.3), ..base(4.0) }),
-        ("small", Scene { centre: (0.62, 0.58), ..base(3.0) }),
-        ("rotated+blurred", Scene { angle_deg: 33.0, blur: 1, dark: 55, light: 190, ..base(5.0) }),
-        ("perspective", Scene { angle_deg: -12.0, tilt: 0.3, ..base(5.0) }),
-        ("inverted", Scene { inverted: true, dark: 25, light: 200, ..base(5.0) }),
+        (
+            "off-centre",
+            Scene {
+                centre: (0.2, 0.3),
+                ..base(4.0)
+            },
+        ),
+        (
+            "small",
+            Scene {
+                centre: (0.62, 0.58),
+                ..base(3.0)
+            },
+        ),
+        (
+            "rotated+blurred",
+            Scene {
+                angle_deg: 33.0,
+                blur: 1,
+                dark: 55,
+                light: 190,
+                ..base(5.0)
+            },
+        ),
+        (
+            "perspective",
+            Scene {
+                angle_deg: -12.0,
+                tilt: 0.3,
+                ..base(5.0)
+            },
+        ),
+        (
+            "inverted",
+            Scene {
+                inverted: true,
+                dark: 25,
+                light: 200,
+                ..base(5.0)
+            },
+        ),
     ]
 }
 
@@ -111,7 +147,11 @@ pub fn render(scene: &Scene, text: Option<&str>) -> Vec<u8> {
                     if (0.0..1.0).contains(&u) && (0.0..1.0).contains(&v) {
                         inside += 1;
                         let (mx, my) = ((u * side as f32) as usize, (v * side as f32) as usize);
-                        sum += if dark[my * side + mx] { dark_luma } else { light_luma };
+                        sum += if dark[my * side + mx] {
+                            dark_luma
+                        } else {
+                            light_luma
+                        };
                     } else {
                         sum += frame[y * w + x];
                     }
