@@ -5,6 +5,7 @@ use crate::device::{JwsError, LinkError, SignerError};
 use crate::migration::{CollectorError, MigrationError};
 use crate::ocra::OcraError;
 use crate::otpauth::UriError;
+#[cfg(feature = "scan")]
 use crate::scan::ScanError;
 use crate::secret::SecretError;
 use crate::transactional::TransactionalError;
@@ -34,6 +35,7 @@ pub enum Error {
     Vault(#[from] VaultError),
     #[error(transparent)]
     Import(#[from] ImportError),
+    #[cfg(feature = "scan")]
     #[error(transparent)]
     Scan(#[from] ScanError),
     #[error(transparent)]

@@ -24,6 +24,7 @@ pub mod migration;
 pub mod ocra;
 pub mod otp;
 pub mod otpauth;
+#[cfg(feature = "scan")]
 pub mod scan;
 pub mod secret;
 pub mod transactional;

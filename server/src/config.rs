@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::db::{Db, Dialect};
 use crate::error::ServerError;
+use crate::push::{Apns, Fcm, Providers};
 use crate::seal::MasterKey;
 use crate::sender::{LogSender, Sender, TwilioSender, WebhookSender};
 use crate::state::{Inner, Settings};
@@ -33,6 +34,18 @@ pub struct FileConfig {
     pub twilio_from: Option<String>,
     pub twilio_base_url: Option<String>,
     pub public_url: Option<String>,
+    /// Firebase service account JSON file (Android push).
+    pub fcm_service_account_file: Option<PathBuf>,
+    /// Overrides `https://fcm.googleapis.com` (tests, proxies).
+    pub fcm_endpoint: Option<String>,
+    /// APNs token-auth key (`AuthKey_XXXX.p8`), its key id, the team id and the app's bundle id.
+    pub apns_key_file: Option<PathBuf>,
+    pub apns_key_id: Option<String>,
+    pub apns_team_id: Option<String>,
+    pub apns_topic: Option<String>,
+    /// Overrides `https://api.push.apple.com` (`https://api.sandbox.push.apple.com` for
+    /// development builds).
+    pub apns_endpoint: Option<String>,
     pub max_failures: Option<i64>,
     pub lockout_seconds: Option<i64>,
 }
@@ -61,8 +74,15 @@ impl FileConfig {
             listen => "LISTEN", database_url => "DATABASE_URL", master_key => "MASTER_KEY",
             sender => "SENDER", webhook_url => "WEBHOOK_URL", twilio_account_sid => "TWILIO_ACCOUNT_SID",
             twilio_auth_token => "TWILIO_AUTH_TOKEN", twilio_from => "TWILIO_FROM", twilio_base_url => "TWILIO_BASE_URL",
-            public_url => "PUBLIC_URL"
+            public_url => "PUBLIC_URL", fcm_endpoint => "FCM_ENDPOINT", apns_key_id => "APNS_KEY_ID",
+            apns_team_id => "APNS_TEAM_ID", apns_topic => "APNS_TOPIC", apns_endpoint => "APNS_ENDPOINT"
         );
+        if let Some(path) = env("FCM_SERVICE_ACCOUNT_FILE") {
+            self.fcm_service_account_file = Some(PathBuf::from(path));
+        }
+        if let Some(path) = env("APNS_KEY_FILE") {
+            self.apns_key_file = Some(PathBuf::from(path));
+        }
         if let Some(path) = env("MASTER_KEY_FILE") {
             self.master_key_file = Some(PathBuf::from(path));
         }
@@ -106,6 +126,46 @@ impl FileConfig {
         MasterKey::load_or_create(&path)
     }
 
+    fn push_providers(&self, http: &reqwest::Client) -> Result<Providers, ServerError> {
+        let read = |path: &PathBuf| {
+            std::fs::read(path)
+                .map_err(|e| ServerError::Config(format!("cannot read {}: {e}", path.display())))
+        };
+        let push = |e: crate::push::PushError| ServerError::Config(e.to_string());
+        let fcm = match &self.fcm_service_account_file {
+            Some(path) => {
+                let json = zeroize::Zeroizing::new(read(path)?);
+                let text = std::str::from_utf8(&json)
+                    .map_err(|_| ServerError::Config(format!("{} is not UTF-8", path.display())))?;
+                Some(Fcm::from_service_account(text, self.fcm_endpoint.clone(), http.clone()).map_err(push)?)
+            }
+            None => None,
+        };
+        let apns = match &self.apns_key_file {
+            Some(path) => {
+                let key = zeroize::Zeroizing::new(read(path)?);
+                let required = |value: &Option<String>, name: &str| {
+                    value
+                        .clone()
+                        .ok_or_else(|| ServerError::Config(format!("APNs push needs {name}")))
+                };
+                Some(
+                    Apns::new(
+                        &key,
+                        required(&self.apns_key_id, "apns_key_id")?,
+                        required(&self.apns_team_id, "apns_team_id")?,
+                        required(&self.apns_topic, "apns_topic")?,
+                        self.apns_endpoint.clone(),
+                        http.clone(),
+                    )
+                    .map_err(push)?,
+                )
+            }
+            None => None,
+        };
+        Ok(Providers { fcm, apns })
+    }
+
     /// Connects to the database and builds everything a request needs.
     pub async fn build(&self) -> Result<Inner, ServerError> {
         let db = Db::connect(self.database_url()).await?;
@@ -144,6 +204,7 @@ impl FileConfig {
                 )));
             }
         };
+        let notifier = Arc::new(self.push_providers(&http)?);
         let settings = Settings {
             max_failures: self.max_failures.unwrap_or(5).max(1),
             lockout_seconds: self.lockout_seconds.unwrap_or(300).max(1),
@@ -159,6 +220,7 @@ impl FileConfig {
             keys: Default::default(),
             master,
             sender,
+            notifier,
             http,
             settings,
         })

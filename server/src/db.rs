@@ -123,7 +123,8 @@ fn schema(dialect: Dialect) -> String {
             processed_at BIGINT NOT NULL,
             notified BIGINT NOT NULL,
             nonce TEXT NOT NULL,
-            evidence TEXT
+            evidence TEXT,
+            number BIGINT NOT NULL DEFAULT 0
          );
          CREATE TABLE IF NOT EXISTS callbacks (
             id {id},

@@ -14,6 +14,7 @@ pub mod db;
 pub mod error;
 pub mod otp;
 pub mod params;
+pub mod push;
 pub mod render;
 pub mod seal;
 pub mod sender;

@@ -41,6 +41,7 @@ pub struct Inner {
     pub keys: KeyCache,
     pub master: MasterKey,
     pub sender: Arc<dyn Sender>,
+    pub notifier: Arc<dyn crate::push::Notifier>,
     pub http: reqwest::Client,
     pub settings: Settings,
 }

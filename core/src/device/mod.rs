@@ -2,12 +2,18 @@
 //! `DeviceSigner` seam, signature encodings, JWS compact, and the canonical strings that
 //! bind a signature to exactly what the user saw.
 
+#[cfg(feature = "client")]
+mod client;
 mod content;
 mod jws;
 mod link;
 mod sig;
 mod signer;
 
+#[cfg(feature = "client")]
+pub use client::{
+    Challenge, ClientError, Decision, DeviceClient, DeviceCredentials, Pending, Registration,
+};
 pub use content::{displayed_content, hidden_details_sha256, registration_string, request_string};
 pub use jws::{JwsError, sign_compact, verify_compact};
 pub use link::{LinkError, RegistrationLink};

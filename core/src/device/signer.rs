@@ -56,6 +56,27 @@ impl SoftwareSigner {
             .map(|key| SoftwareSigner { key })
     }
 
+    /// From a PKCS#8 private key, PEM (`-----BEGIN PRIVATE KEY-----`, e.g. an APNs `.p8`
+    /// key) or DER.
+    pub fn from_pkcs8(bytes: &[u8]) -> Option<SoftwareSigner> {
+        use p256::pkcs8::DecodePrivateKey;
+        let der = match std::str::from_utf8(bytes) {
+            Ok(text) if text.contains("-----BEGIN") => {
+                let body: String = text
+                    .lines()
+                    .filter(|line| !line.starts_with("-----"))
+                    .flat_map(|line| line.trim().chars())
+                    .collect();
+                use base64::Engine;
+                Zeroizing::new(base64::engine::general_purpose::STANDARD.decode(body).ok()?)
+            }
+            _ => Zeroizing::new(bytes.to_vec()),
+        };
+        SigningKey::from_pkcs8_der(&der)
+            .ok()
+            .map(|key| SoftwareSigner { key })
+    }
+
     /// The secret scalar, for sealing in the vault.
     pub fn secret(&self) -> Zeroizing<Vec<u8>> {
         Zeroizing::new(self.key.to_bytes().to_vec())

@@ -173,6 +173,21 @@ pub async fn authenticate(
     })
 }
 
+/// The three numbers a device offers for number matching: the right one and two other
+/// two-digit numbers, in random order.
+fn number_choices(number: i64) -> Vec<i64> {
+    let mut choices = vec![number];
+    while choices.len() < 3 {
+        let candidate = 10 + i64::from(rand::random_range(0u8..90));
+        if !choices.contains(&candidate) {
+            choices.push(candidate);
+        }
+    }
+    let at = rand::random_range(0..3usize);
+    choices.swap(0, at);
+    choices
+}
+
 fn pairs(stored: &str) -> Vec<(String, String)> {
     serde_json::from_str(stored).unwrap_or_default()
 }
@@ -190,7 +205,7 @@ pub async fn pending(
     };
     let result: Result<Vec<String>, String> = async {
         let signer = server_signer(&state).await.map_err(|e| e.to_string())?;
-        let rows = sqlx::query("SELECT uuid, message, details, hidden_details, created_at, expires_at, nonce FROM approval_requests WHERE user_id = $1 AND status = 'pending' AND (expires_at = 0 OR expires_at > $2) ORDER BY created_at")
+        let rows = sqlx::query("SELECT uuid, message, details, hidden_details, created_at, expires_at, nonce, number FROM approval_requests WHERE user_id = $1 AND status = 'pending' AND (expires_at = 0 OR expires_at > $2) ORDER BY created_at")
             .bind(device.user_id)
             .bind(now())
             .fetch_all(&state.db.pool)
@@ -200,7 +215,7 @@ pub async fn pending(
         for row in rows {
             let details = pairs(&row.get::<String, _>(2));
             let hidden = pairs(&row.get::<String, _>(3));
-            let payload = json!({
+            let mut payload = json!({
                 "v": 1,
                 "typ": "payment-approval",
                 "uuid": row.get::<String, _>(0),
@@ -212,6 +227,10 @@ pub async fn pending(
                 "expires_at": row.get::<i64, _>(5),
                 "nonce": row.get::<String, _>(6),
             });
+            let number: i64 = row.get(7);
+            if number > 0 {
+                payload["number_choices"] = json!(number_choices(number));
+            }
             let header = json!({"alg": "ES256", "typ": "countersign-challenge+jws", "kid": "server"});
             challenges.push(device::sign_compact(&header, payload.to_string().as_bytes(), &signer).map_err(|e| e.to_string())?);
         }
@@ -320,7 +339,7 @@ pub async fn answer(
             "The answer is for another request, device or kind of approval.",
         );
     }
-    let row = match sqlx::query("SELECT user_id, status, expires_at, message, details, hidden_details, nonce FROM approval_requests WHERE uuid = $1").bind(&uuid).fetch_optional(&state.db.pool).await {
+    let row = match sqlx::query("SELECT user_id, status, expires_at, message, details, hidden_details, nonce, number FROM approval_requests WHERE uuid = $1").bind(&uuid).fetch_optional(&state.db.pool).await {
         Ok(Some(row)) => row,
         Ok(None) => return refuse(StatusCode::NOT_FOUND, "not_found", "No such approval request."),
         Err(e) => {
@@ -361,6 +380,16 @@ pub async fn answer(
         );
     }
     let evidence = json!({"jws": jws, "device_id": device.id, "decision": text("decision")});
+    let number: i64 = row.get(7);
+    if number > 0 && decision == "approved" && payload.get("number").and_then(|n| n.as_i64()) != Some(number) {
+        // One guess only: a wrong number denies the request, so picking at random cannot win.
+        let _ = crate::callbacks::resolve(&state, &uuid, "denied", Some(&evidence)).await;
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "wrong_number",
+            "The number chosen is not the one shown; the request is denied.",
+        );
+    }
     match crate::callbacks::resolve(&state, &uuid, decision, Some(&evidence)).await {
         Ok(true) => (StatusCode::OK, Json(json!({"status": decision}))).into_response(),
         Ok(false) => refuse(
@@ -375,6 +404,47 @@ pub async fn answer(
                 "unavailable",
                 "Try again later.",
             )
+        }
+    }
+}
+
+/// `POST /device/v1/push_token` with `{"push_token": "…"}` (or `null` to stop pushes).
+pub async fn update_push_token(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let device = match authenticate(&state, "POST", &uri, &headers, &body).await {
+        Ok(device) => device,
+        Err(refused) => return refused.into_response(),
+    };
+    let token = match serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|b| b.get("push_token").cloned())
+    {
+        Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(token)) if !token.is_empty() && token.len() <= 4096 => {
+            Some(token)
+        }
+        _ => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "The body must be {\"push_token\": string or null}.",
+            );
+        }
+    };
+    match sqlx::query("UPDATE devices SET push_token = $1 WHERE id = $2")
+        .bind(token.as_deref())
+        .bind(device.id)
+        .execute(&state.db.writer)
+        .await
+    {
+        Ok(_) => (StatusCode::OK, Json(json!({"success": true}))).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "updating a push token");
+            refuse(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Try again later.")
         }
     }
 }

@@ -181,6 +181,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/device/v1/register", post(devices::register))
         .route("/device/v1/approval_requests", get(device_api::pending))
+        .route("/device/v1/push_token", post(device_api::update_push_token))
         .route(
             "/device/v1/approval_requests/{uuid}/answer",
             post(device_api::answer),

@@ -74,12 +74,18 @@ pub async fn create(
                 logos[index][field] = json!(value);
             }
         }
+        // Number matching: the bank's page shows this number and the device must pick it.
+        let number = match p.text("number_matching") {
+            None | Some("false" | "0") => 0,
+            Some("true" | "1") => 10 + i64::from(rand::random_range(0u8..90)),
+            Some(_) => return Err(ApiError::invalid_parameter("number_matching must be true or false.")),
+        };
         let uuid = uuid::Uuid::new_v4().to_string();
         let time = now();
         let expires_at = if seconds == 0 { 0 } else { time + seconds };
         sqlx::query(
-            "INSERT INTO approval_requests (uuid, app_id, user_id, message, details, hidden_details, logos, status, seconds_to_expire, created_at, expires_at, updated_at, processed_at, notified, nonce)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10, $9, 0, $11, $12)",
+            "INSERT INTO approval_requests (uuid, app_id, user_id, message, details, hidden_details, logos, status, seconds_to_expire, created_at, expires_at, updated_at, processed_at, notified, nonce, number)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10, $9, 0, $11, $12, $13)",
         )
         .bind(&uuid)
         .bind(call.app.id)
@@ -93,10 +99,16 @@ pub async fn create(
         .bind(expires_at)
         .bind(0i64)
         .bind(crate::api::random_token())
+        .bind(number)
         .execute(&state.db.writer)
         .await?;
         super::record_event(&state, call.app.id, "approval_request").await;
-        Ok((StatusCode::OK, json!({"approval_request": {"uuid": uuid}, "success": true})))
+        crate::push::notify_user(state.clone(), user.id, uuid.clone());
+        let mut request = json!({"uuid": uuid});
+        if number > 0 {
+            request["number"] = json!(number);
+        }
+        Ok((StatusCode::OK, json!({"approval_request": request, "success": true})))
     }
     .await;
     call.answer(result)
@@ -135,7 +147,7 @@ pub async fn status(
         // Expiry is enforced by the server clock, on read as well as by the sweeper.
         callbacks::expire_due(&state).await?;
         let row = sqlx::query(
-            "SELECT r.user_id, r.status, r.seconds_to_expire, r.created_at, r.updated_at, r.processed_at, r.notified, r.expires_at, u.email
+            "SELECT r.user_id, r.status, r.seconds_to_expire, r.created_at, r.updated_at, r.processed_at, r.notified, r.expires_at, u.email, r.number
              FROM approval_requests r JOIN users u ON u.id = r.user_id WHERE r.uuid = $1 AND r.app_id = $2",
         )
         .bind(&uuid)
@@ -164,6 +176,9 @@ pub async fn status(
             },
             "success": true,
         });
+        if row.get::<i64, _>(9) > 0 {
+            body["approval_request"]["number"] = json!(row.get::<i64, _>(9));
+        }
         if let Some(evidence) = callbacks::evidence(&state, &uuid).await? {
             body["approval_request"]["signed_answer"] = evidence;
         }

@@ -1,0 +1,421 @@
+//! The device side of docs/device-protocol.md over HTTP: registration, polling for pending
+//! approval requests (each challenge verified with the server's key before anything is shown),
+//! answering, and push-token updates. Async (reqwest); the caller supplies the tokio runtime.
+//!
+//! The client learns the server's clock from each response's `Date` header and signs request
+//! timestamps and judges challenge expiry on that clock, so a phone whose clock is minutes off
+//! still works.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+use zeroize::Zeroizing;
+
+use super::{DeviceSigner, RegistrationLink, SignerError, registration_string, request_string};
+use crate::account::{Account, OtpParameters};
+use crate::otp::Algorithm;
+use crate::secret::Secret;
+
+/// What a device keeps after registering (not secret; the key stays in its signer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceCredentials {
+    pub server_url: String,
+    pub device_id: i64,
+    /// The user's id on the server (Authy id).
+    pub authy_id: i64,
+    /// The server's challenge-signing key, SubjectPublicKeyInfo DER.
+    pub server_public_key: Vec<u8>,
+}
+
+/// The result of registering: credentials, and the user's Authy-style TOTP account.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub credentials: DeviceCredentials,
+    pub account: Option<Account>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    #[error("the server could not be reached: {0}")]
+    Network(String),
+    /// The server refused the request; `error` is the protocol's error code.
+    #[error("the server refused the request: {error} ({message})")]
+    Rejected {
+        status: u16,
+        error: String,
+        message: String,
+    },
+    #[error("the server's answer is not what the protocol specifies: {0}")]
+    InvalidResponse(String),
+    #[error("a challenge is not signed by this server's key")]
+    BadChallengeSignature,
+    #[error("a challenge is not for this user or kind of approval")]
+    ChallengeMismatch,
+    #[error("the approval request has expired")]
+    Expired,
+    #[error("this request needs the number shown on the other screen, one of {0:?}")]
+    NumberRequired(Vec<u8>),
+    #[error(transparent)]
+    Signer(#[from] SignerError),
+}
+
+/// A pending approval request, verified: signed by the server and addressed to this user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    pub uuid: String,
+    pub message: String,
+    /// Shown in this order.
+    pub details: Vec<(String, String)>,
+    pub hidden_details_sha256: String,
+    pub created_at: i64,
+    /// 0: never expires.
+    pub expires_at: i64,
+    /// Number matching: pick the one the bank's page shows. Empty when not used.
+    pub number_choices: Vec<u8>,
+    nonce: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Approve,
+    Deny,
+}
+
+/// Pending requests: the verified ones, and why any others were refused.
+#[derive(Debug, Default)]
+pub struct Pending {
+    pub challenges: Vec<Challenge>,
+    pub refused: Vec<ClientError>,
+}
+
+pub struct DeviceClient {
+    http: reqwest::Client,
+    credentials: DeviceCredentials,
+    signer: Arc<dyn DeviceSigner>,
+    /// Server clock minus local clock, seconds.
+    clock_offset: AtomicI64,
+}
+
+fn local_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn http_client() -> Result<reqwest::Client, ClientError> {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .map_err(|e| ClientError::Network(e.to_string()))
+}
+
+fn network(error: reqwest::Error) -> ClientError {
+    // Without the URL: it may carry a registration code.
+    ClientError::Network(error.without_url().to_string())
+}
+
+/// The server's clock from a response, when it sent a `Date` header.
+fn server_clock(response: &reqwest::Response) -> Option<i64> {
+    let date = response.headers().get(reqwest::header::DATE)?.to_str().ok()?;
+    let time = httpdate::parse_http_date(date).ok()?;
+    time.duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_secs() as i64)
+}
+
+/// The body of a successful answer, or the protocol error the server gave.
+async fn read(response: reqwest::Response) -> Result<Value, ClientError> {
+    let status = response.status().as_u16();
+    let body: Value = response
+        .json()
+        .await
+        .map_err(|_| ClientError::InvalidResponse(format!("HTTP {status} without a JSON body")))?;
+    if (200..300).contains(&status) {
+        return Ok(body);
+    }
+    let text = |key: &str| body[key].as_str().unwrap_or("").chars().take(200).collect();
+    Err(ClientError::Rejected {
+        status,
+        error: text("error"),
+        message: text("message"),
+    })
+}
+
+fn random_nonce() -> String {
+    let mut bytes = [0u8; 16];
+    rand::fill(&mut bytes[..]);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl DeviceClient {
+    /// Registers this device with the server named by `link`, proving possession of the
+    /// signer's key.
+    pub async fn register(
+        link: &RegistrationLink,
+        signer: Arc<dyn DeviceSigner>,
+        name: &str,
+        os: &str,
+        push_token: Option<&str>,
+    ) -> Result<(DeviceClient, Registration), ClientError> {
+        let http = http_client()?;
+        let public_key = URL_SAFE_NO_PAD.encode(signer.public_key_spki()?);
+        let proof = registration_string(&link.code, &public_key, name, os, push_token);
+        let signature = URL_SAFE_NO_PAD.encode(signer.sign_raw(proof.as_bytes())?);
+        let body = Zeroizing::new(
+            json!({
+                "code": link.code, "public_key": public_key, "name": name, "os": os,
+                "push_token": push_token, "signature": signature,
+            })
+            .to_string(),
+        );
+        let response = http
+            .post(format!("{}/device/v1/register", link.server_url))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.as_str().to_owned())
+            .send()
+            .await
+            .map_err(network)?;
+        let offset = server_clock(&response).map(|server| server - local_now());
+        let body = read(response).await?;
+        let invalid = |what: &str| ClientError::InvalidResponse(format!("registration: {what}"));
+        let server_public_key = body["server_public_key"]
+            .as_str()
+            .and_then(|key| URL_SAFE_NO_PAD.decode(key).ok())
+            .ok_or_else(|| invalid("no server_public_key"))?;
+        let credentials = DeviceCredentials {
+            server_url: link.server_url.clone(),
+            device_id: body["device_id"].as_i64().ok_or_else(|| invalid("no device_id"))?,
+            authy_id: body["authy_id"].as_i64().ok_or_else(|| invalid("no authy_id"))?,
+            server_public_key,
+        };
+        let account = totp_account(&body["totp"]);
+        let client = DeviceClient::new(credentials.clone(), signer)?;
+        if let Some(offset) = offset {
+            client.clock_offset.store(offset, Ordering::Relaxed);
+        }
+        Ok((
+            client,
+            Registration {
+                credentials,
+                account,
+            },
+        ))
+    }
+
+    /// A client for a device registered earlier.
+    pub fn new(
+        credentials: DeviceCredentials,
+        signer: Arc<dyn DeviceSigner>,
+    ) -> Result<DeviceClient, ClientError> {
+        Ok(DeviceClient {
+            http: http_client()?,
+            credentials,
+            signer,
+            clock_offset: AtomicI64::new(0),
+        })
+    }
+
+    pub fn credentials(&self) -> &DeviceCredentials {
+        &self.credentials
+    }
+
+    /// Server clock minus local clock, in seconds, as last observed.
+    pub fn clock_offset(&self) -> i64 {
+        self.clock_offset.load(Ordering::Relaxed)
+    }
+
+    /// Now on the server's clock.
+    pub fn server_now(&self) -> i64 {
+        local_now() + self.clock_offset()
+    }
+
+    /// A device-authenticated request (signature over method, path, timestamp, nonce, body).
+    async fn signed(&self, method: &str, path: &str, body: &[u8]) -> Result<Value, ClientError> {
+        let timestamp = u64::try_from(self.server_now()).unwrap_or(0);
+        let nonce = random_nonce();
+        let message = request_string(method, path, timestamp, &nonce, body);
+        let signature = URL_SAFE_NO_PAD.encode(self.signer.sign_raw(message.as_bytes())?);
+        let url = format!("{}{path}", self.credentials.server_url);
+        let request = match method {
+            "GET" => self.http.get(url),
+            _ => self
+                .http
+                .post(url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.to_vec()),
+        };
+        let response = request
+            .header("X-Countersign-Device", self.credentials.device_id.to_string())
+            .header("X-Countersign-Timestamp", timestamp.to_string())
+            .header("X-Countersign-Nonce", nonce)
+            .header("X-Countersign-Signature", signature)
+            .send()
+            .await
+            .map_err(network)?;
+        if let Some(server) = server_clock(&response) {
+            self.clock_offset
+                .store(server - local_now(), Ordering::Relaxed);
+        }
+        read(response).await
+    }
+
+    /// The user's pending approval requests. Each challenge is verified before it is
+    /// returned; any that fail are listed in `refused` and never shown.
+    pub async fn pending(&self) -> Result<Pending, ClientError> {
+        let body = self
+            .signed("GET", "/device/v1/approval_requests", b"")
+            .await?;
+        let list = body["approval_requests"]
+            .as_array()
+            .ok_or_else(|| ClientError::InvalidResponse("no approval_requests list".into()))?;
+        let mut pending = Pending::default();
+        for item in list {
+            match item.as_str().ok_or(ClientError::BadChallengeSignature) {
+                Ok(jws) => match self.verify_challenge(jws) {
+                    Ok(challenge) => pending.challenges.push(challenge),
+                    Err(error) => pending.refused.push(error),
+                },
+                Err(error) => pending.refused.push(error),
+            }
+        }
+        Ok(pending)
+    }
+
+    /// Checks a challenge: the server's signature, the protocol version and kind, this
+    /// user, not expired (server clock).
+    pub fn verify_challenge(&self, jws: &str) -> Result<Challenge, ClientError> {
+        let (_, payload) = super::verify_compact(jws, &self.credentials.server_public_key)
+            .map_err(|_| ClientError::BadChallengeSignature)?;
+        let payload: Value = serde_json::from_slice(&payload)
+            .map_err(|_| ClientError::InvalidResponse("challenge payload is not JSON".into()))?;
+        if payload["v"].as_i64() != Some(1)
+            || payload["typ"].as_str() != Some("payment-approval")
+            || payload["authy_id"].as_i64() != Some(self.credentials.authy_id)
+        {
+            return Err(ClientError::ChallengeMismatch);
+        }
+        let text = |key: &str| {
+            payload[key]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| ClientError::InvalidResponse(format!("challenge has no {key}")))
+        };
+        let details: Vec<(String, String)> = serde_json::from_value(payload["details"].clone())
+            .map_err(|_| ClientError::InvalidResponse("challenge details".into()))?;
+        let expires_at = payload["expires_at"].as_i64().unwrap_or(0);
+        if expires_at != 0 && expires_at <= self.server_now() {
+            return Err(ClientError::Expired);
+        }
+        let number_choices = match payload.get("number_choices") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(list) => serde_json::from_value(list.clone())
+                .map_err(|_| ClientError::InvalidResponse("number_choices".into()))?,
+        };
+        Ok(Challenge {
+            uuid: text("uuid")?,
+            message: text("message")?,
+            details,
+            hidden_details_sha256: text("hidden_details_sha256")?,
+            created_at: payload["created_at"].as_i64().unwrap_or(0),
+            expires_at,
+            number_choices,
+            nonce: text("nonce")?,
+        })
+    }
+
+    /// Answers a verified challenge. With number matching, approving needs the number the
+    /// user picked among `number_choices`. Returns the request's new status.
+    pub async fn answer(
+        &self,
+        challenge: &Challenge,
+        decision: Decision,
+        number: Option<u8>,
+    ) -> Result<String, ClientError> {
+        if challenge.expires_at != 0 && challenge.expires_at <= self.server_now() {
+            return Err(ClientError::Expired);
+        }
+        let mut payload = json!({
+            "v": 1,
+            "typ": "payment-approval",
+            "uuid": challenge.uuid,
+            "nonce": challenge.nonce,
+            "device_id": self.credentials.device_id,
+            "decision": match decision { Decision::Approve => "approve", Decision::Deny => "deny" },
+            "content_sha256": challenge.content_sha256(),
+            "hidden_details_sha256": challenge.hidden_details_sha256,
+            "iat": self.server_now(),
+        });
+        if decision == Decision::Approve && !challenge.number_choices.is_empty() {
+            match number {
+                Some(number) if challenge.number_choices.contains(&number) => {
+                    payload["number"] = json!(number)
+                }
+                _ => return Err(ClientError::NumberRequired(challenge.number_choices.clone())),
+            }
+        }
+        let header = json!({
+            "alg": "ES256",
+            "typ": "countersign-answer+jws",
+            "kid": self.credentials.device_id.to_string(),
+        });
+        let jws = super::sign_compact(&header, payload.to_string().as_bytes(), self.signer.as_ref())
+            .map_err(|error| match error {
+                super::JwsError::Signer(error) => ClientError::Signer(error),
+                other => ClientError::InvalidResponse(other.to_string()),
+            })?;
+        let path = format!("/device/v1/approval_requests/{}/answer", challenge.uuid);
+        let body = json!({"answer": jws}).to_string();
+        let answered = self.signed("POST", &path, body.as_bytes()).await?;
+        answered["status"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| ClientError::InvalidResponse("answer without status".into()))
+    }
+
+    /// Sets (or with `None` clears) the token the server pushes to.
+    pub async fn update_push_token(&self, token: Option<&str>) -> Result<(), ClientError> {
+        let body = json!({"push_token": token}).to_string();
+        self.signed("POST", "/device/v1/push_token", body.as_bytes())
+            .await
+            .map(|_| ())
+    }
+}
+
+impl Challenge {
+    /// What the app shows: the message, then the details in order.
+    pub fn displayed_content(&self) -> String {
+        super::displayed_content(&self.message, &self.details)
+    }
+
+    /// Hex SHA-256 of [`Challenge::displayed_content`]: what the answer binds.
+    pub fn content_sha256(&self) -> String {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(self.displayed_content().as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+/// The Authy-style TOTP account the server sends at registration, if well-formed.
+fn totp_account(totp: &Value) -> Option<Account> {
+    let secret = Secret::from_base32(totp["secret"].as_str()?).ok()?;
+    let algorithm = match totp["algorithm"].as_str().unwrap_or("SHA1") {
+        "SHA256" => Algorithm::Sha256,
+        "SHA512" => Algorithm::Sha512,
+        _ => Algorithm::Sha1,
+    };
+    let digits = u32::try_from(totp["digits"].as_i64().unwrap_or(6)).ok()?;
+    let period = u32::try_from(totp["period"].as_i64().unwrap_or(30)).ok()?;
+    let params = OtpParameters::totp(algorithm, digits, period).ok()?;
+    Some(Account::new(
+        totp["issuer"].as_str().map(str::to_owned),
+        totp["label"].as_str().unwrap_or("").to_owned(),
+        secret,
+        params,
+    ))
+}
