@@ -38,5 +38,6 @@ from_core!(
     countersign_core::vault::VaultError,
     countersign_core::transfer::ImportError,
     countersign_core::scan::ScanError,
-    countersign_core::device::LinkError
+    countersign_core::device::LinkError,
+    countersign_core::device::ClientError
 );

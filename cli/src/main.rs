@@ -12,6 +12,7 @@
 mod account_args;
 mod commands;
 mod demo;
+mod device_cmd;
 mod error;
 mod vault_cmd;
 mod view;
@@ -62,6 +63,10 @@ enum Command {
     },
     /// The encrypted account vault.
     Vault(vault_cmd::VaultArgs),
+    /// This computer as a registered device of a bank's Countersign server.
+    Device(device_cmd::DeviceArgs),
+    /// Pending approval requests on the registered servers: list, show, approve, deny.
+    Approvals(device_cmd::ApprovalArgs),
     /// Read QR codes from image files (PNG, JPEG, WebP, GIF): one JSON line per code found;
     /// exit 1 when none is found.
     Scan {
@@ -181,6 +186,8 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         } => commands::txotp_verify(&account, &tx, &code, at, window, json),
         Command::Vault(args) => vault_cmd::run(args, json),
         Command::Scan { files } => commands::scan(&files),
+        Command::Device(args) => device_cmd::run_device(args, json),
+        Command::Approvals(args) => device_cmd::run_approvals(args, json),
         Command::Demo => demo::run(),
     }
 }

@@ -147,9 +147,14 @@ fn file_password(prompt: &str) -> Result<Zeroizing<String>, CliError> {
 }
 
 fn open(args: &VaultArgs) -> Result<Vault, CliError> {
-    let mut vault = Vault::open(&args.vault)?;
+    open_vault(&args.vault, args.passphrase_file.as_deref())
+}
+
+/// Opens and unlocks a vault (passphrase from the file, COUNTERSIGN_PASSPHRASE or a prompt).
+pub fn open_vault(path: &Path, passphrase_file: Option<&Path>) -> Result<Vault, CliError> {
+    let mut vault = Vault::open(path)?;
     let passphrase = secret_input(
-        args.passphrase_file.as_deref(),
+        passphrase_file,
         "COUNTERSIGN_PASSPHRASE",
         "Vault passphrase: ",
         false,

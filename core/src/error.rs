@@ -44,4 +44,7 @@ pub enum Error {
     Signer(#[from] SignerError),
     #[error(transparent)]
     Jws(#[from] JwsError),
+    #[cfg(feature = "client")]
+    #[error(transparent)]
+    Client(#[from] crate::device::ClientError),
 }

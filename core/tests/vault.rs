@@ -519,3 +519,67 @@ fn files_that_are_not_vaults_are_refused() {
         Err(VaultError::BadKdfParams)
     ));
 }
+
+#[test]
+fn device_registrations_are_sealed_per_server_and_survive_reopening() {
+    use countersign_core::vault::DeviceRecord;
+    use zeroize::Zeroizing;
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut vault) = new_vault(dir.path(), 1);
+    let bank = DeviceRecord {
+        server_url: "https://auth.bank.example".into(),
+        device_id: 7,
+        authy_id: 42,
+        server_public_key: vec![1, 2, 3],
+        software_key: Some(Zeroizing::new(vec![9; 32])),
+    };
+    let shop = DeviceRecord {
+        server_url: "https://shop.example".into(),
+        device_id: 8,
+        authy_id: 43,
+        server_public_key: vec![4, 5],
+        software_key: None,
+    };
+    vault.save_device(&bank).unwrap();
+    vault.save_device(&shop).unwrap();
+    let replaced = DeviceRecord {
+        device_id: 70,
+        ..bank.clone()
+    };
+    vault.save_device(&replaced).unwrap();
+    assert_eq!(
+        vault.devices().unwrap(),
+        vec![replaced.clone(), shop.clone()]
+    );
+    assert!(
+        !format!("{replaced:?}").contains("9, 9"),
+        "Debug hides the key"
+    );
+    drop(vault);
+
+    let mut vault = Vault::open(&path).unwrap();
+    assert!(matches!(vault.devices(), Err(VaultError::Locked)));
+    vault.unlock_with_passphrase(PASS).unwrap();
+    assert_eq!(vault.devices().unwrap(), vec![replaced, shop.clone()]);
+    // Nothing in the file shows the key in the clear.
+    drop(vault);
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(!bytes.windows(32).any(|w| w == [9; 32]));
+
+    // Swapping two servers' sealed records is detected: each is bound to its server URL.
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "UPDATE devices SET server_url = 'x' WHERE server_url = 'https://shop.example';
+         UPDATE devices SET server_url = 'https://shop.example' WHERE server_url = 'https://auth.bank.example';
+         UPDATE devices SET server_url = 'https://auth.bank.example' WHERE server_url = 'x';",
+    )
+    .unwrap();
+    drop(conn);
+    let mut vault = Vault::open(&path).unwrap();
+    vault.unlock_with_passphrase(PASS).unwrap();
+    assert!(matches!(vault.devices(), Err(VaultError::Storage(m)) if m.contains("damaged")));
+    assert!(vault.remove_device("https://shop.example").unwrap());
+    assert!(vault.remove_device("https://auth.bank.example").unwrap());
+    assert!(!vault.remove_device("https://auth.bank.example").unwrap());
+    assert_eq!(vault.devices().unwrap(), vec![]);
+}

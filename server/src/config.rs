@@ -137,7 +137,10 @@ impl FileConfig {
                 let json = zeroize::Zeroizing::new(read(path)?);
                 let text = std::str::from_utf8(&json)
                     .map_err(|_| ServerError::Config(format!("{} is not UTF-8", path.display())))?;
-                Some(Fcm::from_service_account(text, self.fcm_endpoint.clone(), http.clone()).map_err(push)?)
+                Some(
+                    Fcm::from_service_account(text, self.fcm_endpoint.clone(), http.clone())
+                        .map_err(push)?,
+                )
             }
             None => None,
         };

@@ -98,7 +98,10 @@ pub fn notify_user(state: AppState, user_id: i64, uuid: String) {
             match state.notifier.notify(&target, &uuid).await {
                 Ok(()) => delivered = true,
                 Err(PushError::Unregistered) => {
-                    tracing::info!(device = target.device_id, "push token unregistered; forgotten");
+                    tracing::info!(
+                        device = target.device_id,
+                        "push token unregistered; forgotten"
+                    );
                     let _ = sqlx::query("UPDATE devices SET push_token = NULL WHERE id = $1")
                         .bind(target.device_id)
                         .execute(&state.db.writer)
@@ -174,7 +177,8 @@ impl Fcm {
                 .decode(body.as_bytes())
                 .map_err(|_| bad("private_key is not PEM"))?,
         );
-        let key = RsaKeyPair::from_pkcs8(&der).map_err(|_| bad("private_key is not an RSA PKCS#8 key"))?;
+        let key = RsaKeyPair::from_pkcs8(&der)
+            .map_err(|_| bad("private_key is not an RSA PKCS#8 key"))?;
         Ok(Fcm {
             http,
             endpoint: endpoint
@@ -204,9 +208,17 @@ impl Fcm {
         let signing_input = format!("{header}.{claims}");
         let mut signature = vec![0; self.key.public_modulus_len()];
         self.key
-            .sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), signing_input.as_bytes(), &mut signature)
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                signing_input.as_bytes(),
+                &mut signature,
+            )
             .map_err(|_| PushError::Credentials("RS256 signing failed".into()))?;
-        Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature)))
+        Ok(format!(
+            "{signing_input}.{}",
+            URL_SAFE_NO_PAD.encode(signature)
+        ))
     }
 
     async fn access_token(&self) -> Result<String, PushError> {
@@ -301,8 +313,9 @@ impl Apns {
         endpoint: Option<String>,
         http: reqwest::Client,
     ) -> Result<Apns, PushError> {
-        let key = SoftwareSigner::from_pkcs8(p8_key)
-            .ok_or_else(|| PushError::Credentials("the APNs key is not a P-256 PKCS#8 key".into()))?;
+        let key = SoftwareSigner::from_pkcs8(p8_key).ok_or_else(|| {
+            PushError::Credentials("the APNs key is not a P-256 PKCS#8 key".into())
+        })?;
         Ok(Apns {
             http,
             endpoint: endpoint
@@ -327,7 +340,9 @@ impl Apns {
         }
         let token = device::sign_compact(
             &json!({"alg": "ES256", "kid": self.key_id}),
-            json!({"iss": self.team_id, "iat": time}).to_string().as_bytes(),
+            json!({"iss": self.team_id, "iat": time})
+                .to_string()
+                .as_bytes(),
             &self.key,
         )
         .map_err(|e| PushError::Credentials(e.to_string()))?;

@@ -393,11 +393,28 @@ fn device_post(
     path: &str,
     body: &Value,
 ) -> reqwest::blocking::Response {
-    let body = body.to_string();
-    let nonce = format!("n{}", rand_suffix());
     // One timestamp for both the signed string and the header: two clock reads can straddle a second.
-    let timestamp = unix_now();
-    let message = device::request_string("POST", path, timestamp, &nonce, body.as_bytes());
+    device_post_at(
+        server,
+        device,
+        path,
+        body,
+        unix_now(),
+        &format!("n{}", rand_suffix()),
+    )
+}
+
+/// A signed device POST with the given timestamp and nonce (overridable for attacks).
+fn device_post_at(
+    server: &common::Server,
+    device: &Device,
+    path: &str,
+    body: &Value,
+    timestamp: u64,
+    nonce: &str,
+) -> reqwest::blocking::Response {
+    let body = body.to_string();
+    let message = device::request_string("POST", path, timestamp, nonce, body.as_bytes());
     let signature = URL_SAFE_NO_PAD.encode(device.signer.sign_raw(message.as_bytes()).unwrap());
     Client::new()
         .post(format!("{}{path}", server.base_url))
@@ -670,4 +687,115 @@ fn signed_answers_approve_or_deny_exactly_what_was_shown() {
         "expired",
     );
     assert_eq!(status(&third)["approval_request"]["status"], "expired");
+}
+
+#[test]
+fn answers_in_stale_or_replayed_requests_or_from_revoked_devices_change_nothing() {
+    let server = common::Server::start(&common::Options::default());
+    let http = Client::new();
+    let user: Value = http
+        .post(format!("{}/protected/json/users/new", server.base_url))
+        .header("X-Authy-API-Key", &server.api_key)
+        .form(&[
+            ("user[email]", "r@example.com"),
+            ("user[cellphone]", "555-010-0401"),
+            ("user[country_code]", "1"),
+        ])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let alice = user["user"]["id"].as_i64().unwrap();
+    let phone = registered_device(&server, alice);
+    let created: Value = http
+        .post(format!(
+            "{}/onetouch/json/users/{alice}/approval_requests",
+            server.base_url
+        ))
+        .header("X-Authy-API-Key", &server.api_key)
+        .form(&[
+            ("message", "Approve payment"),
+            ("details[Amount]", "713.00 EUR"),
+        ])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let uuid = created["approval_request"]["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let listed: Value = device_get(
+        &server,
+        &phone,
+        "/device/v1/approval_requests",
+        unix_now(),
+        "list-1",
+    )
+    .json()
+    .unwrap();
+    let jws = listed["approval_requests"][0].as_str().unwrap();
+    let challenge: Value =
+        serde_json::from_slice(&device::verify_compact(jws, &phone.server_key).unwrap().1).unwrap();
+    let path = format!("/device/v1/approval_requests/{uuid}/answer");
+    let body = json!({"answer": answer_for(&phone, &challenge, "approve", |_| {})});
+    let status = || -> Value {
+        http.get(format!(
+            "{}/onetouch/json/approval_requests/{uuid}",
+            server.base_url
+        ))
+        .header("X-Authy-API-Key", &server.api_key)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap()
+    };
+    let refused = |response: reqwest::blocking::Response, code: u16, error: &str| {
+        assert_eq!(response.status().as_u16(), code);
+        assert_eq!(response.json::<Value>().unwrap()["error"], error);
+        assert_eq!(
+            status()["approval_request"]["status"],
+            "pending",
+            "{error}: state unchanged"
+        );
+    };
+
+    // Stale: signed ten minutes ago (or ahead), outside the five-minute window.
+    refused(
+        device_post_at(&server, &phone, &path, &body, unix_now() - 600, "stale-1"),
+        401,
+        "stale_request",
+    );
+    refused(
+        device_post_at(&server, &phone, &path, &body, unix_now() + 600, "stale-2"),
+        401,
+        "stale_request",
+    );
+    // Replayed: a request seen before (same nonce) is refused even though it verifies. Its
+    // first delivery was refused on content, so the replay cannot be mistaken for an answer.
+    let wrong = json!({"answer": answer_for(&phone, &challenge, "approve", |p| p["content_sha256"] = json!("00"))});
+    let now = unix_now();
+    refused(
+        device_post_at(&server, &phone, &path, &wrong, now, "once"),
+        400,
+        "content_mismatch",
+    );
+    refused(
+        device_post_at(&server, &phone, &path, &wrong, now, "once"),
+        401,
+        "replayed_request",
+    );
+    // Revoked device: its valid answer no longer counts.
+    http.post(format!(
+        "{}/protected/json/users/{alice}/devices/{}/revoke",
+        server.base_url, phone.id
+    ))
+    .header("X-Authy-API-Key", &server.api_key)
+    .send()
+    .unwrap();
+    refused(
+        device_post(&server, &phone, &path, &body),
+        403,
+        "revoked_device",
+    );
 }

@@ -120,7 +120,11 @@ fn network(error: reqwest::Error) -> ClientError {
 
 /// The server's clock from a response, when it sent a `Date` header.
 fn server_clock(response: &reqwest::Response) -> Option<i64> {
-    let date = response.headers().get(reqwest::header::DATE)?.to_str().ok()?;
+    let date = response
+        .headers()
+        .get(reqwest::header::DATE)?
+        .to_str()
+        .ok()?;
     let time = httpdate::parse_http_date(date).ok()?;
     time.duration_since(std::time::UNIX_EPOCH)
         .ok()
@@ -188,8 +192,12 @@ impl DeviceClient {
             .ok_or_else(|| invalid("no server_public_key"))?;
         let credentials = DeviceCredentials {
             server_url: link.server_url.clone(),
-            device_id: body["device_id"].as_i64().ok_or_else(|| invalid("no device_id"))?,
-            authy_id: body["authy_id"].as_i64().ok_or_else(|| invalid("no authy_id"))?,
+            device_id: body["device_id"]
+                .as_i64()
+                .ok_or_else(|| invalid("no device_id"))?,
+            authy_id: body["authy_id"]
+                .as_i64()
+                .ok_or_else(|| invalid("no authy_id"))?,
             server_public_key,
         };
         let account = totp_account(&body["totp"]);
@@ -249,7 +257,10 @@ impl DeviceClient {
                 .body(body.to_vec()),
         };
         let response = request
-            .header("X-Countersign-Device", self.credentials.device_id.to_string())
+            .header(
+                "X-Countersign-Device",
+                self.credentials.device_id.to_string(),
+            )
             .header("X-Countersign-Timestamp", timestamp.to_string())
             .header("X-Countersign-Nonce", nonce)
             .header("X-Countersign-Signature", signature)
@@ -354,7 +365,11 @@ impl DeviceClient {
                 Some(number) if challenge.number_choices.contains(&number) => {
                     payload["number"] = json!(number)
                 }
-                _ => return Err(ClientError::NumberRequired(challenge.number_choices.clone())),
+                _ => {
+                    return Err(ClientError::NumberRequired(
+                        challenge.number_choices.clone(),
+                    ));
+                }
             }
         }
         let header = json!({
@@ -362,11 +377,15 @@ impl DeviceClient {
             "typ": "countersign-answer+jws",
             "kid": self.credentials.device_id.to_string(),
         });
-        let jws = super::sign_compact(&header, payload.to_string().as_bytes(), self.signer.as_ref())
-            .map_err(|error| match error {
-                super::JwsError::Signer(error) => ClientError::Signer(error),
-                other => ClientError::InvalidResponse(other.to_string()),
-            })?;
+        let jws = super::sign_compact(
+            &header,
+            payload.to_string().as_bytes(),
+            self.signer.as_ref(),
+        )
+        .map_err(|error| match error {
+            super::JwsError::Signer(error) => ClientError::Signer(error),
+            other => ClientError::InvalidResponse(other.to_string()),
+        })?;
         let path = format!("/device/v1/approval_requests/{}/answer", challenge.uuid);
         let body = json!({"answer": jws}).to_string();
         let answered = self.signed("POST", &path, body.as_bytes()).await?;

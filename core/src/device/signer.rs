@@ -68,7 +68,11 @@ impl SoftwareSigner {
                     .flat_map(|line| line.trim().chars())
                     .collect();
                 use base64::Engine;
-                Zeroizing::new(base64::engine::general_purpose::STANDARD.decode(body).ok()?)
+                Zeroizing::new(
+                    base64::engine::general_purpose::STANDARD
+                        .decode(body)
+                        .ok()?,
+                )
             }
             _ => Zeroizing::new(bytes.to_vec()),
         };

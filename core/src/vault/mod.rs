@@ -7,6 +7,7 @@
 //! the secrets. One `Vault` per file per process; SQLite serialises writers across processes.
 
 pub(crate) mod crypto;
+mod devices;
 mod error;
 pub(crate) mod record;
 mod schema;
@@ -21,6 +22,7 @@ use crate::Clock;
 use crate::account::{Account, TimedCode};
 use crate::otp::SystemClock;
 use crypto::{Aad, Key};
+pub use devices::DeviceRecord;
 pub use error::{IntegrityError, VaultError};
 pub use record::EntryMeta;
 use record::RecordV1;

@@ -4,7 +4,7 @@ use rusqlite::Connection;
 
 use super::error::VaultError;
 
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Each entry migrates from the version before it to its index + 1.
 const MIGRATIONS: &[&str] = &[
@@ -31,6 +31,13 @@ const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL,
         revision INTEGER NOT NULL,
+        nonce BLOB NOT NULL,
+        ciphertext BLOB NOT NULL
+    );",
+    // 1 → 2: registered devices (docs/vault.md, Devices).
+    "CREATE TABLE devices (
+        server_url TEXT PRIMARY KEY,
+        updated_at INTEGER NOT NULL,
         nonce BLOB NOT NULL,
         ciphertext BLOB NOT NULL
     );",

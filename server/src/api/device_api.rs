@@ -381,7 +381,10 @@ pub async fn answer(
     }
     let evidence = json!({"jws": jws, "device_id": device.id, "decision": text("decision")});
     let number: i64 = row.get(7);
-    if number > 0 && decision == "approved" && payload.get("number").and_then(|n| n.as_i64()) != Some(number) {
+    if number > 0
+        && decision == "approved"
+        && payload.get("number").and_then(|n| n.as_i64()) != Some(number)
+    {
         // One guess only: a wrong number denies the request, so picking at random cannot win.
         let _ = crate::callbacks::resolve(&state, &uuid, "denied", Some(&evidence)).await;
         return refuse(
@@ -444,7 +447,11 @@ pub async fn update_push_token(
         Ok(_) => (StatusCode::OK, Json(json!({"success": true}))).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "updating a push token");
-            refuse(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Try again later.")
+            refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Try again later.",
+            )
         }
     }
 }
