@@ -179,7 +179,8 @@ pub fn run() -> Result<ExitCode, CliError> {
     std::fs::create_dir_all(&dir)
         .map_err(|e| CliError::Usage(format!("cannot create {}: {e}", dir.display())))?;
     let path = dir.join("demo.vault");
-    let outcome = vault_story(&path, &account, &hotp, now);
+    let outcome = vault_story(&path, &account, &hotp, now)
+        .and_then(|mut vault| crate::demo_bank::run(7, &dir, &mut vault));
     let _ = std::fs::remove_dir_all(&dir);
     outcome?;
 
@@ -192,7 +193,7 @@ fn vault_story(
     totp: &Account,
     hotp: &Account,
     now: u64,
-) -> Result<(), CliError> {
+) -> Result<Vault, CliError> {
     let started = std::time::Instant::now();
     let mut vault = Vault::create(path, "demo passphrase", KdfParams::DEFAULT)?;
     println!(
@@ -251,5 +252,5 @@ fn vault_story(
         "Exported to an encrypted Aegis vault and read it back: {} accounts.",
         back.accounts.len()
     );
-    Ok(())
+    Ok(vault)
 }

@@ -39,5 +39,6 @@ from_core!(
     countersign_core::transfer::ImportError,
     countersign_core::scan::ScanError,
     countersign_core::device::LinkError,
-    countersign_core::device::ClientError
+    countersign_core::device::ClientError,
+    countersign_core::device::SignerError
 );

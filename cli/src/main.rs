@@ -12,6 +12,7 @@
 mod account_args;
 mod commands;
 mod demo;
+mod demo_bank;
 mod device_cmd;
 mod error;
 mod vault_cmd;

@@ -218,6 +218,12 @@ fn demo_runs_and_tells_the_whole_story() {
         "Google Authenticator export",
         "valid",
         "invalid — the amount is bound into the code",
+        "Scanned the registration QR: a countersign://register link",
+        "Approve payment\n    Amount: 713.00 EUR\n    Payee: Hermione Granger",
+        "approves; the answer is signed over exactly what was shown: approved.",
+        "the JWS (ES256) verifies with the device's registered key; decision \"approve\"",
+        "The server verifies it against the same payment: \"Token is valid.\"",
+        "Server stopped.",
     ] {
         assert!(out.contains(needle), "demo output lacks {needle:?}:\n{out}");
     }

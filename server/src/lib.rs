@@ -16,6 +16,7 @@ pub mod otp;
 pub mod params;
 pub mod push;
 pub mod render;
+pub mod run;
 pub mod seal;
 pub mod sender;
 pub mod signature;

@@ -8,12 +8,11 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use countersign_server::config::FileConfig;
 use countersign_server::error::ServerError;
-use countersign_server::{api, callbacks, state};
+use countersign_server::run;
 use serde_json::json;
 use sqlx::Row;
 
@@ -109,24 +108,15 @@ fn config(cli: &Cli) -> Result<FileConfig, ServerError> {
 }
 
 async fn serve(config: FileConfig) -> Result<(), ServerError> {
-    let inner = config.build().await?;
-    let state: state::AppState = Arc::new(inner);
+    let state = run::state(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen())
         .await
         .map_err(|e| ServerError::Config(format!("cannot listen on {}: {e}", config.listen())))?;
-    let address = listener.local_addr()?;
-    tracing::info!(%address, "countersign-server listening");
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(callbacks::run(state.clone(), stopped));
-    axum::serve(listener, api::router(state))
-        .with_graceful_shutdown(async {
-            shutdown_signal().await;
-            tracing::info!("shutting down");
-        })
-        .await?;
-    let _ = stop.send(true);
-    let _ = worker.await;
-    Ok(())
+    let running = run::start(state, listener)?;
+    tracing::info!(address = %running.address, "countersign-server listening");
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    running.stop().await
 }
 
 async fn shutdown_signal() {
@@ -158,39 +148,9 @@ async fn create_app(
     callback_method: &str,
     json_output: bool,
 ) -> Result<(), ServerError> {
-    if !(6..=10).contains(&token_length) {
-        return Err(ServerError::Config("token length must be 6 to 10".into()));
-    }
-    if name.trim().is_empty() {
-        return Err(ServerError::Config("the app name must not be empty".into()));
-    }
     let inner = config.build().await?;
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let api_key: String = (0..32)
-        .map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())]))
-        .collect();
-    let mut tx = inner.db.writer.begin().await?;
-    let row = sqlx::query("INSERT INTO apps (name, api_key_hash, api_key_sealed, token_length, callback_url, callback_method, created_at) VALUES ($1, $2, '', $3, $4, $5, $6) RETURNING id")
-        .bind(name.trim())
-        .bind(state::hash_api_key(&api_key))
-        .bind(i64::from(token_length))
-        .bind(callback_url)
-        .bind(callback_method)
-        .bind(state::now())
-        .fetch_one(&mut *tx)
-        .await?;
-    let id: i64 = row.get(0);
-    // Kept sealed (not only hashed): callbacks are signed with the key itself.
-    sqlx::query("UPDATE apps SET api_key_sealed = $1 WHERE id = $2")
-        .bind(
-            inner
-                .master
-                .seal(&format!("apps.api_key:{id}"), api_key.as_bytes()),
-        )
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
+    let (id, api_key) =
+        run::create_app(&inner, name, token_length, callback_url, callback_method).await?;
     if json_output {
         println!("{}", json!({"app_id": id, "api_key": api_key}));
     } else {

@@ -96,10 +96,10 @@ pub async fn list(
 ) -> Response {
     let result = async {
         let user = users::load(&state, call.app.id, &id).await?;
-        let rows = sqlx::query("SELECT id, os_type, name, revoked, created_at, last_seen, push_token FROM devices WHERE user_id = $1 ORDER BY id").bind(user.id).fetch_all(&state.db.pool).await?;
+        let rows = sqlx::query("SELECT id, os_type, name, revoked, created_at, last_seen, push_token, public_key FROM devices WHERE user_id = $1 ORDER BY id").bind(user.id).fetch_all(&state.db.pool).await?;
         let devices: Vec<Value> = rows
             .iter()
-            .map(|r| json!({"id": r.get::<i64, _>(0), "os_type": r.get::<String, _>(1), "name": r.get::<String, _>(2), "revoked": r.get::<i64, _>(3) != 0, "created_at": r.get::<i64, _>(4), "last_seen": r.get::<i64, _>(5), "push": r.get::<Option<String>, _>(6).is_some_and(|t| !t.is_empty())}))
+            .map(|r| json!({"id": r.get::<i64, _>(0), "os_type": r.get::<String, _>(1), "name": r.get::<String, _>(2), "revoked": r.get::<i64, _>(3) != 0, "created_at": r.get::<i64, _>(4), "last_seen": r.get::<i64, _>(5), "push": r.get::<Option<String>, _>(6).is_some_and(|t| !t.is_empty()), "public_key": r.get::<String, _>(7)}))
             .collect();
         Ok((StatusCode::OK, json!({"devices": devices, "success": true})))
     }

@@ -375,7 +375,7 @@ pub fn qr_data_url(text: &str, size: u32) -> Result<String, ApiError> {
 }
 
 /// A PNG of the QR code, `size` pixels square (quiet zone included).
-fn qr_png(text: &str, size: u32) -> Option<Vec<u8>> {
+pub fn qr_png(text: &str, size: u32) -> Option<Vec<u8>> {
     let code =
         qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).ok()?;
     let image = code

@@ -1,0 +1,187 @@
+//! `countersign device register` and `countersign approvals …` against a real server started
+//! in this process on a loopback port.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+struct Bank {
+    runtime: tokio::runtime::Runtime,
+    server: Option<countersign_server::run::Running>,
+    base_url: String,
+    api_key: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Bank {
+    fn start() -> Bank {
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let (server, base_url, api_key) = runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base_url = format!("http://{}", listener.local_addr().unwrap());
+            let config = countersign_server::config::FileConfig {
+                database_url: Some(format!("sqlite:{}", dir.path().join("bank.db").display())),
+                public_url: Some(base_url.clone()),
+                ..Default::default()
+            };
+            let state = countersign_server::run::state(&config).await.unwrap();
+            let (_, api_key) = countersign_server::run::create_app(&state, "Bank", 7, None, "post")
+                .await
+                .unwrap();
+            (
+                countersign_server::run::start(state, listener).unwrap(),
+                base_url,
+                api_key,
+            )
+        });
+        Bank {
+            runtime,
+            server: Some(server),
+            base_url,
+            api_key,
+            _dir: dir,
+        }
+    }
+
+    fn call(&self, path: &str, form: &[(&str, &str)]) -> Value {
+        let client = reqwest::blocking::Client::new();
+        client
+            .post(format!("{}{path}", self.base_url))
+            .header("X-Authy-API-Key", &self.api_key)
+            .form(form)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    }
+}
+
+impl Drop for Bank {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            let _ = self.runtime.block_on(server.stop());
+        }
+    }
+}
+
+fn countersign(vault: &std::path::Path) -> Command {
+    let mut cmd = Command::cargo_bin("countersign").unwrap();
+    cmd.env("COUNTERSIGN_VAULT", vault)
+        .env("COUNTERSIGN_PASSPHRASE", "correct horse battery staple");
+    cmd
+}
+
+fn json_of(cmd: &mut Command) -> Value {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn register_then_list_show_approve_and_deny_from_the_command_line() {
+    let bank = Bank::start();
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("phone.vault");
+    countersign(&vault)
+        .args([
+            "vault",
+            "init",
+            "--kdf-memory-kib",
+            "19456",
+            "--kdf-iterations",
+            "2",
+        ])
+        .assert()
+        .success();
+    let user = bank.call(
+        "/protected/json/users/new",
+        &[
+            ("user[email]", "h@example.com"),
+            ("user[cellphone]", "7700900123"),
+            ("user[country_code]", "44"),
+        ],
+    );
+    let authy_id = user["user"]["id"].as_i64().unwrap();
+    let registration = bank.call(
+        &format!("/protected/json/users/{authy_id}/registrations"),
+        &[],
+    );
+    let uri = registration["registration"]["uri"].as_str().unwrap();
+    let registered = json_of(countersign(&vault).args(["--json", "device", "register", uri]));
+    assert_eq!(registered["authy_id"], authy_id);
+    assert!(
+        registered["account_id"].is_string(),
+        "the Authy-style TOTP account was added"
+    );
+    // A one-time code: registering twice with it fails, with a clear error.
+    let again = countersign(&vault)
+        .args(["device", "register", uri])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("refused"));
+
+    let pay = bank.call(
+        &format!("/onetouch/json/users/{authy_id}/approval_requests"),
+        &[
+            ("message", "Approve payment"),
+            ("details[Amount]", "713.00 EUR"),
+            ("details[Payee]", "Hermione Granger"),
+            ("number_matching", "true"),
+        ],
+    );
+    let login = bank.call(
+        &format!("/onetouch/json/users/{authy_id}/approval_requests"),
+        &[("message", "Log in from Paris?")],
+    );
+    let (pay_uuid, login_uuid) = (
+        pay["approval_request"]["uuid"].as_str().unwrap(),
+        login["approval_request"]["uuid"].as_str().unwrap(),
+    );
+    let listed = json_of(countersign(&vault).args(["--json", "approvals", "list"]));
+    let uuids: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["uuid"].as_str().unwrap())
+        .collect();
+    assert_eq!(uuids, [pay_uuid, login_uuid]);
+    let shown = json_of(countersign(&vault).args(["--json", "approvals", "show", pay_uuid]));
+    assert_eq!(
+        shown["details"][0],
+        serde_json::json!(["Amount", "713.00 EUR"])
+    );
+
+    // Number matching: approving without --number is refused before anything is sent.
+    let out = countersign(&vault)
+        .args(["approvals", "approve", pay_uuid])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--number"));
+    let number = pay["approval_request"]["number"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let approved = json_of(countersign(&vault).args([
+        "--json",
+        "approvals",
+        "approve",
+        pay_uuid,
+        "--number",
+        &number,
+    ]));
+    assert_eq!(approved["status"], "approved");
+    let denied = json_of(countersign(&vault).args(["--json", "approvals", "deny", login_uuid]));
+    assert_eq!(denied["status"], "denied");
+    let listed = json_of(countersign(&vault).args(["--json", "approvals", "list"]));
+    assert_eq!(listed, serde_json::json!([]));
+}
