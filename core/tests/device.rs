@@ -199,3 +199,76 @@ fn request_and_registration_strings() {
         "countersign-device-registration-v1\nCODE\nPK\nPixel\nandroid\n"
     );
 }
+
+const SPEC: &str = include_str!("../../docs/device-protocol.md");
+
+/// The `vectors` block of docs/device-protocol.md as `name: value` pairs.
+fn spec_vectors() -> std::collections::HashMap<String, String> {
+    let start = SPEC.find("```vectors\n").expect("vectors block") + "```vectors\n".len();
+    let end = start + SPEC[start..].find("```").expect("end of block");
+    SPEC[start..end]
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let (k, v) = l.split_once(": ").unwrap();
+            (k.to_owned(), v.to_owned())
+        })
+        .collect()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn the_specifications_vectors_hold() {
+    let v = spec_vectors();
+    let details: Vec<(String, String)> = serde_json::from_str(&v["details"]).unwrap();
+    let hidden: Vec<(String, String)> = serde_json::from_str(&v["hidden_details"]).unwrap();
+    let content = device::displayed_content(&v["message"], &details);
+    assert_eq!(content, v["content"]);
+    use sha2::Digest;
+    assert_eq!(
+        hex(&sha2::Sha256::digest(content.as_bytes())),
+        v["content_sha256"]
+    );
+    assert_eq!(
+        device::hidden_details_sha256(&hidden),
+        v["hidden_details_sha256"]
+    );
+    assert_eq!(
+        device::hidden_details_sha256(&[]),
+        v["no_hidden_details_sha256"]
+    );
+    let request = device::request_string(
+        "POST",
+        &v["request_path"],
+        v["request_timestamp"].parse().unwrap(),
+        &v["request_nonce"],
+        v["request_body"].as_bytes(),
+    );
+    assert_eq!(request.replace('\n', "\\n"), v["request_string"]);
+    // ES256 with a fixed key: RFC 6979 deterministic nonces make the signature reproducible.
+    let key_bytes: Vec<u8> = (0..64)
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&v["device_key"][i..i + 2], 16).unwrap())
+        .collect();
+    let signer = SoftwareSigner::from_secret(&key_bytes).unwrap();
+    let spki = URL_SAFE_NO_PAD.encode(signer.public_key_spki().unwrap());
+    assert_eq!(spki, v["device_public_key"]);
+    assert_eq!(
+        hex(&signer.sign_raw(b"sample").unwrap()),
+        v["rfc6979_sample"]
+    );
+    let signature = URL_SAFE_NO_PAD.encode(signer.sign_raw(request.as_bytes()).unwrap());
+    assert_eq!(signature, v["request_signature"]);
+    let answer = device::sign_compact(
+        &serde_json::from_str(&v["answer_header"]).unwrap(),
+        v["answer_payload"].as_bytes(),
+        &signer,
+    )
+    .unwrap();
+    assert_eq!(answer, v["answer_jws"]);
+    // And an independent ES256 implementation accepts the vector JWS.
+    assert_eq!(python(&["verify", &spki, &v["answer_jws"]]), "valid");
+}

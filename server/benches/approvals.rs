@@ -86,8 +86,13 @@ async fn main() {
     )
     .await;
     let authy_id = user["user"]["id"].as_i64().unwrap();
-    let registration = post(format!("/protected/json/users/{authy_id}/registrations"), vec![]).await;
-    let link = RegistrationLink::parse(registration["registration"]["uri"].as_str().unwrap()).unwrap();
+    let registration = post(
+        format!("/protected/json/users/{authy_id}/registrations"),
+        vec![],
+    )
+    .await;
+    let link =
+        RegistrationLink::parse(registration["registration"]["uri"].as_str().unwrap()).unwrap();
     let (device, _) = DeviceClient::register(
         &link,
         Arc::new(SoftwareSigner::generate()),
@@ -112,12 +117,18 @@ async fn main() {
             ],
         )
         .await;
-        let uuid = created["approval_request"]["uuid"].as_str().unwrap().to_owned();
+        let uuid = created["approval_request"]["uuid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let pending = device.pending().await.unwrap();
         assert!(pending.refused.is_empty());
         let challenge = pending.challenges.iter().find(|c| c.uuid == uuid).unwrap();
         assert_eq!(
-            device.answer(challenge, Decision::Approve, None).await.unwrap(),
+            device
+                .answer(challenge, Decision::Approve, None)
+                .await
+                .unwrap(),
             "approved"
         );
         let status: Value = bank
@@ -141,7 +152,11 @@ async fn main() {
     let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
     println!(
         "approvals ({}): {approvals} round trips (create → fetch + verify → sign + answer → status approved) in {total:.2} s: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (bar: p99 ≤ 20 ms)",
-        if database_url.starts_with("sqlite") { "SQLite" } else { "PostgreSQL" },
+        if database_url.starts_with("sqlite") {
+            "SQLite"
+        } else {
+            "PostgreSQL"
+        },
         at(0.5),
         at(0.99),
         latencies[latencies.len() - 1]
