@@ -1,0 +1,200 @@
+//! The data the apps receive: plain records and enums, no secrets unless asked for.
+
+use countersign_core::scan::{Payload, ScannedCode};
+use countersign_core::vault::Entry;
+use countersign_core::{Account, OtpKind};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum OtpType {
+    Totp,
+    Hotp,
+    Steam,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AccountInfo {
+    pub id: String,
+    pub issuer: Option<String>,
+    pub label: String,
+    pub otp_type: OtpType,
+    pub algorithm: String,
+    pub digits: u8,
+    /// Seconds per code (time-based accounts).
+    pub period: Option<u32>,
+    /// Next counter (HOTP).
+    pub counter: Option<u64>,
+    pub tags: Vec<String>,
+    pub notes: String,
+    /// The secret has fewer than 128 bits: suggest re-enrolling.
+    pub weak_secret: bool,
+}
+
+impl AccountInfo {
+    pub(crate) fn from_entry(entry: &Entry) -> AccountInfo {
+        let account: &Account = &entry.account;
+        let params = account.params;
+        AccountInfo {
+            id: entry.id.to_string(),
+            issuer: account.issuer.clone(),
+            label: account.label.clone(),
+            otp_type: match params.kind() {
+                OtpKind::Totp { .. } => OtpType::Totp,
+                OtpKind::Hotp { .. } => OtpType::Hotp,
+                OtpKind::Steam => OtpType::Steam,
+            },
+            algorithm: params.algorithm().to_string(),
+            digits: params.digits(),
+            period: params.period(),
+            counter: params.counter(),
+            tags: entry.meta.tags.clone(),
+            notes: entry.meta.notes.clone(),
+            weak_secret: account.secret.is_weak(),
+        }
+    }
+}
+
+/// One account's code at an instant.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CodeInfo {
+    pub account_id: String,
+    pub code: String,
+    /// Seconds until the next code (time-based); `None` for HOTP, whose codes are made on
+    /// demand with `next_hotp_code`.
+    pub seconds_remaining: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct Point {
+    pub x: f32,
+    pub y: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum PayloadKind {
+    /// `otpauth://`: `add_from_uri(text)` enrols it.
+    Account,
+    /// One QR code of a Google Authenticator export: ask for the others.
+    MigrationBatch { index: i32, size: i32, accounts: u32 },
+    /// `txotp://`: `transactional_code(account_id, text)`.
+    Transaction,
+    /// `countersign://register`: `register_device(text, …)`.
+    DeviceRegistration,
+    Text,
+    /// A known scheme that does not parse; show `reason`.
+    Malformed { reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ScannedQr {
+    pub text: String,
+    /// The code's outline in frame pixels, in drawing order.
+    pub corners: Vec<Point>,
+    pub kind: PayloadKind,
+}
+
+impl From<ScannedCode> for ScannedQr {
+    fn from(code: ScannedCode) -> ScannedQr {
+        let kind = match &code.payload {
+            Payload::Account(_) => PayloadKind::Account,
+            Payload::MigrationBatch(batch) => PayloadKind::MigrationBatch {
+                index: batch.batch_index,
+                size: batch.batch_size,
+                accounts: batch.accounts.len() as u32,
+            },
+            Payload::Transaction(_) => PayloadKind::Transaction,
+            Payload::DeviceRegistration(_) => PayloadKind::DeviceRegistration,
+            Payload::Text => PayloadKind::Text,
+            Payload::Malformed { reason, .. } => PayloadKind::Malformed {
+                reason: reason.clone(),
+            },
+        };
+        ScannedQr {
+            corners: code
+                .corners
+                .iter()
+                .map(|p| Point { x: p.x, y: p.y })
+                .collect(),
+            text: code.text,
+            kind,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Detail {
+    pub key: String,
+    pub value: String,
+}
+
+/// A transactional code with the transaction as it must be displayed next to it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TransactionCode {
+    pub code: String,
+    pub message: String,
+    pub details: Vec<Detail>,
+}
+
+/// A registration with a bank's server.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DeviceInfo {
+    pub server_url: String,
+    pub device_id: i64,
+    pub authy_id: i64,
+    /// The user's Authy-style TOTP account, added to the vault at registration.
+    pub account_id: Option<String>,
+}
+
+/// A pending approval request, verified (server signature, user, expiry): safe to show.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ApprovalRequest {
+    pub server_url: String,
+    pub uuid: String,
+    pub message: String,
+    /// In display order.
+    pub details: Vec<Detail>,
+    /// Unix seconds; 0 = never.
+    pub expires_at: i64,
+    /// Number matching: offer these; approve with the one the bank's page shows.
+    pub number_choices: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ImportFormat {
+    Aegis,
+    GoogleAuthenticator,
+    TwoFas,
+    BitwardenJson,
+    BitwardenCsv,
+    Ente,
+    AndOtp,
+    FreeOtpPlus,
+    OtpauthList,
+    Countersign,
+}
+
+impl From<ImportFormat> for countersign_core::transfer::ImportFormat {
+    fn from(format: ImportFormat) -> Self {
+        use countersign_core::transfer::ImportFormat as F;
+        match format {
+            ImportFormat::Aegis => F::Aegis,
+            ImportFormat::GoogleAuthenticator => F::GoogleAuthenticator,
+            ImportFormat::TwoFas => F::TwoFas,
+            ImportFormat::BitwardenJson => F::BitwardenJson,
+            ImportFormat::BitwardenCsv => F::BitwardenCsv,
+            ImportFormat::Ente => F::Ente,
+            ImportFormat::AndOtp => F::AndOtp,
+            ImportFormat::FreeOtpPlus => F::FreeOtpPlus,
+            ImportFormat::OtpauthList => F::OtpauthList,
+            ImportFormat::Countersign => F::Countersign,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ImportSummary {
+    pub added: u32,
+    /// Already in the vault, or repeated in the file.
+    pub duplicates: u32,
+    /// Entries that could not be read (each reason, never a secret).
+    pub failures: Vec<String>,
+}
