@@ -9,13 +9,17 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use countersign_core::device::{Challenge, Decision, DeviceClient, DeviceCredentials, RegistrationLink};
+use countersign_core::device::{
+    Challenge, Decision, DeviceClient, DeviceCredentials, RegistrationLink,
+};
 use countersign_core::scan::{self, FrameScanner, LumaFrame};
 use countersign_core::vault::{DeviceRecord, EntryId, EntryMeta, KdfParams, Vault};
 use countersign_core::{SystemClock, migration, otpauth, transactional, transfer, txotp};
 
 use crate::error::CountersignError;
-use crate::platform::{Clock, ClockBridge, DeviceSigner, KeyProvider, KeyProviderBridge, SignerBridge};
+use crate::platform::{
+    Clock, ClockBridge, DeviceSigner, KeyProvider, KeyProviderBridge, SignerBridge,
+};
 use crate::records::{
     AccountInfo, ApprovalRequest, CodeInfo, Detail, DeviceInfo, ImportFormat, ImportSummary,
     ScannedQr, TransactionCode,
@@ -123,7 +127,10 @@ impl Authenticator {
     /// Opens an existing vault, locked.
     #[uniffi::constructor]
     pub fn open(path: String, clock: Option<Arc<dyn Clock>>) -> Result<Arc<Authenticator>> {
-        Ok(Authenticator::new(Vault::open(&PathBuf::from(path))?, clock))
+        Ok(Authenticator::new(
+            Vault::open(&PathBuf::from(path))?,
+            clock,
+        ))
     }
 
     pub fn unlock_with_passphrase(&self, passphrase: String) -> Result<()> {
@@ -180,7 +187,11 @@ impl Authenticator {
     /// `otpauth-migration://` export part (its accounts). Returns the accounts added.
     pub fn add_from_uri(&self, text: String, tags: Vec<String>) -> Result<Vec<AccountInfo>> {
         let text = zeroize::Zeroizing::new(text);
-        let accounts = if text.trim_start().to_ascii_lowercase().starts_with("otpauth-migration:") {
+        let accounts = if text
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("otpauth-migration:")
+        {
             migration::decode(&text)?.accounts
         } else {
             vec![otpauth::parse(&text)?.account]
@@ -197,7 +208,12 @@ impl Authenticator {
         report
             .added
             .iter()
-            .map(|id| vault.entry(*id).map(AccountInfo::from_entry).map_err(Into::into))
+            .map(|id| {
+                vault
+                    .entry(*id)
+                    .map(AccountInfo::from_entry)
+                    .map_err(Into::into)
+            })
             .collect()
     }
 
@@ -230,7 +246,10 @@ impl Authenticator {
 
     /// The display order, as account ids.
     pub fn reorder(&self, ids: Vec<String>) -> Result<()> {
-        let ids = ids.iter().map(|id| entry_id(id)).collect::<Result<Vec<_>>>()?;
+        let ids = ids
+            .iter()
+            .map(|id| entry_id(id))
+            .collect::<Result<Vec<_>>>()?;
         Ok(locked(&self.vault)?.reorder(&ids)?)
     }
 
@@ -265,7 +284,11 @@ impl Authenticator {
 
     /// The transactional code of an account for a scanned `txotp://` transaction, with the
     /// transaction to display next to it.
-    pub fn transactional_code(&self, account_id: String, txotp_text: String) -> Result<TransactionCode> {
+    pub fn transactional_code(
+        &self,
+        account_id: String,
+        txotp_text: String,
+    ) -> Result<TransactionCode> {
         let transaction = txotp::parse(&txotp_text)?.transaction;
         let vault = locked(&self.vault)?;
         let entry = vault.entry(entry_id(&account_id)?)?;
@@ -280,7 +303,13 @@ impl Authenticator {
     /// Scans one camera frame's luma plane (Android `YUV_420_888` Y plane, iOS 4:2:0 Y plane)
     /// without copying it: `frame` is borrowed for this call only. Remembers where the last
     /// code was, so call it from one camera session.
-    pub fn scan_frame(&self, frame: &[u8], width: u32, height: u32, row_stride: u32) -> Result<Vec<ScannedQr>> {
+    pub fn scan_frame(
+        &self,
+        frame: &[u8],
+        width: u32,
+        height: u32,
+        row_stride: u32,
+    ) -> Result<Vec<ScannedQr>> {
         let frame = LumaFrame::new(frame, width as usize, height as usize, row_stride as usize)?;
         let found = locked(&self.frames)?.scan(&frame);
         Ok(found.into_iter().map(ScannedQr::from).collect())
@@ -310,7 +339,11 @@ impl Authenticator {
             .collect();
         let in_file = report.duplicates.len();
         let added = locked(&self.vault)?.add_many(
-            report.accounts.into_iter().map(|i| (i.account, i.meta)).collect(),
+            report
+                .accounts
+                .into_iter()
+                .map(|i| (i.account, i.meta))
+                .collect(),
             false,
         )?;
         Ok(ImportSummary {
@@ -377,7 +410,10 @@ impl Authenticator {
     /// Pending approval requests on every registered server, each verified (server
     /// signature, user, expiry) before it is returned. Cancelling the call (coroutine / Task
     /// cancellation) drops the requests in flight.
-    pub async fn pending_approvals(&self, signer: Arc<dyn DeviceSigner>) -> Result<Vec<ApprovalRequest>> {
+    pub async fn pending_approvals(
+        &self,
+        signer: Arc<dyn DeviceSigner>,
+    ) -> Result<Vec<ApprovalRequest>> {
         let mut found = Vec::new();
         let mut verified = HashMap::new();
         for client in self.clients(&signer)? {
@@ -412,12 +448,13 @@ impl Authenticator {
         approve: bool,
         number: Option<u8>,
     ) -> Result<String> {
-        let (server_url, challenge) = locked(&self.challenges)?
-            .get(&uuid)
-            .cloned()
-            .ok_or_else(|| CountersignError::InvalidInput {
-                reason: "unknown request: fetch pending approvals first".into(),
-            })?;
+        let (server_url, challenge) =
+            locked(&self.challenges)?
+                .get(&uuid)
+                .cloned()
+                .ok_or_else(|| CountersignError::InvalidInput {
+                    reason: "unknown request: fetch pending approvals first".into(),
+                })?;
         let client = self
             .clients(&signer)?
             .into_iter()
@@ -425,14 +462,22 @@ impl Authenticator {
             .ok_or_else(|| CountersignError::InvalidInput {
                 reason: "this device is no longer registered with that server".into(),
             })?;
-        let decision = if approve { Decision::Approve } else { Decision::Deny };
+        let decision = if approve {
+            Decision::Approve
+        } else {
+            Decision::Deny
+        };
         let status = client.answer(&challenge, decision, number).await?;
         locked(&self.challenges)?.remove(&uuid);
         Ok(status)
     }
 
     /// Tells every registered server the push token to use (`None`: stop pushes).
-    pub async fn update_push_token(&self, signer: Arc<dyn DeviceSigner>, token: Option<String>) -> Result<()> {
+    pub async fn update_push_token(
+        &self,
+        signer: Arc<dyn DeviceSigner>,
+        token: Option<String>,
+    ) -> Result<()> {
         for client in self.clients(&signer)? {
             client.update_push_token(token.as_deref()).await?;
         }

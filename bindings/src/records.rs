@@ -74,14 +74,20 @@ pub enum PayloadKind {
     /// `otpauth://`: `add_from_uri(text)` enrols it.
     Account,
     /// One QR code of a Google Authenticator export: ask for the others.
-    MigrationBatch { index: i32, size: i32, accounts: u32 },
+    MigrationBatch {
+        index: i32,
+        size: i32,
+        accounts: u32,
+    },
     /// `txotp://`: `transactional_code(account_id, text)`.
     Transaction,
     /// `countersign://register`: `register_device(text, …)`.
     DeviceRegistration,
     Text,
     /// A known scheme that does not parse; show `reason`.
-    Malformed { reason: String },
+    Malformed {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
