@@ -583,3 +583,48 @@ fn device_registrations_are_sealed_per_server_and_survive_reopening() {
     assert!(!vault.remove_device("https://auth.bank.example").unwrap());
     assert_eq!(vault.devices().unwrap(), vec![]);
 }
+
+#[test]
+fn a_schema_1_vault_is_migrated_on_open_and_keeps_every_account() {
+    use countersign_core::vault::DeviceRecord;
+    let dir = tempfile::tempdir().unwrap();
+    let (path, vault) = new_vault(dir.path(), 3);
+    let before: Vec<Account> = vault
+        .entries()
+        .unwrap()
+        .iter()
+        .map(|e| e.account.clone())
+        .collect();
+    drop(vault);
+    // Schema 1 is schema 2 without the devices table: make the file exactly that.
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch("DROP TABLE devices; PRAGMA user_version = 1;")
+        .unwrap();
+    drop(conn);
+
+    let mut vault = Vault::open(&path).unwrap();
+    vault.unlock_with_passphrase(PASS).unwrap();
+    let after: Vec<Account> = vault
+        .entries()
+        .unwrap()
+        .iter()
+        .map(|e| e.account.clone())
+        .collect();
+    assert_eq!(after, before);
+    assert!(vault.damaged().unwrap().is_empty());
+    vault
+        .save_device(&DeviceRecord {
+            server_url: "https://bank.example".into(),
+            device_id: 1,
+            authy_id: 2,
+            server_public_key: vec![3],
+            software_key: None,
+        })
+        .unwrap();
+    assert_eq!(vault.devices().unwrap().len(), 1);
+    let version: i64 = Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+}
