@@ -13,7 +13,7 @@ use countersign_core::device::{
     Challenge, Decision, DeviceClient, DeviceCredentials, RegistrationLink,
 };
 use countersign_core::scan::{self, FrameScanner, LumaFrame};
-use countersign_core::vault::{DeviceRecord, EntryId, EntryMeta, KdfParams, Vault};
+use countersign_core::vault::{EntryId, EntryMeta, KdfParams, Vault};
 use countersign_core::{SystemClock, migration, otpauth, transactional, transfer, txotp};
 
 use crate::error::CountersignError;
@@ -91,12 +91,7 @@ impl Authenticator {
             .into_iter()
             .map(|record| {
                 DeviceClient::new(
-                    DeviceCredentials {
-                        server_url: record.server_url.clone(),
-                        device_id: record.device_id,
-                        authy_id: record.authy_id,
-                        server_public_key: record.server_public_key.clone(),
-                    },
+                    DeviceCredentials::from_record(&record),
                     Arc::new(SignerBridge(signer.clone())),
                 )
                 .map_err(CountersignError::from)
@@ -388,13 +383,7 @@ impl Authenticator {
         .await?;
         let credentials = client.credentials();
         let mut vault = locked(&self.vault)?;
-        vault.save_device(&DeviceRecord {
-            server_url: credentials.server_url.clone(),
-            device_id: credentials.device_id,
-            authy_id: credentials.authy_id,
-            server_public_key: credentials.server_public_key.clone(),
-            software_key: None,
-        })?;
+        vault.save_device(&credentials.to_record(None))?;
         let account_id = match registration.account {
             Some(account) => Some(vault.add(account, EntryMeta::default())?.to_string()),
             None => None,

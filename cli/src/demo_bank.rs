@@ -12,7 +12,7 @@ use countersign_core::device::{
     self, Decision, DeviceClient, DeviceSigner, RegistrationLink, SoftwareSigner,
 };
 use countersign_core::scan::{self, Payload};
-use countersign_core::vault::{DeviceRecord, EntryMeta, Vault};
+use countersign_core::vault::{EntryMeta, Vault};
 use countersign_core::{Clock, SystemClock, transactional};
 use countersign_server::config::FileConfig;
 use serde_json::Value;
@@ -164,13 +164,7 @@ async fn with_server(first: u32, bank: Bank, vault: &mut Vault) -> Result<(), Cl
     let (phone, registered) =
         DeviceClient::register(&link, signer.clone(), "Demo phone", "android", None).await?;
     let credentials = phone.credentials().clone();
-    vault.save_device(&DeviceRecord {
-        server_url: credentials.server_url.clone(),
-        device_id: credentials.device_id,
-        authy_id: credentials.authy_id,
-        server_public_key: credentials.server_public_key.clone(),
-        software_key: Some(software_key),
-    })?;
+    vault.save_device(&credentials.to_record(Some(software_key)))?;
     let authy_account = registered
         .account
         .ok_or_else(|| fail("no TOTP account in the registration"))?;

@@ -10,7 +10,7 @@ use countersign_core::device::{
     Challenge, ClientError, Decision, DeviceClient, DeviceCredentials, RegistrationLink,
     SoftwareSigner,
 };
-use countersign_core::vault::{DeviceRecord, EntryMeta, Vault};
+use countersign_core::vault::{EntryMeta, Vault};
 use serde_json::json;
 use zeroize::Zeroizing;
 
@@ -100,13 +100,7 @@ pub fn run_device(args: DeviceArgs, json_output: bool) -> Result<ExitCode, CliEr
             let (client, registration) =
                 runtime()?.block_on(DeviceClient::register(&link, signer, &name, &os, None))?;
             let credentials = client.credentials();
-            vault.save_device(&DeviceRecord {
-                server_url: credentials.server_url.clone(),
-                device_id: credentials.device_id,
-                authy_id: credentials.authy_id,
-                server_public_key: credentials.server_public_key.clone(),
-                software_key: Some(software_key),
-            })?;
+            vault.save_device(&credentials.to_record(Some(software_key)))?;
             let account_id = match registration.account {
                 Some(account) => Some(vault.add(account, EntryMeta::default())?.to_string()),
                 None => None,
@@ -159,12 +153,7 @@ fn clients(vault: &Vault, server: Option<&str>) -> Result<Vec<DeviceClient>, Cli
             ))
         })?;
         clients.push(DeviceClient::new(
-            DeviceCredentials {
-                server_url: record.server_url.clone(),
-                device_id: record.device_id,
-                authy_id: record.authy_id,
-                server_public_key: record.server_public_key.clone(),
-            },
+            DeviceCredentials::from_record(&record),
             Arc::new(signer),
         )?);
     }

@@ -18,6 +18,7 @@ use super::{DeviceSigner, RegistrationLink, SignerError, registration_string, re
 use crate::account::{Account, OtpParameters};
 use crate::otp::Algorithm;
 use crate::secret::Secret;
+use crate::vault::DeviceRecord;
 
 /// What a device keeps after registering (not secret; the key stays in its signer).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +29,28 @@ pub struct DeviceCredentials {
     pub authy_id: i64,
     /// The server's challenge-signing key, SubjectPublicKeyInfo DER.
     pub server_public_key: Vec<u8>,
+}
+
+impl DeviceCredentials {
+    /// The record the vault keeps; `software_key` only when the key is not in a platform store.
+    pub fn to_record(&self, software_key: Option<Zeroizing<Vec<u8>>>) -> DeviceRecord {
+        DeviceRecord {
+            server_url: self.server_url.clone(),
+            device_id: self.device_id,
+            authy_id: self.authy_id,
+            server_public_key: self.server_public_key.clone(),
+            software_key,
+        }
+    }
+
+    pub fn from_record(record: &DeviceRecord) -> DeviceCredentials {
+        DeviceCredentials {
+            server_url: record.server_url.clone(),
+            device_id: record.device_id,
+            authy_id: record.authy_id,
+            server_public_key: record.server_public_key.clone(),
+        }
+    }
 }
 
 /// The result of registering: credentials, and the user's Authy-style TOTP account.
