@@ -38,7 +38,7 @@ pub struct FileConfig {
     pub fcm_service_account_file: Option<PathBuf>,
     /// Overrides `https://fcm.googleapis.com` (tests, proxies).
     pub fcm_endpoint: Option<String>,
-    /// APNs token-auth key (`AuthKey_XXXX.p8`), its key id, the team id and the app's bundle id.
+    /// APNs token-auth key (`AuthKey_<key id>.p8`), its key id, the team id and the app's bundle id.
     pub apns_key_file: Option<PathBuf>,
     pub apns_key_id: Option<String>,
     pub apns_team_id: Option<String>,
