@@ -24,22 +24,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-fn new_user(server: &common::Server, phone: &str) -> i64 {
-    let user: Value = Client::new()
-        .post(format!("{}/protected/json/users/new", server.base_url))
-        .header("X-Authy-API-Key", &server.api_key)
-        .form(&[
-            ("user[email]", "hermione@example.com"),
-            ("user[cellphone]", phone),
-            ("user[country_code]", "44"),
-        ])
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    user["user"]["id"].as_i64().unwrap()
-}
-
 fn registration_link(server: &common::Server, user: i64) -> RegistrationLink {
     let created: Value = Client::new()
         .post(format!(
@@ -94,7 +78,7 @@ fn status(server: &common::Server, uuid: &str) -> Value {
 fn the_core_client_registers_verifies_challenges_and_answers() {
     let server = common::Server::start(&common::Options::default());
     let rt = runtime();
-    let alice = new_user(&server, "7700900123");
+    let alice = server.new_user("7700900123");
     let signer = Arc::new(SoftwareSigner::generate());
     let device_key = signer.public_key_spki().unwrap();
     let (client, registration) = rt
@@ -168,7 +152,7 @@ fn the_core_client_registers_verifies_challenges_and_answers() {
 fn number_matching_signs_the_number_picked_and_one_wrong_pick_denies() {
     let server = common::Server::start(&common::Options::default());
     let rt = runtime();
-    let alice = new_user(&server, "7700900124");
+    let alice = server.new_user("7700900124");
     let (client, _) = rt
         .block_on(DeviceClient::register(
             &registration_link(&server, alice),
@@ -218,7 +202,7 @@ fn number_matching_signs_the_number_picked_and_one_wrong_pick_denies() {
 fn a_challenge_not_signed_by_the_servers_key_is_never_shown() {
     let server = common::Server::start(&common::Options::default());
     let rt = runtime();
-    let alice = new_user(&server, "7700900125");
+    let alice = server.new_user("7700900125");
     let signer = Arc::new(SoftwareSigner::generate());
     let (client, registration) = rt
         .block_on(DeviceClient::register(
@@ -521,7 +505,7 @@ fn pushes_carry_only_ids_through_fcm_and_apns_and_dead_tokens_are_forgotten() {
         ],
         ..Default::default()
     });
-    let alice = new_user(&server, "7700900126");
+    let alice = server.new_user("7700900126");
     let (android, _) = rt
         .block_on(DeviceClient::register(
             &registration_link(&server, alice),

@@ -258,22 +258,10 @@ fn unix_now() -> u64 {
 fn pending_requests_arrive_as_server_signed_challenges_to_authenticated_devices() {
     let server = common::Server::start(&common::Options::default());
     let http = Client::new();
-    let new_user = |phone: &str| -> i64 {
-        let user: Value = http
-            .post(format!("{}/protected/json/users/new", server.base_url))
-            .header("X-Authy-API-Key", &server.api_key)
-            .form(&[
-                ("user[email]", "h@example.com"),
-                ("user[cellphone]", phone),
-                ("user[country_code]", "1"),
-            ])
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        user["user"]["id"].as_i64().unwrap()
-    };
-    let (alice, bob) = (new_user("555-010-0201"), new_user("555-010-0202"));
+    let (alice, bob) = (
+        server.new_user("555-010-0201"),
+        server.new_user("555-010-0202"),
+    );
     let phone = registered_device(&server, alice);
     let other = registered_device(&server, bob);
     let created: Value = http
@@ -467,22 +455,10 @@ fn answer_for(
 fn signed_answers_approve_or_deny_exactly_what_was_shown() {
     let server = common::Server::start(&common::Options::default());
     let http = Client::new();
-    let new_user = |phone: &str| -> i64 {
-        let user: Value = http
-            .post(format!("{}/protected/json/users/new", server.base_url))
-            .header("X-Authy-API-Key", &server.api_key)
-            .form(&[
-                ("user[email]", "h@example.com"),
-                ("user[cellphone]", phone),
-                ("user[country_code]", "1"),
-            ])
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        user["user"]["id"].as_i64().unwrap()
-    };
-    let (alice, bob) = (new_user("555-010-0301"), new_user("555-010-0302"));
+    let (alice, bob) = (
+        server.new_user("555-010-0301"),
+        server.new_user("555-010-0302"),
+    );
     let phone = registered_device(&server, alice);
     let other = registered_device(&server, bob);
     let create = |seconds: &str| -> String {
@@ -693,19 +669,7 @@ fn signed_answers_approve_or_deny_exactly_what_was_shown() {
 fn answers_in_stale_or_replayed_requests_or_from_revoked_devices_change_nothing() {
     let server = common::Server::start(&common::Options::default());
     let http = Client::new();
-    let user: Value = http
-        .post(format!("{}/protected/json/users/new", server.base_url))
-        .header("X-Authy-API-Key", &server.api_key)
-        .form(&[
-            ("user[email]", "r@example.com"),
-            ("user[cellphone]", "555-010-0401"),
-            ("user[country_code]", "1"),
-        ])
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let alice = user["user"]["id"].as_i64().unwrap();
+    let alice = server.new_user("555-010-0401");
     let phone = registered_device(&server, alice);
     let created: Value = http
         .post(format!(

@@ -56,6 +56,23 @@ fn database_url(dir: &std::path::Path) -> String {
 }
 
 impl Server {
+    /// Creates a user through the Authy API; returns its id.
+    pub fn new_user(&self, phone: &str) -> i64 {
+        let user: serde_json::Value = reqwest::blocking::Client::new()
+            .post(format!("{}/protected/json/users/new", self.base_url))
+            .header("X-Authy-API-Key", &self.api_key)
+            .form(&[
+                ("user[email]", "hermione@example.com"),
+                ("user[cellphone]", phone),
+                ("user[country_code]", "44"),
+            ])
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        user["user"]["id"].as_i64().unwrap()
+    }
+
     pub fn command(&self) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.env("COUNTERSIGN_DATABASE_URL", &self.database_url).env(
