@@ -48,6 +48,13 @@ pub struct FileConfig {
     pub apns_endpoint: Option<String>,
     pub max_failures: Option<i64>,
     pub lockout_seconds: Option<i64>,
+    /// Lifetime of an approval request created without `seconds_to_expire` (default 600).
+    pub approval_default_seconds: Option<i64>,
+    /// Longest lifetime an approval request may ask for; 0 ("never") gets this (default 86400).
+    pub approval_max_seconds: Option<i64>,
+    /// Pending approval requests at once, per user (default 10) and per app (default 10000).
+    pub max_pending_per_user: Option<i64>,
+    pub max_pending_per_app: Option<i64>,
 }
 
 impl FileConfig {
@@ -86,11 +93,21 @@ impl FileConfig {
         if let Some(path) = env("MASTER_KEY_FILE") {
             self.master_key_file = Some(PathBuf::from(path));
         }
-        if let Some(n) = env("MAX_FAILURES").and_then(|v| v.parse().ok()) {
-            self.max_failures = Some(n);
-        }
-        if let Some(n) = env("LOCKOUT_SECONDS").and_then(|v| v.parse().ok()) {
-            self.lockout_seconds = Some(n);
+        let number = |name: &str| env(name).and_then(|v| v.parse::<i64>().ok());
+        for (field, name) in [
+            (&mut self.max_failures, "MAX_FAILURES"),
+            (&mut self.lockout_seconds, "LOCKOUT_SECONDS"),
+            (
+                &mut self.approval_default_seconds,
+                "APPROVAL_DEFAULT_SECONDS",
+            ),
+            (&mut self.approval_max_seconds, "APPROVAL_MAX_SECONDS"),
+            (&mut self.max_pending_per_user, "MAX_PENDING_PER_USER"),
+            (&mut self.max_pending_per_app, "MAX_PENDING_PER_APP"),
+        ] {
+            if let Some(n) = number(name) {
+                *field = Some(n);
+            }
         }
         self
     }
@@ -174,7 +191,9 @@ impl FileConfig {
         let db = Db::connect(self.database_url()).await?;
         let master = self.master_key(db.dialect)?;
         let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(15))
+            // Below the request deadline (api::REQUEST_DEADLINE), so that a slow provider is
+            // reported as such rather than cut off.
+            .timeout(std::time::Duration::from_secs(8))
             .build()
             .map_err(|e| ServerError::Config(e.to_string()))?;
         let required = |value: &Option<String>, name: &str| {
@@ -186,7 +205,10 @@ impl FileConfig {
             })
         };
         let sender: Arc<dyn Sender> = match self.sender.as_deref().unwrap_or("log") {
-            "log" => Arc::new(LogSender { db: db.clone() }),
+            "log" => Arc::new(LogSender {
+                db: db.clone(),
+                master: master.clone(),
+            }),
             "webhook" => Arc::new(WebhookSender {
                 http: http.clone(),
                 url: required(&self.webhook_url, "webhook_url")?,
@@ -211,14 +233,28 @@ impl FileConfig {
         let settings = Settings {
             max_failures: self.max_failures.unwrap_or(5).max(1),
             lockout_seconds: self.lockout_seconds.unwrap_or(300).max(1),
+            approvals: crate::state::ApprovalLimits::new(
+                self.approval_default_seconds.unwrap_or(600),
+                self.approval_max_seconds.unwrap_or(86_400),
+                self.max_pending_per_user.unwrap_or(10),
+                self.max_pending_per_app.unwrap_or(10_000),
+            ),
             public_url: self
                 .public_url
                 .clone()
                 .unwrap_or_else(|| format!("http://{}", self.listen())),
         };
         Ok(Inner {
-            accepted: crate::batch::Batcher::start(db.clone()),
+            accepted: crate::batch::Batcher::start(
+                db.clone(),
+                crate::batch::Policy {
+                    max_failures: settings.max_failures,
+                    window: settings.lockout_seconds,
+                    lockout: settings.lockout_seconds,
+                },
+            ),
             db,
+            health: Default::default(),
             events: Default::default(),
             keys: Default::default(),
             master,

@@ -1,6 +1,13 @@
 //! Storage: one SQL dialect subset shared by SQLite (the zero-configuration default) and
 //! PostgreSQL (several server instances behind a load balancer), through sqlx's `Any` driver.
 //! Only the schema differs (auto-increment ids). No state lives only in one instance's memory.
+//!
+//! Every database call has a deadline (a connection within [`ACQUIRE_TIMEOUT`], a statement
+//! within [`STATEMENT_TIMEOUT`]), so an outage is answered fast with 503 instead of hanging,
+//! and a SQLite connection is never handed out again inside a transaction a failed commit
+//! left open (which would acknowledge writes that are never committed).
+
+use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Row};
@@ -23,7 +30,25 @@ pub struct Db {
     pub dialect: Dialect,
 }
 
-const SCHEMA_VERSION: i64 = 1;
+/// How long a request waits for a database connection before it is answered 503.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+/// PostgreSQL cancels a statement (or a lock wait) running longer than this.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Steps from one schema version to the next, applied in order inside the start-up
+/// transaction. The `CREATE TABLE` text always describes the newest schema; a step brings an
+/// older database to it.
+const MIGRATIONS: &[(i64, &[&str])] = &[(
+    2,
+    &[
+        // Failures are counted per window (issue 10: a slow guesser no longer keeps a user
+        // locked for ever); sent codes are remembered so that only codes a user was sent
+        // are accepted; number-matching choices are fixed when a request is created.
+        "ALTER TABLE users ADD COLUMN failures_reset_at BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE approval_requests ADD COLUMN number_choices TEXT NOT NULL DEFAULT ''",
+    ],
+)];
+const SCHEMA_VERSION: i64 = 2;
 
 fn schema(dialect: Dialect) -> String {
     let id = match dialect {
@@ -55,6 +80,7 @@ fn schema(dialect: Dialect) -> String {
             last_step_sms BIGINT NOT NULL,
             failed_attempts BIGINT NOT NULL,
             locked_until BIGINT NOT NULL,
+            failures_reset_at BIGINT NOT NULL DEFAULT 0,
             authenticator_sealed TEXT,
             authenticator_created_at BIGINT NOT NULL,
             authenticator_confirmed BIGINT NOT NULL,
@@ -124,8 +150,11 @@ fn schema(dialect: Dialect) -> String {
             notified BIGINT NOT NULL,
             nonce TEXT NOT NULL,
             evidence TEXT,
-            number BIGINT NOT NULL DEFAULT 0
+            number BIGINT NOT NULL DEFAULT 0,
+            number_choices TEXT NOT NULL DEFAULT ''
          );
+         CREATE INDEX IF NOT EXISTS approval_requests_app ON approval_requests (app_id, status);
+         CREATE INDEX IF NOT EXISTS approval_requests_user ON approval_requests (user_id, status);
          CREATE TABLE IF NOT EXISTS callbacks (
             id {id},
             app_id BIGINT NOT NULL,
@@ -150,7 +179,20 @@ fn schema(dialect: Dialect) -> String {
             verified BIGINT NOT NULL,
             created_at BIGINT NOT NULL
          );
-         CREATE INDEX IF NOT EXISTS phone_verifications_phone ON phone_verifications (app_id, country_code, phone);"
+         CREATE INDEX IF NOT EXISTS phone_verifications_phone ON phone_verifications (app_id, country_code, phone);
+         CREATE TABLE IF NOT EXISTS sent_codes (
+            id {id},
+            user_id BIGINT NOT NULL,
+            purpose TEXT NOT NULL,
+            step BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL,
+            used BIGINT NOT NULL
+         );
+         CREATE UNIQUE INDEX IF NOT EXISTS sent_codes_user ON sent_codes (user_id, purpose, step);
+         CREATE TABLE IF NOT EXISTS health (
+            id BIGINT PRIMARY KEY,
+            checked_at BIGINT NOT NULL
+         );"
     )
 }
 
@@ -169,29 +211,16 @@ impl Db {
             )));
         };
         let url = match dialect {
-            // WAL: readers never block the writer; NORMAL sync is durable across crashes of
-            // the process (only an OS crash can lose the last commits).
             Dialect::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
             _ => url.to_owned(),
         };
         let options = move |max: u32| {
             AnyPoolOptions::new()
                 .max_connections(max)
-                .after_connect(move |conn, _| {
-                    Box::pin(async move {
-                        if dialect == Dialect::Sqlite {
-                            sqlx::query("PRAGMA journal_mode=WAL")
-                                .execute(&mut *conn)
-                                .await?;
-                            sqlx::query("PRAGMA synchronous=NORMAL")
-                                .execute(&mut *conn)
-                                .await?;
-                            sqlx::query("PRAGMA busy_timeout=5000")
-                                .execute(&mut *conn)
-                                .await?;
-                        }
-                        Ok(())
-                    })
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .after_connect(move |conn, _| Box::pin(async move { prepare(conn, dialect).await }))
+                .after_release(move |conn, _| {
+                    Box::pin(async move { Ok(outside_transaction(conn, dialect).await) })
                 })
         };
         let (pool, writer) = match dialect {
@@ -216,6 +245,31 @@ impl Db {
 
     async fn migrate(&self) -> Result<(), ServerError> {
         let mut tx = self.writer.begin().await?;
+        let version: Option<i64> = match sqlx::query("SELECT version FROM schema_version")
+            .fetch_optional(&mut *tx)
+            .await
+        {
+            Ok(row) => row.map(|r| r.get(0)),
+            // A new database: no table yet.
+            Err(_) => {
+                tx.rollback().await?;
+                tx = self.writer.begin().await?;
+                None
+            }
+        };
+        if let Some(v) = version.filter(|v| *v > SCHEMA_VERSION) {
+            return Err(ServerError::Config(format!(
+                "the database was written by a newer server (schema {v})"
+            )));
+        }
+        if let Some(from) = version {
+            for (to, steps) in MIGRATIONS.iter().filter(|(to, _)| *to > from) {
+                for step in *steps {
+                    sqlx::query(step).execute(&mut *tx).await?;
+                }
+                tracing::info!(from, to, "database schema migrated");
+            }
+        }
         for statement in schema(self.dialect)
             .split(';')
             .map(str::trim)
@@ -223,25 +277,82 @@ impl Db {
         {
             sqlx::query(statement).execute(&mut *tx).await?;
         }
-        let version: Option<i64> = sqlx::query("SELECT version FROM schema_version")
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|r| r.get(0));
-        match version {
-            None => {
-                sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
-                    .bind(SCHEMA_VERSION)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            Some(v) if v > SCHEMA_VERSION => {
-                return Err(ServerError::Config(format!(
-                    "the database was written by a newer server (schema {v})"
-                )));
-            }
-            Some(_) => {}
-        }
+        sqlx::query("DELETE FROM schema_version")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
+            .bind(SCHEMA_VERSION)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// A real write, as `/healthz` needs it: a full, read-only or stuck database fails it
+    /// (within the deadlines) while `SELECT 1` would still answer.
+    pub async fn probe_write(&self, now: i64) -> Result<(), sqlx::Error> {
+        let probe = async {
+            let updated = sqlx::query("UPDATE health SET checked_at = $1 WHERE id = 1")
+                .bind(now)
+                .execute(&self.writer)
+                .await?;
+            if updated.rows_affected() == 0 {
+                sqlx::query("INSERT INTO health (id, checked_at) VALUES (1, $1)")
+                    .bind(now)
+                    .execute(&self.writer)
+                    .await?;
+            }
+            Ok(())
+        };
+        match tokio::time::timeout(ACQUIRE_TIMEOUT, probe).await {
+            Ok(result) => result,
+            Err(_) => Err(sqlx::Error::PoolTimedOut),
+        }
+    }
+}
+
+/// Per-connection settings: WAL and a busy timeout for SQLite; statement and lock deadlines
+/// for PostgreSQL.
+async fn prepare(conn: &mut sqlx::AnyConnection, dialect: Dialect) -> Result<(), sqlx::Error> {
+    let statements: Vec<String> = match dialect {
+        // WAL: readers never block the writer. NORMAL sync: a commit survives a crash of the
+        // process (the WAL is written before the commit returns); only an OS crash or power
+        // loss can lose the last commits (docs/security.md).
+        Dialect::Sqlite => vec![
+            "PRAGMA journal_mode=WAL".into(),
+            "PRAGMA synchronous=NORMAL".into(),
+            format!("PRAGMA busy_timeout={}", ACQUIRE_TIMEOUT.as_millis()),
+        ],
+        Dialect::Postgres => vec![
+            format!("SET statement_timeout = {}", STATEMENT_TIMEOUT.as_millis()),
+            format!("SET lock_timeout = {}", STATEMENT_TIMEOUT.as_millis()),
+            format!(
+                "SET idle_in_transaction_session_timeout = {}",
+                2 * STATEMENT_TIMEOUT.as_millis()
+            ),
+        ],
+    };
+    for statement in statements {
+        sqlx::query(&statement).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Whether a connection going back to the pool is outside any transaction. A SQLite commit
+/// that fails (a full disk, an I/O error) can leave the transaction open; the next writes on
+/// that connection would then succeed without ever being committed. Such a connection is
+/// rolled back and dropped, and the pool opens a fresh one.
+async fn outside_transaction(conn: &mut sqlx::AnyConnection, dialect: Dialect) -> bool {
+    if dialect != Dialect::Sqlite {
+        // PostgreSQL aborts a failed transaction itself, and sqlx rolls back what it began.
+        return true;
+    }
+    match sqlx::query("ROLLBACK").execute(&mut *conn).await {
+        // "cannot rollback - no transaction is active": the normal case.
+        Err(_) => true,
+        Ok(_) => {
+            tracing::error!("a database connection was left inside a transaction; replaced");
+            false
+        }
     }
 }

@@ -14,7 +14,6 @@ use countersign_server::config::FileConfig;
 use countersign_server::error::ServerError;
 use countersign_server::run;
 use serde_json::json;
-use sqlx::Row;
 
 #[derive(Parser)]
 #[command(
@@ -218,15 +217,7 @@ async fn update_app(
 
 async fn outbox(config: FileConfig, json_output: bool) -> Result<(), ServerError> {
     let inner = config.build().await?;
-    let rows = sqlx::query(
-        "SELECT id, app_id, channel, recipient, body, created_at FROM outbox ORDER BY id",
-    )
-    .fetch_all(&inner.db.pool)
-    .await?;
-    let list: Vec<_> = rows
-        .iter()
-        .map(|r| json!({"id": r.get::<i64, _>(0), "app_id": r.get::<i64, _>(1), "channel": r.get::<String, _>(2), "recipient": r.get::<String, _>(3), "text": r.get::<String, _>(4), "created_at": r.get::<i64, _>(5)}))
-        .collect();
+    let list = countersign_server::sender::read_outbox(&inner.db, &inner.master).await?;
     if json_output {
         println!("{}", serde_json::Value::Array(list));
     } else {

@@ -1,21 +1,19 @@
 //! The server's one-time codes, all from a user's random seed:
-//! - app codes: TOTP(seed), the app's token length, 30 s, accepted ±1 step;
-//! - SMS and voice codes: TOTP(HMAC(seed, "countersign-sms")), accepted 20 steps back (10 min);
-//! - custom-action codes: TOTP(HMAC(seed, "countersign-action:" + action)), same window, and
-//!   valid only when the same action is given;
+//! - app codes: TOTP(seed), the app's token length, 30 s, accepted ±1 step while a device
+//!   that received the seed is registered;
+//! - SMS and voice codes: the TOTP function of HMAC(seed, "countersign-sms") at a number
+//!   chosen per message (sent_codes.rs), accepted only if that message was sent, for 10 min;
+//! - custom-action codes: the same over HMAC(seed, "countersign-action:" + action), valid
+//!   only when the same action is given;
 //! - transactional codes: docs/transactional-totp.md over the app account;
 //! - generic authenticator codes: a separate secret (6 digits, SHA-1, 30 s) from
 //!   `POST users/{id}/secret`.
 
 use countersign_core::otp::{Algorithm, TotpMatch, Window};
-use countersign_core::{Account, Code, OtpParameters, Secret};
+use countersign_core::{Account, OtpParameters, Secret};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-pub const SMS_WINDOW: Window = Window {
-    behind: 20,
-    ahead: 1,
-};
 pub const APP_WINDOW: Window = Window {
     behind: 1,
     ahead: 1,
@@ -52,10 +50,6 @@ pub fn sms_account(seed: &[u8], digits: u32, action: Option<&str>) -> Option<Acc
 
 pub fn authenticator_account(secret: &[u8]) -> Option<Account> {
     account(secret.to_vec(), 6)
-}
-
-pub fn current_code(account: &Account, now: i64) -> Code {
-    account.code_at(now.max(0) as u64).code
 }
 
 pub fn check(

@@ -23,6 +23,11 @@ pub fn start(state: AppState, listener: tokio::net::TcpListener) -> Result<Runni
     let address = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(callbacks::run(state.clone(), stopped.clone()));
+    tokio::spawn(crate::health::monitor(
+        state.health.clone(),
+        state.db.clone(),
+        stopped.clone(),
+    ));
     let mut shutdown = stopped;
     let server = tokio::spawn(async move {
         axum::serve(listener, api::router(state))

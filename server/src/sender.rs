@@ -4,6 +4,8 @@
 use serde_json::json;
 
 use crate::db::Db;
+use crate::error::ServerError;
+use crate::seal::MasterKey;
 use crate::state::now;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,19 +50,27 @@ pub trait Sender: Send + Sync {
     fn send<'a>(&'a self, message: &'a Message) -> SendFuture<'a>;
 }
 
-/// Writes messages to the `outbox` table (`countersign-server outbox` lists them).
+/// Writes messages to the `outbox` table (`countersign-server outbox` lists them). The body
+/// holds a one-time code, so it is sealed with the master key like every other secret: the
+/// database alone reveals none.
 pub struct LogSender {
     pub db: Db,
+    pub master: MasterKey,
+}
+
+fn outbox_context(recipient: &str) -> String {
+    format!("outbox.body:{recipient}")
 }
 
 impl Sender for LogSender {
     fn send<'a>(&'a self, m: &'a Message) -> SendFuture<'a> {
         Box::pin(async move {
+            let sealed = self.master.seal(&outbox_context(&m.to), m.body.as_bytes());
             sqlx::query("INSERT INTO outbox (app_id, channel, recipient, body, created_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(m.app_id)
                 .bind(m.channel.name())
                 .bind(&m.to)
-                .bind(&m.body)
+                .bind(sealed)
                 .bind(now())
                 .execute(&self.db.writer)
                 .await
@@ -69,6 +79,34 @@ impl Sender for LogSender {
             Ok(())
         })
     }
+}
+
+/// The `log` sender's messages, oldest first, opened: `{id, app_id, channel, recipient, text,
+/// created_at}` (for `countersign-server outbox`, a development tool).
+pub async fn read_outbox(
+    db: &Db,
+    master: &MasterKey,
+) -> Result<Vec<serde_json::Value>, ServerError> {
+    use sqlx::Row;
+    let rows = sqlx::query(
+        "SELECT id, app_id, channel, recipient, body, created_at FROM outbox ORDER BY id",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let recipient: String = r.get(3);
+            let text = master.open(&outbox_context(&recipient), &r.get::<String, _>(4))?;
+            Ok(json!({
+                "id": r.get::<i64, _>(0),
+                "app_id": r.get::<i64, _>(1),
+                "channel": r.get::<String, _>(2),
+                "recipient": recipient,
+                "text": String::from_utf8_lossy(&text),
+                "created_at": r.get::<i64, _>(5),
+            }))
+        })
+        .collect()
 }
 
 /// POSTs `{"channel", "to", "body"}` to an operator's endpoint.

@@ -24,6 +24,40 @@ pub struct Settings {
     pub lockout_seconds: i64,
     /// Public base URL of this server, put into device-facing links.
     pub public_url: String,
+    pub approvals: ApprovalLimits,
+}
+
+/// Bounds on OneTouch approval requests: a request that lives for ever, or an app that piles
+/// up pending requests without end, is an attack surface (a stale request approved by
+/// mistake, a phone flooded with prompts).
+#[derive(Clone, Copy, Debug)]
+pub struct ApprovalLimits {
+    pub default_seconds: i64,
+    pub max_seconds: i64,
+    pub pending_per_user: i64,
+    pub pending_per_app: i64,
+}
+
+impl ApprovalLimits {
+    pub fn new(default_seconds: i64, max_seconds: i64, per_user: i64, per_app: i64) -> Self {
+        let max_seconds = max_seconds.max(1);
+        ApprovalLimits {
+            default_seconds: default_seconds.clamp(1, max_seconds),
+            max_seconds,
+            pending_per_user: per_user.max(1),
+            pending_per_app: per_app.max(1),
+        }
+    }
+
+    /// The lifetime a request gets: the default when none is asked, the maximum for 0
+    /// (Authy's "never") or anything longer.
+    pub fn lifetime(&self, asked: Option<i64>) -> i64 {
+        match asked {
+            None => self.default_seconds,
+            Some(0) => self.max_seconds,
+            Some(seconds) => seconds.min(self.max_seconds),
+        }
+    }
 }
 
 /// Buffered statistics counts per (app, event kind).
@@ -36,6 +70,7 @@ const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub struct Inner {
     pub db: Db,
+    pub health: Arc<crate::health::Health>,
     pub accepted: crate::batch::Batcher,
     pub events: EventCounts,
     pub keys: KeyCache,

@@ -348,10 +348,12 @@ fn pending_requests_arrive_as_server_signed_challenges_to_authenticated_devices(
         signer: SoftwareSigner::generate(),
         server_key: Vec::new(),
     };
+    // An unknown id is answered like a bad signature (issue 10, finding 13): no oracle for
+    // which device ids exist.
     refused(
         device_get(&server, &ghost, path, unix_now(), "nonce-4"),
         401,
-        "unknown_device",
+        "invalid_signature",
     );
     refused(
         Client::new()
@@ -372,6 +374,17 @@ fn pending_requests_arrive_as_server_signed_challenges_to_authenticated_devices(
         device_get(&server, &phone, path, unix_now(), "nonce-5"),
         403,
         "revoked_device",
+    );
+    // Whether a device was revoked is told only to its own key.
+    let stranger = Device {
+        id: phone.id,
+        signer: SoftwareSigner::generate(),
+        server_key: Vec::new(),
+    };
+    refused(
+        device_get(&server, &stranger, path, unix_now(), "nonce-6"),
+        401,
+        "invalid_signature",
     );
 }
 
@@ -762,4 +775,43 @@ fn answers_in_stale_or_replayed_requests_or_from_revoked_devices_change_nothing(
         403,
         "revoked_device",
     );
+}
+
+/// Issue 10, finding 2: with decoys drawn per fetch, the number present in every fetch was
+/// the right one. The choices are fixed when the request is created.
+#[test]
+fn number_matching_offers_the_same_choices_on_every_fetch() {
+    let server = common::Server::start(&common::Options::default());
+    let alice = server.new_user("555-010-0301");
+    let phone = registered_device(&server, alice);
+    let created: Value = Client::new()
+        .post(format!(
+            "{}/onetouch/json/users/{alice}/approval_requests",
+            server.base_url
+        ))
+        .header("X-Authy-API-Key", &server.api_key)
+        .form(&[("message", "Approve payment"), ("number_matching", "true")])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let number = created["approval_request"]["number"].as_i64().unwrap();
+    let path = "/device/v1/approval_requests";
+    let fetches: Vec<Vec<i64>> = (0..6)
+        .map(|i| {
+            let listed: Value = device_get(&server, &phone, path, unix_now(), &format!("nm-{i}"))
+                .json()
+                .unwrap();
+            let jws = listed["approval_requests"][0].as_str().unwrap();
+            let (_, payload) = device::verify_compact(jws, &phone.server_key).unwrap();
+            let payload: Value = serde_json::from_slice(&payload).unwrap();
+            serde_json::from_value(payload["number_choices"].clone()).unwrap()
+        })
+        .collect();
+    let first = &fetches[0];
+    assert!(fetches.iter().all(|f| f == first), "{fetches:?}");
+    assert_eq!(first.len(), 3);
+    assert!(first.contains(&number));
+    assert!(first[0] != first[1] && first[1] != first[2] && first[0] != first[2]);
+    assert!(first.iter().all(|n| (10..100).contains(n)));
 }

@@ -14,6 +14,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::devices::{device_error, server_signer};
+use super::number_matching::{self, Choices};
 use crate::state::{AppState, now};
 
 /// Largest difference accepted between a request's timestamp and the server clock.
@@ -95,26 +96,20 @@ pub async fn authenticate(
         .fetch_optional(&state.db.pool)
         .await
         .map_err(internal)?;
-    let Some(row) = row else {
-        return bad(
+    // An unknown id, a bad key and a bad signature get one answer, so that a caller without
+    // the device's key learns nothing about which ids exist or were revoked.
+    let not_verified = || {
+        bad(
             StatusCode::UNAUTHORIZED,
-            "unknown_device",
-            "Unknown device.",
-        );
+            "invalid_signature",
+            "The request signature does not verify.",
+        )
     };
-    if row.get::<i64, _>(2) != 0 {
-        return bad(
-            StatusCode::FORBIDDEN,
-            "revoked_device",
-            "This device was revoked.",
-        );
-    }
-    let Ok(public_key) = URL_SAFE_NO_PAD.decode(row.get::<String, _>(1)) else {
-        return bad(
-            StatusCode::UNAUTHORIZED,
-            "unknown_device",
-            "Unknown device.",
-        );
+    let Some(public_key) = row
+        .as_ref()
+        .and_then(|r| URL_SAFE_NO_PAD.decode(r.get::<String, _>(1)).ok())
+    else {
+        return not_verified();
     };
     let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let message = device::request_string(
@@ -124,18 +119,18 @@ pub async fn authenticate(
         nonce,
         body,
     );
-    let Ok(raw) = URL_SAFE_NO_PAD.decode(signature) else {
-        return bad(
-            StatusCode::UNAUTHORIZED,
-            "invalid_signature",
-            "Malformed signature.",
-        );
+    let signed = URL_SAFE_NO_PAD
+        .decode(signature)
+        .is_ok_and(|raw| device::verify_es256(&public_key, message.as_bytes(), &raw));
+    let Some(row) = row.filter(|_| signed) else {
+        return not_verified();
     };
-    if !device::verify_es256(&public_key, message.as_bytes(), &raw) {
+    // Only the holder of the key is told that its device was revoked.
+    if row.get::<i64, _>(2) != 0 {
         return bad(
-            StatusCode::UNAUTHORIZED,
-            "invalid_signature",
-            "The request signature does not verify.",
+            StatusCode::FORBIDDEN,
+            "revoked_device",
+            "This device was revoked.",
         );
     }
     let time = now();
@@ -173,19 +168,34 @@ pub async fn authenticate(
     })
 }
 
-/// The three numbers a device offers for number matching: the right one and two other
-/// two-digit numbers, in random order.
-fn number_choices(number: i64) -> Vec<i64> {
-    let mut choices = vec![number];
-    while choices.len() < 3 {
-        let candidate = 10 + i64::from(rand::random_range(0u8..90));
-        if !choices.contains(&candidate) {
-            choices.push(candidate);
-        }
+/// The stored choices of a number-matching request. A request stored before choices were
+/// kept gets them now, once: the conditional update lets only the first fetch write them.
+async fn number_choices(
+    state: &AppState,
+    uuid: &str,
+    number: i64,
+    stored: &str,
+) -> Result<[i64; 3], String> {
+    if let Some(choices) = Choices::parse(number, stored) {
+        return Ok(choices.shown);
     }
-    let at = rand::random_range(0..3usize);
-    choices.swap(0, at);
-    choices
+    sqlx::query(
+        "UPDATE approval_requests SET number_choices = $1 WHERE uuid = $2 AND number_choices = $3",
+    )
+    .bind(number_matching::around(number).to_json())
+    .bind(uuid)
+    .bind(stored)
+    .execute(&state.db.writer)
+    .await
+    .map_err(|e| e.to_string())?;
+    let row = sqlx::query("SELECT number_choices FROM approval_requests WHERE uuid = $1")
+        .bind(uuid)
+        .fetch_one(&state.db.writer)
+        .await
+        .map_err(|e| e.to_string())?;
+    Choices::parse(number, &row.get::<String, _>(0))
+        .map(|c| c.shown)
+        .ok_or_else(|| "number choices could not be stored".to_owned())
 }
 
 fn pairs(stored: &str) -> Vec<(String, String)> {
@@ -205,7 +215,7 @@ pub async fn pending(
     };
     let result: Result<Vec<String>, String> = async {
         let signer = server_signer(&state).await.map_err(|e| e.to_string())?;
-        let rows = sqlx::query("SELECT uuid, message, details, hidden_details, created_at, expires_at, nonce, number FROM approval_requests WHERE user_id = $1 AND status = 'pending' AND (expires_at = 0 OR expires_at > $2) ORDER BY created_at")
+        let rows = sqlx::query("SELECT uuid, message, details, hidden_details, created_at, expires_at, nonce, number, number_choices FROM approval_requests WHERE user_id = $1 AND status = 'pending' AND (expires_at = 0 OR expires_at > $2) ORDER BY created_at")
             .bind(device.user_id)
             .bind(now())
             .fetch_all(&state.db.pool)
@@ -229,7 +239,8 @@ pub async fn pending(
             });
             let number: i64 = row.get(7);
             if number > 0 {
-                payload["number_choices"] = json!(number_choices(number));
+                let choices = number_choices(&state, &row.get::<String, _>(0), number, &row.get::<String, _>(8)).await?;
+                payload["number_choices"] = json!(choices);
             }
             let header = json!({"alg": "ES256", "typ": "countersign-challenge+jws", "kid": "server"});
             challenges.push(device::sign_compact(&header, payload.to_string().as_bytes(), &signer).map_err(|e| e.to_string())?);

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod device_api;
 pub mod devices;
+pub mod number_matching;
 pub mod onetouch;
 pub mod phones;
 pub mod tokens;
@@ -191,7 +192,40 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            deadline,
+        ))
         .with_state(state)
+}
+
+/// The longest a request may take; past it the client gets 503 (`60000`).
+pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Answers at once with 503 while the database takes no writes (health.rs), and bounds
+/// every other request by [`REQUEST_DEADLINE`]. `/healthz` always runs: it probes itself.
+async fn deadline(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    if path != "/healthz" && !state.health.writable() {
+        return unavailable(&path);
+    }
+    match tokio::time::timeout(REQUEST_DEADLINE, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::error!(path, "request deadline passed");
+            unavailable(&path)
+        }
+    }
+}
+
+fn unavailable(path: &str) -> Response {
+    let format = format_of(path).unwrap_or(render::Format::Json);
+    let error = ApiError::internal();
+    render::respond(format, error.status, &error.body())
 }
 
 /// Counts an event for the app's statistics. Counts are buffered in memory and added to
@@ -233,9 +267,11 @@ pub async fn flush_events(state: &AppState) -> Result<(), sqlx::Error> {
     tx.commit().await
 }
 
+/// Healthy only if the database takes a write now: a full, read-only or stuck database is
+/// reported (503) within the database deadline.
 async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
-    match sqlx::query("SELECT 1").execute(&state.db.writer).await {
-        Ok(_) => (StatusCode::OK, axum::Json(json!({"status": "ok"}))).into_response(),
+    match state.health.probe(&state.db).await {
+        Ok(()) => (StatusCode::OK, axum::Json(json!({"status": "ok"}))).into_response(),
         Err(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
             axum::Json(json!({"status": "database unavailable"})),

@@ -12,8 +12,6 @@ use crate::callbacks;
 use crate::error::ApiError;
 use crate::state::{AppState, Call, now};
 
-/// Authy's default lifetime: one day. 0 means the request never expires.
-pub const DEFAULT_SECONDS_TO_EXPIRE: i64 = 86_400;
 const MAX_MESSAGE: usize = 1024;
 const MAX_DETAILS: usize = 64;
 
@@ -31,6 +29,75 @@ pub fn object(stored: &str) -> Value {
     )
 }
 
+/// An approval request as it is stored.
+struct NewRequest<'a> {
+    uuid: &'a str,
+    app_id: i64,
+    user_id: i64,
+    message: &'a str,
+    details: String,
+    hidden: String,
+    logos: String,
+    seconds: i64,
+    time: i64,
+    number: i64,
+    choices: String,
+}
+
+/// Inserts the request unless its user or app already has the most pending requests
+/// allowed. The app's row is locked first (an update of it), so that concurrent creations,
+/// on any instance, count and insert one after another.
+async fn insert_within_limits(state: &AppState, r: &NewRequest<'_>) -> Result<(), ApiError> {
+    let limits = state.settings.approvals;
+    let mut tx = state.db.writer.begin().await?;
+    sqlx::query("UPDATE apps SET name = name WHERE id = $1")
+        .bind(r.app_id)
+        .execute(&mut *tx)
+        .await?;
+    let pending = "SELECT COUNT(*) FROM approval_requests WHERE status = 'pending' AND (expires_at = 0 OR expires_at > $1)";
+    let per_app: i64 = sqlx::query(&format!("{pending} AND app_id = $2"))
+        .bind(r.time)
+        .bind(r.app_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .get(0);
+    let per_user: i64 = sqlx::query(&format!("{pending} AND user_id = $2"))
+        .bind(r.time)
+        .bind(r.user_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .get(0);
+    if per_app >= limits.pending_per_app || per_user >= limits.pending_per_user {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "60003",
+            "Too many pending approval requests. Wait for some to be answered or to expire.",
+        ));
+    }
+    sqlx::query(
+        "INSERT INTO approval_requests (uuid, app_id, user_id, message, details, hidden_details, logos, status, seconds_to_expire, created_at, expires_at, updated_at, processed_at, notified, nonce, number, number_choices)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10, $9, 0, $11, $12, $13, $14)",
+    )
+    .bind(r.uuid)
+    .bind(r.app_id)
+    .bind(r.user_id)
+    .bind(r.message)
+    .bind(&r.details)
+    .bind(&r.hidden)
+    .bind(&r.logos)
+    .bind(r.seconds)
+    .bind(r.time)
+    .bind(r.time + r.seconds)
+    .bind(0i64)
+    .bind(crate::api::random_token())
+    .bind(r.number)
+    .bind(&r.choices)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 pub async fn create(
     State(state): State<AppState>,
     Path((_, id)): Path<(String, String)>,
@@ -39,9 +106,13 @@ pub async fn create(
     let result = async {
         let user = users::load(&state, call.app.id, &id).await?;
         let p = &call.params;
-        let message = p.text("message").ok_or_else(|| ApiError::invalid_parameter("The param message is required."))?;
+        let message = p
+            .text("message")
+            .ok_or_else(|| ApiError::invalid_parameter("The param message is required."))?;
         if message.chars().count() > MAX_MESSAGE {
-            return Err(ApiError::invalid_parameter("The param message is too long."));
+            return Err(ApiError::invalid_parameter(
+                "The param message is too long.",
+            ));
         }
         let details = p.section("details");
         let hidden = p.section("hidden_details");
@@ -49,24 +120,38 @@ pub async fn create(
             return Err(ApiError::invalid_parameter("Too many details."));
         }
         if details.iter().any(|(k, v)| k.is_empty() || v.is_empty()) {
-            return Err(ApiError::invalid_parameter("The param details can not have empty values."));
+            return Err(ApiError::invalid_parameter(
+                "The param details can not have empty values.",
+            ));
         }
         if hidden.iter().any(|(k, v)| k.is_empty() || v.is_empty()) {
-            return Err(ApiError::invalid_parameter("The param hidden details can not have empty values."));
+            return Err(ApiError::invalid_parameter(
+                "The param hidden details can not have empty values.",
+            ));
         }
-        let seconds = p.number("seconds_to_expire")?.unwrap_or(DEFAULT_SECONDS_TO_EXPIRE);
-        if !(0..=10 * 365 * 86_400).contains(&seconds) {
-            return Err(ApiError::invalid_parameter("seconds_to_expire must be 0 (never) or a positive number of seconds."));
+        let asked = p.number("seconds_to_expire")?;
+        if asked.is_some_and(|s| s < 0) {
+            return Err(ApiError::invalid_parameter(
+                "seconds_to_expire must be 0 (never) or a positive number of seconds.",
+            ));
         }
+        // Bounded by the server's maximum; "never" (0) gets the maximum (docs/server-api.md).
+        let seconds = state.settings.approvals.lifetime(asked);
         let mut logos: Vec<Value> = Vec::new();
         for (key, value) in p.pairs() {
             // logos[0][res]=default, logos[0][url]=https://…
             if let Some(rest) = key.strip_prefix("logos[") {
-                let Some((index, field)) = rest.split_once("][") else { continue };
-                let Ok(index) = index.parse::<usize>() else { continue };
+                let Some((index, field)) = rest.split_once("][") else {
+                    continue;
+                };
+                let Ok(index) = index.parse::<usize>() else {
+                    continue;
+                };
                 let field = field.trim_end_matches(']');
                 if index >= 8 || !matches!(field, "res" | "url") {
-                    return Err(ApiError::invalid_parameter("Invalid logos list. Only res and url are accepted."));
+                    return Err(ApiError::invalid_parameter(
+                        "Invalid logos list. Only res and url are accepted.",
+                    ));
                 }
                 while logos.len() <= index {
                     logos.push(json!({}));
@@ -74,41 +159,46 @@ pub async fn create(
                 logos[index][field] = json!(value);
             }
         }
-        // Number matching: the bank's page shows this number and the device must pick it.
-        let number = match p.text("number_matching") {
-            None | Some("false" | "0") => 0,
-            Some("true" | "1") => 10 + i64::from(rand::random_range(0u8..90)),
-            Some(_) => return Err(ApiError::invalid_parameter("number_matching must be true or false.")),
+        // Number matching: the bank's page shows this number and the device must pick it
+        // among choices fixed now, so that every fetch of the request offers the same ones.
+        let (number, choices) = match p.text("number_matching") {
+            None | Some("false" | "0") => (0, String::new()),
+            Some("true" | "1") => {
+                let choices = super::number_matching::draw();
+                (choices.right, choices.to_json())
+            }
+            Some(_) => {
+                return Err(ApiError::invalid_parameter(
+                    "number_matching must be true or false.",
+                ));
+            }
         };
         let uuid = uuid::Uuid::new_v4().to_string();
         let time = now();
-        let expires_at = if seconds == 0 { 0 } else { time + seconds };
-        sqlx::query(
-            "INSERT INTO approval_requests (uuid, app_id, user_id, message, details, hidden_details, logos, status, seconds_to_expire, created_at, expires_at, updated_at, processed_at, notified, nonce, number)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10, $9, 0, $11, $12, $13)",
-        )
-        .bind(&uuid)
-        .bind(call.app.id)
-        .bind(user.id)
-        .bind(message)
-        .bind(pairs(&details).to_string())
-        .bind(pairs(&hidden).to_string())
-        .bind(Value::Array(logos).to_string())
-        .bind(seconds)
-        .bind(time)
-        .bind(expires_at)
-        .bind(0i64)
-        .bind(crate::api::random_token())
-        .bind(number)
-        .execute(&state.db.writer)
-        .await?;
+        let stored = NewRequest {
+            uuid: &uuid,
+            app_id: call.app.id,
+            user_id: user.id,
+            message,
+            details: pairs(&details).to_string(),
+            hidden: pairs(&hidden).to_string(),
+            logos: Value::Array(logos).to_string(),
+            seconds,
+            time,
+            number,
+            choices,
+        };
+        insert_within_limits(&state, &stored).await?;
         super::record_event(&state, call.app.id, "approval_request").await;
         crate::push::notify_user(state.clone(), user.id, uuid.clone());
         let mut request = json!({"uuid": uuid});
         if number > 0 {
             request["number"] = json!(number);
         }
-        Ok((StatusCode::OK, json!({"approval_request": request, "success": true})))
+        Ok((
+            StatusCode::OK,
+            json!({"approval_request": request, "success": true}),
+        ))
     }
     .await;
     call.answer(result)

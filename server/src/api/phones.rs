@@ -88,35 +88,82 @@ pub async fn start(State(state): State<AppState>, call: Call) -> Response {
 }
 
 pub async fn check(State(state): State<AppState>, call: Call) -> Response {
-    let result: Result<(StatusCode, Value), ApiError> = async {
-        let (country, phone) = number(&call)?;
-        let code = call.params.text("verification_code").ok_or_else(|| ApiError::invalid_parameter("verification_code is required."))?;
-        let time = now();
-        let row = sqlx::query("SELECT id, uuid, code_hash, attempts FROM phone_verifications WHERE app_id = $1 AND country_code = $2 AND phone = $3 AND verified = $4 AND expires_at > $5 ORDER BY id DESC")
-            .bind(call.app.id)
-            .bind(country)
-            .bind(&phone)
-            .bind(0i64)
-            .bind(time)
-            .fetch_optional(&state.db.pool)
-            .await?
-            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "60023", format!("No pending verifications for +{country} {phone} found.")))?;
-        let (id, uuid, stored, attempts): (i64, String, String, i64) = (row.get(0), row.get(1), row.get(2), row.get(3));
-        if attempts >= MAX_CHECKS {
-            return Err(ApiError::too_many_attempts());
-        }
-        let correct = bool::from(code_hash(&uuid, code).as_bytes().ct_eq(stored.as_bytes()));
-        if correct {
-            let done = sqlx::query("UPDATE phone_verifications SET verified = $1 WHERE id = $2 AND verified = $3").bind(1i64).bind(id).bind(0i64).execute(&state.db.writer).await?;
-            if done.rows_affected() == 1 {
-                return Ok((StatusCode::OK, json!({"message": "Verification code is correct.", "success": true})));
-            }
-        }
-        sqlx::query("UPDATE phone_verifications SET attempts = attempts + 1 WHERE id = $1").bind(id).execute(&state.db.writer).await?;
-        Err(ApiError::new(StatusCode::UNAUTHORIZED, "60022", "Verification code is incorrect"))
+    call.answer(check_code(&state, &call).await)
+}
+
+/// The verdict is the write's: a wrong code is counted only while the verification has
+/// attempts left (`attempts < MAX_CHECKS` in the same statement), a right one is accepted
+/// only under the same condition, so a burst of concurrent checks gets at most
+/// `MAX_CHECKS` codes compared, on any number of instances. A right code sent again after it
+/// was accepted is answered as correct and costs no attempt.
+async fn check_code(state: &AppState, call: &Call) -> Result<(StatusCode, Value), ApiError> {
+    let (country, phone) = number(call)?;
+    let code = call
+        .params
+        .text("verification_code")
+        .ok_or_else(|| ApiError::invalid_parameter("verification_code is required."))?;
+    let time = now();
+    let row = sqlx::query("SELECT id, uuid, code_hash, verified FROM phone_verifications WHERE app_id = $1 AND country_code = $2 AND phone = $3 AND expires_at > $4 ORDER BY id DESC")
+        .bind(call.app.id)
+        .bind(country)
+        .bind(&phone)
+        .bind(time)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or_else(|| no_pending(country, &phone))?;
+    let (id, uuid, stored, verified): (i64, String, String, i64) =
+        (row.get(0), row.get(1), row.get(2), row.get(3));
+    let correct = bool::from(code_hash(&uuid, code).as_bytes().ct_eq(stored.as_bytes()));
+    let write = if correct {
+        "UPDATE phone_verifications SET verified = 1 WHERE id = $1 AND verified = 0 AND attempts < $2"
+    } else {
+        "UPDATE phone_verifications SET attempts = attempts + 1 WHERE id = $1 AND verified = 0 AND attempts < $2"
+    };
+    let written = sqlx::query(write)
+        .bind(id)
+        .bind(MAX_CHECKS)
+        .execute(&state.db.writer)
+        .await?
+        .rows_affected()
+        == 1;
+    match (correct, written) {
+        (true, true) => Ok(correct_answer()),
+        (false, true) => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "60022",
+            "Verification code is incorrect",
+        )),
+        // Not written: already verified, or out of attempts. A verified number answers its
+        // right code as correct; anything else is refused without comparing.
+        _ if verified != 0 || already_verified(state, id).await? => match correct {
+            true => Ok(correct_answer()),
+            false => Err(no_pending(country, &phone)),
+        },
+        _ => Err(ApiError::too_many_attempts()),
     }
-    .await;
-    call.answer(result)
+}
+
+fn correct_answer() -> (StatusCode, Value) {
+    (
+        StatusCode::OK,
+        json!({"message": "Verification code is correct.", "success": true}),
+    )
+}
+
+fn no_pending(country: i64, phone: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "60023",
+        format!("No pending verifications for +{country} {phone} found."),
+    )
+}
+
+async fn already_verified(state: &AppState, id: i64) -> Result<bool, ApiError> {
+    let row = sqlx::query("SELECT verified FROM phone_verifications WHERE id = $1")
+        .bind(id)
+        .fetch_one(&state.db.writer)
+        .await?;
+    Ok(row.get::<i64, _>(0) != 0)
 }
 
 /// Offline information: the number's shape only (no carrier lookup leaves the server).

@@ -11,10 +11,11 @@ use serde_json::{Value, json};
 use sqlx::Row;
 
 use super::users::{self, User, masked_phone};
-use crate::batch::StepColumn;
+use crate::batch::{Acceptance, Failure, StepColumn};
 use crate::error::ApiError;
 use crate::otp;
 use crate::sender::{Channel, Message};
+use crate::sent_codes;
 use crate::state::{AppState, Call, now};
 use crate::templates;
 
@@ -78,7 +79,9 @@ async fn send(
     let seed = seed(state, &user)?;
     let account =
         otp::sms_account(&seed, call.app.token_length, action).ok_or_else(ApiError::internal)?;
-    let code = otp::current_code(&account, now());
+    let purpose = sent_codes::purpose(action);
+    let step = sent_codes::record(state, user.id, &purpose, now()).await?;
+    let code = account.code_for_step(step);
     let locale = p
         .text("locale")
         .unwrap_or_else(|| templates::locale_for_country(user.country_code));
@@ -100,6 +103,7 @@ async fn send(
     };
     if let Err(e) = state.sender.send(&message).await {
         tracing::warn!(error = %e, channel = channel.name(), "delivery failed");
+        sent_codes::forget(state, user.id, &purpose, step).await;
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "60008",
@@ -117,7 +121,7 @@ async fn send(
     ))
 }
 
-/// The matched kind of code, for replay protection and the answer's device object.
+/// The kind of code that matched, for the answer's device object.
 #[derive(Clone, Copy)]
 enum Kind {
     App,
@@ -126,27 +130,37 @@ enum Kind {
 }
 
 impl Kind {
-    fn column(self) -> StepColumn {
-        match self {
-            Kind::App => StepColumn::App,
-            Kind::Sms => StepColumn::Sms,
-            Kind::Authenticator => StepColumn::Authenticator,
-        }
-    }
-
-    fn last_step(self, user: &User) -> i64 {
-        match self {
-            Kind::App => user.last_step_app,
-            Kind::Sms => user.last_step_sms,
-            Kind::Authenticator => user.last_step_authenticator,
-        }
-    }
-
     fn os_type(self) -> &'static str {
         match self {
             Kind::App => "authy",
             Kind::Sms => "sms",
             Kind::Authenticator => "authenticator",
+        }
+    }
+}
+
+/// What comparing a typed code with the user's valid codes found. Nothing is written yet:
+/// the verdict is the write's (batch.rs).
+enum Found {
+    /// A time-based code at `step` (app or authenticator secret).
+    Step(Kind, StepColumn, u64),
+    /// A code that was sent by SMS or voice and not used yet.
+    Sent(i64),
+    /// A valid code that was already used: not a guess, not accepted.
+    Spent,
+    /// No valid code matches: a wrong guess.
+    Nothing,
+}
+
+impl Found {
+    /// A replay is only reported when no unused code matches.
+    fn or(self, other: impl FnOnce() -> Found) -> Found {
+        match self {
+            Found::Nothing | Found::Spent => match other() {
+                Found::Nothing => self,
+                better => better,
+            },
+            found => found,
         }
     }
 }
@@ -194,131 +208,187 @@ async fn check_token(
     }
     let user = users::load(state, call.app.id, id).await?;
     let time = now();
+    // A fast answer for the common case; the authoritative check is part of the write.
     if user.locked_until > time {
         return Err(ApiError::too_many_attempts());
     }
-    let p = &call.params;
-    if !user.confirmed && !p.flag("force") {
+    if !user.confirmed && !call.params.flag("force") {
         return Ok((
             StatusCode::OK,
             json!({"token": "Not checked. User has not yet finished the registration process. Pass force=true to this API to check regardless (more secure)."}),
         ));
     }
     let tx = transaction(call)?;
-    let seed = seed(state, &user)?;
-    let digits = call.app.token_length;
-    let authenticator = match &user.authenticator_sealed {
-        Some(sealed)
-            if user.authenticator_confirmed || time - user.authenticator_created_at < 24 * 3600 =>
-        {
-            Some(
-                state
-                    .master
-                    .open(&format!("users.authenticator:{}", user.id), sealed)?,
-            )
-        }
-        _ => None,
+    let found = match &tx {
+        Some(tx) => find_transactional(state, call, &user, token, time, tx)?,
+        None => find_code(state, call, &user, token, time).await?,
     };
-
-    let mut found: Option<(Kind, u64)> = None;
-    if let Some(tx) = &tx {
-        // Transactional codes: the app account first, then the authenticator secret.
-        let candidates = [
-            (Kind::App, otp::app_account(&seed, digits)),
-            (
-                Kind::Authenticator,
-                authenticator
-                    .as_deref()
-                    .and_then(|s| otp::authenticator_account(s)),
-            ),
-        ];
-        for (kind, account) in candidates {
-            let Some(account) = account else { continue };
-            let last = u64::try_from(kind.last_step(&user)).ok().filter(|s| *s > 0);
-            if let Ok(Some(m)) =
-                transactional::verify(&account, tx, token, time as u64, otp::APP_WINDOW, last)
-            {
-                found = Some((kind, m.step));
-                break;
-            }
-        }
-    } else if let Some(action) = p.text("action") {
-        if let Some(account) = otp::sms_account(&seed, digits, Some(action)) {
-            found = otp::check(&account, token, time, otp::SMS_WINDOW, user.last_step_sms)
-                .map(|m| (Kind::Sms, m.step));
-        }
-    } else {
-        let candidates = [
-            (Kind::App, otp::app_account(&seed, digits), otp::APP_WINDOW),
-            (
-                Kind::Sms,
-                otp::sms_account(&seed, digits, None),
-                otp::SMS_WINDOW,
-            ),
-            (
-                Kind::Authenticator,
-                authenticator
-                    .as_deref()
-                    .and_then(|s| otp::authenticator_account(s)),
-                otp::APP_WINDOW,
-            ),
-        ];
-        for (kind, account, window) in candidates {
-            let Some(account) = account else { continue };
-            if let Some(m) = otp::check(&account, token, time, window, kind.last_step(&user)) {
-                found = Some((kind, m.step));
-                break;
-            }
-        }
-    }
-
     let accepted = match found {
-        // One atomic conditional step accepts the code (grouped with concurrent ones, see
-        // batch.rs): a request with the same code, on this or another instance, finds the
-        // step already used.
-        Some((kind, step)) => {
-            let taken = state
+        Found::Step(kind, column, step) => state
+            .accepted
+            .accept(user.id, column, step as i64, time)
+            .await
+            .map(|verdict| (verdict, kind))
+            .map_err(write_failed)?,
+        Found::Sent(code_id) => (
+            sent_codes::redeem(state, user.id, code_id, time).await?,
+            Kind::Sms,
+        ),
+        Found::Spent => (Acceptance::Replayed, Kind::Sms),
+        Found::Nothing => {
+            return match state
                 .accepted
-                .accept(user.id, kind.column(), step as i64)
+                .fail(user.id, time)
                 .await
-                .map_err(|e| {
-                    tracing::error!(error = %e, "recording an accepted code");
-                    ApiError::internal()
-                })?;
-            taken.then_some(kind)
+                .map_err(write_failed)?
+            {
+                Failure::Counted => {
+                    tracing::info!(user = user.id, "token rejected");
+                    Err(ApiError::token_invalid("Token is invalid"))
+                }
+                Failure::Locked => Err(ApiError::too_many_attempts()),
+            };
         }
-        None => None,
     };
     match accepted {
-        Some(kind) => {
+        (Acceptance::Accepted, kind) => {
             super::record_event(state, call.app.id, "verification").await;
-            Ok((
-                StatusCode::OK,
-                json!({
-                    "message": "Token is valid.",
-                    "token": "is valid",
-                    "success": "true",
-                    "device": {
-                        "id": null, "os_type": kind.os_type(), "registration_date": user.created_at,
-                        "registration_method": null, "registration_country": null, "registration_region": null,
-                        "registration_city": null, "country": null, "region": null, "city": null, "ip": null,
-                        "last_account_recovery_at": null, "last_sync_date": null,
-                    },
-                }),
-            ))
+            Ok((StatusCode::OK, valid_answer(kind, &user)))
         }
-        None => {
-            let max = state.settings.max_failures;
-            sqlx::query("UPDATE users SET failed_attempts = failed_attempts + 1, locked_until = CASE WHEN failed_attempts + 1 >= $1 THEN $2 ELSE locked_until END WHERE id = $3")
-                .bind(max)
-                .bind(time + state.settings.lockout_seconds)
-                .bind(user.id)
-                .execute(&state.db.writer)
-                .await?;
-            tracing::info!(user = user.id, "token rejected");
+        (Acceptance::Replayed, _) => {
+            tracing::info!(user = user.id, "a used token was sent again");
             Err(ApiError::token_invalid("Token is invalid"))
         }
+        (Acceptance::Locked, _) => Err(ApiError::too_many_attempts()),
     }
+}
+
+fn write_failed(e: String) -> ApiError {
+    tracing::error!(error = %e, "recording a verification");
+    ApiError::internal()
+}
+
+fn valid_answer(kind: Kind, user: &User) -> Value {
+    json!({
+        "message": "Token is valid.",
+        "token": "is valid",
+        "success": "true",
+        "device": {
+            "id": null, "os_type": kind.os_type(), "registration_date": user.created_at,
+            "registration_method": null, "registration_country": null, "registration_region": null,
+            "registration_city": null, "country": null, "region": null, "city": null, "ip": null,
+            "last_account_recovery_at": null, "last_sync_date": null,
+        },
+    })
+}
+
+/// The generic authenticator secret, while its enrolment is confirmed or less than a day old.
+fn authenticator(
+    state: &AppState,
+    user: &User,
+    time: i64,
+) -> Result<Option<countersign_core::Account>, ApiError> {
+    let Some(sealed) = &user.authenticator_sealed else {
+        return Ok(None);
+    };
+    if !user.authenticator_confirmed && time - user.authenticator_created_at >= 24 * 3600 {
+        return Ok(None);
+    }
+    let secret = state
+        .master
+        .open(&format!("users.authenticator:{}", user.id), sealed)?;
+    Ok(otp::authenticator_account(&secret))
+}
+
+/// The time-based accounts whose codes the user can have: the app's (only while a device
+/// that received the seed at registration is active) and the authenticator secret's.
+fn time_based_accounts(
+    state: &AppState,
+    call: &Call,
+    user: &User,
+    time: i64,
+) -> Result<Vec<(Kind, StepColumn, countersign_core::Account, i64)>, ApiError> {
+    let mut accounts = Vec::new();
+    if user.active_devices > 0 {
+        let seed = seed(state, user)?;
+        if let Some(account) = otp::app_account(&seed, call.app.token_length) {
+            accounts.push((Kind::App, StepColumn::App, account, user.last_step_app));
+        }
+    }
+    if let Some(account) = authenticator(state, user, time)? {
+        accounts.push((
+            Kind::Authenticator,
+            StepColumn::Authenticator,
+            account,
+            user.last_step_authenticator,
+        ));
+    }
+    Ok(accounts)
+}
+
+/// A step newer than the last accepted one is a candidate; an older one a replay.
+fn step_found(kind: Kind, column: StepColumn, step: u64, last_step: i64) -> Found {
+    if i64::try_from(step).is_ok_and(|s| s > last_step) {
+        Found::Step(kind, column, step)
+    } else {
+        Found::Spent
+    }
+}
+
+fn find_transactional(
+    state: &AppState,
+    call: &Call,
+    user: &User,
+    token: &str,
+    time: i64,
+    tx: &countersign_core::txotp::Transaction,
+) -> Result<Found, ApiError> {
+    let mut found = Found::Nothing;
+    for (kind, column, account, last) in time_based_accounts(state, call, user, time)? {
+        found = found.or(|| {
+            match transactional::verify(&account, tx, token, time as u64, otp::APP_WINDOW, None) {
+                Ok(Some(m)) => step_found(kind, column, m.step, last),
+                _ => Found::Nothing,
+            }
+        });
+    }
+    Ok(found)
+}
+
+async fn find_code(
+    state: &AppState,
+    call: &Call,
+    user: &User,
+    token: &str,
+    time: i64,
+) -> Result<Found, ApiError> {
+    let action = call.params.text("action");
+    let mut found = Found::Nothing;
+    // Custom-action codes are only valid with their action, and nothing else is then.
+    if action.is_none() {
+        for (kind, column, account, last) in time_based_accounts(state, call, user, time)? {
+            found = found.or(
+                || match otp::check(&account, token, time, otp::APP_WINDOW, 0) {
+                    Some(m) => step_found(kind, column, m.step, last),
+                    None => Found::Nothing,
+                },
+            );
+        }
+    }
+    let sent = sent_codes::valid(state, user.id, &sent_codes::purpose(action), time).await?;
+    if !sent.is_empty() {
+        let seed = seed(state, user)?;
+        let account = otp::sms_account(&seed, call.app.token_length, action)
+            .ok_or_else(ApiError::internal)?;
+        for code in sent {
+            found = found.or(|| match account.code_for_step(code.step).matches(token) {
+                true if code.used => Found::Spent,
+                true => Found::Sent(code.id),
+                false => Found::Nothing,
+            });
+        }
+    }
+    Ok(found)
 }
 
 pub async fn secret(

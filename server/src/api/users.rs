@@ -26,9 +26,11 @@ pub struct User {
     pub authenticator_confirmed: bool,
     pub last_step_authenticator: i64,
     pub created_at: i64,
+    /// Registered, unrevoked devices: each received the seed that app codes come from.
+    pub active_devices: i64,
 }
 
-const USER_COLUMNS: &str = "id, email, cellphone, country_code, custom_user_id, seed_sealed, confirmed, last_step_app, last_step_sms, failed_attempts, locked_until, authenticator_sealed, authenticator_created_at, authenticator_confirmed, last_step_authenticator, created_at";
+const USER_COLUMNS: &str = "id, email, cellphone, country_code, custom_user_id, seed_sealed, confirmed, last_step_app, last_step_sms, failed_attempts, locked_until, authenticator_sealed, authenticator_created_at, authenticator_confirmed, last_step_authenticator, created_at, (SELECT COUNT(*) FROM devices d WHERE d.user_id = users.id AND d.revoked = 0)";
 
 fn user_from_row(row: &sqlx::any::AnyRow) -> User {
     User {
@@ -48,6 +50,7 @@ fn user_from_row(row: &sqlx::any::AnyRow) -> User {
         authenticator_confirmed: row.get::<i64, _>(13) != 0,
         last_step_authenticator: row.get(14),
         created_at: row.get(15),
+        active_devices: row.get(16),
     }
 }
 
