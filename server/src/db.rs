@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyPool, Connection, Row};
 
 use crate::error::ServerError;
 
@@ -210,10 +210,18 @@ impl Db {
                 url.split(':').next().unwrap_or("")
             )));
         };
+        if dialect == Dialect::Sqlite {
+            writable_sqlite_file(url)?;
+        }
         let url = match dialect {
             Dialect::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
             _ => url.to_owned(),
         };
+        // One connection first, so that a database that cannot be opened or prepared (full,
+        // unreachable) stops the start with its own error rather than a pool time-out.
+        let mut first = sqlx::AnyConnection::connect(&url).await?;
+        prepare(&mut first, dialect).await?;
+        first.close().await?;
         let options = move |max: u32| {
             AnyPoolOptions::new()
                 .max_connections(max)
@@ -309,6 +317,31 @@ impl Db {
             Err(_) => Err(sqlx::Error::PoolTimedOut),
         }
     }
+}
+
+/// A SQLite file that cannot be written (a read-only filesystem, no permission) stops the
+/// server at start with the reason, rather than a pool that keeps failing to connect.
+fn writable_sqlite_file(url: &str) -> Result<(), ServerError> {
+    let path = url
+        .trim_start_matches("sqlite:")
+        .trim_start_matches("//")
+        .split('?')
+        .next()
+        .unwrap_or("");
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map(|_| ())
+        .map_err(|e| {
+            ServerError::Config(format!(
+                "the database file {path} cannot be opened for writing: {e}"
+            ))
+        })
 }
 
 /// Per-connection settings: WAL and a busy timeout for SQLite; statement and lock deadlines

@@ -24,6 +24,8 @@ pub struct Options {
     /// Register a callback URL on a port the test listens on.
     pub callback: bool,
     pub env: Vec<(String, String)>,
+    /// Put the SQLite database in this folder (e.g. a small tmpfs) instead of the temporary one.
+    pub sqlite_dir: Option<PathBuf>,
 }
 
 pub struct Server {
@@ -40,7 +42,7 @@ pub struct Server {
 
 /// `COUNTERSIGN_TEST_DATABASE_URL` selects PostgreSQL (a fresh schema per server) instead
 /// of a SQLite file.
-fn database_url(dir: &std::path::Path) -> String {
+fn database_url(dir: &std::path::Path, sqlite_dir: Option<&std::path::Path>) -> String {
     match std::env::var("COUNTERSIGN_TEST_DATABASE_URL") {
         Ok(base) if !base.is_empty() => {
             let schema = format!("t{}", std::process::id() as u64 * 1000 + free_port() as u64);
@@ -53,7 +55,10 @@ fn database_url(dir: &std::path::Path) -> String {
             let separator = if base.contains('?') { "&" } else { "?" };
             format!("{base}{separator}options=-csearch_path%3D{schema}")
         }
-        _ => format!("sqlite:{}", dir.join("server.db").display()),
+        _ => format!(
+            "sqlite:{}",
+            sqlite_dir.unwrap_or(dir).join("server.db").display()
+        ),
     }
 }
 
@@ -102,7 +107,7 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let callback_port = free_port();
         let mut server = Server {
-            database_url: database_url(dir.path()),
+            database_url: database_url(dir.path(), options.sqlite_dir.as_deref()),
             dir,
             base_url: String::new(),
             api_key: String::new(),
@@ -151,8 +156,49 @@ impl Server {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "the server did not start");
+            if Instant::now() > deadline {
+                let log = self.log();
+                let tail = &log[log.len().saturating_sub(2000)..];
+                panic!("the server did not start; its log ends with:\n{tail}");
+            }
             std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Kills the process (SIGKILL: no shutdown at all) and starts it again.
+    pub fn kill_and_restart(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        self.spawn();
+    }
+
+    /// Sends SIGTERM and waits for the exit; returns how long it took (at most `limit`, after
+    /// which the process is killed and the test should fail).
+    pub fn terminate(&mut self, limit: Duration) -> Duration {
+        let started = Instant::now();
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status();
+            while child.try_wait().unwrap().is_none() {
+                if started.elapsed() > limit {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        started.elapsed()
+    }
+
+    /// Starts the process again after [`Server::terminate`].
+    pub fn start_again(&mut self) {
+        if self.child.is_none() {
+            self.spawn();
         }
     }
 
