@@ -29,7 +29,10 @@ impl Tmpfs {
             .arg(&dir)
             .status()
             .unwrap();
-        assert!(status.success(), "mounting a tmpfs needs root (as on the development machines and CI)");
+        assert!(
+            status.success(),
+            "mounting a tmpfs needs root (as on the development machines and CI)"
+        );
         Tmpfs(dir)
     }
 
@@ -48,7 +51,11 @@ impl Tmpfs {
         let path = self.0.join("filler");
         let mut file = std::fs::File::create(&path).unwrap();
         let chunk = vec![0x5au8; 16 * 1024];
-        while file.write_all(&chunk).and_then(|_| file.sync_data()).is_ok() {}
+        while file
+            .write_all(&chunk)
+            .and_then(|_| file.sync_data())
+            .is_ok()
+        {}
         path
     }
 }
@@ -65,7 +72,10 @@ fn sqlite() -> bool {
 }
 
 fn http() -> Client {
-    Client::builder().timeout(Duration::from_secs(30)).build().unwrap()
+    Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
 }
 
 /// An HTTP status and JSON body; status 0 when the request got no answer at all.
@@ -89,11 +99,16 @@ fn new_user(server: &common::Server, n: usize) -> User {
     let id = server.new_user(&format!("77009{n:05}"));
     let (status, body) = call(
         http()
-            .post(format!("{}/protected/json/users/{id}/secret", server.base_url))
+            .post(format!(
+                "{}/protected/json/users/{id}/secret",
+                server.base_url
+            ))
             .header("X-Authy-API-Key", &server.api_key),
     );
     assert_eq!(status, 200, "{body}");
-    let account = otpauth::parse(body["uri"].as_str().unwrap()).unwrap().account;
+    let account = otpauth::parse(body["uri"].as_str().unwrap())
+        .unwrap()
+        .account;
     User { id, account }
 }
 
@@ -132,30 +147,60 @@ impl Ledger {
 /// user) wrong guesses up to the lock-out. Each acknowledged outcome goes in the ledger.
 fn exercise(server_url: &str, api_key: &str, user: &User, ledger: &Mutex<Ledger>) {
     let client = http();
-    let get = |path: String| call(client.get(format!("{server_url}{path}")).header("X-Authy-API-Key", api_key));
+    let get = |path: String| {
+        call(
+            client
+                .get(format!("{server_url}{path}"))
+                .header("X-Authy-API-Key", api_key),
+        )
+    };
     let code = user.account.code_at(unix_now()).code.as_str().to_owned();
-    let (status, body) = get(format!("/protected/json/verify/{code}/{}?force=true", user.id));
+    let (status, body) = get(format!(
+        "/protected/json/verify/{code}/{}?force=true",
+        user.id
+    ));
     match status {
-        200 => ledger.lock().unwrap().accepted.push((user.id, code.clone())),
+        200 => ledger
+            .lock()
+            .unwrap()
+            .accepted
+            .push((user.id, code.clone())),
         401 | 429 => {} // the step was already used in this 30 s, or the user is locked
         _ => ledger.lock().unwrap().note_other(status, body),
     }
     let (status, body) = call(
         client
-            .post(format!("{server_url}/onetouch/json/users/{}/approval_requests", user.id))
+            .post(format!(
+                "{server_url}/onetouch/json/users/{}/approval_requests",
+                user.id
+            ))
             .header("X-Authy-API-Key", api_key)
-            .form(&[("message", "Approve payment"), ("details[Amount]", "7.00 EUR")]),
+            .form(&[
+                ("message", "Approve payment"),
+                ("details[Amount]", "7.00 EUR"),
+            ]),
     );
     match status {
-        200 => ledger.lock().unwrap().approvals.push(body["approval_request"]["uuid"].as_str().unwrap().to_owned()),
+        200 => ledger.lock().unwrap().approvals.push(
+            body["approval_request"]["uuid"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        ),
         429 => {} // the user's pending limit
         _ => ledger.lock().unwrap().note_other(status, body),
     }
     if user.id % 3 == 0 {
         let mut counted = 0;
         for guess in 0..5 {
-            let wrong = format!("{:06}", (code.parse::<u32>().unwrap_or(0) + 1 + guess) % 1_000_000);
-            let (status, body) = get(format!("/protected/json/verify/{wrong}/{}?force=true", user.id));
+            let wrong = format!(
+                "{:06}",
+                (code.parse::<u32>().unwrap_or(0) + 1 + guess) % 1_000_000
+            );
+            let (status, body) = get(format!(
+                "/protected/json/verify/{wrong}/{}?force=true",
+                user.id
+            ));
             match status {
                 401 => counted += 1,
                 429 => {}
@@ -195,15 +240,31 @@ fn load(
 /// approval request exists, every lock holds.
 fn check_ledger(server: &common::Server, ledger: &Ledger) {
     let client = http();
-    let get = |path: String| call(client.get(format!("{}{path}", server.base_url)).header("X-Authy-API-Key", &server.api_key));
-    assert!(ledger.other.is_empty(), "answers that were neither acknowledged nor 503: {:?}", ledger.other);
+    let get = |path: String| {
+        call(
+            client
+                .get(format!("{}{path}", server.base_url))
+                .header("X-Authy-API-Key", &server.api_key),
+        )
+    };
+    assert!(
+        ledger.other.is_empty(),
+        "answers that were neither acknowledged nor 503: {:?}",
+        ledger.other
+    );
     for (user, code) in &ledger.accepted {
         let (status, body) = get(format!("/protected/json/verify/{code}/{user}?force=true"));
-        assert_ne!(status, 200, "an acknowledged code was accepted again: {body}");
+        assert_ne!(
+            status, 200,
+            "an acknowledged code was accepted again: {body}"
+        );
     }
     for uuid in &ledger.approvals {
         let (status, body) = get(format!("/onetouch/json/approval_requests/{uuid}"));
-        assert_eq!(status, 200, "an acknowledged approval request is missing: {body}");
+        assert_eq!(
+            status, 200,
+            "an acknowledged approval request is missing: {body}"
+        );
     }
     for user in &ledger.locked {
         let (status, _) = get(format!("/protected/json/verify/000000/{user}?force=true"));
@@ -219,7 +280,10 @@ fn health(server_url: &str) -> u16 {
 fn wait_for_health(server_url: &str, status: u16, limit: Duration, what: &str) -> Duration {
     let started = Instant::now();
     while health(server_url) != status {
-        assert!(started.elapsed() < limit, "/healthz did not turn {status} within {limit:?}: {what}");
+        assert!(
+            started.elapsed() < limit,
+            "/healthz did not turn {status} within {limit:?}: {what}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     started.elapsed()
@@ -259,12 +323,23 @@ fn a_full_disk_is_reported_and_no_acknowledged_write_is_lost() {
         }
         std::thread::sleep(Duration::from_millis(100));
     };
-    assert!(seen_unavailable, "the disk never filled up: the test did not test anything");
-    wait_for_health(&server.base_url, 503, Duration::from_secs(5), "with the disk full");
-    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        seen_unavailable,
+        "the disk never filled up: the test did not test anything"
+    );
+    // Writes keep failing for a while (a commit that fails here used to leave the writer
+    // connection inside its transaction, and later writes were acknowledged but never
+    // committed).
+    std::thread::sleep(Duration::from_secs(2));
+    let health_while_full = health(&server.base_url);
     std::fs::remove_file(&filler).unwrap();
-    wait_for_health(&server.base_url, 200, Duration::from_secs(5), "after space returned");
-    std::thread::sleep(Duration::from_secs(1));
+    wait_for_health(
+        &server.base_url,
+        200,
+        Duration::from_secs(5),
+        "after space returned",
+    );
+    std::thread::sleep(Duration::from_secs(2));
     stop.store(true, Ordering::Relaxed);
     workers.into_iter().for_each(|w| w.join().unwrap());
     // Acknowledged writes, before and after the disk was full, survive a kill.
@@ -272,6 +347,7 @@ fn a_full_disk_is_reported_and_no_acknowledged_write_is_lost() {
     let ledger = ledger.lock().unwrap();
     assert!(!ledger.approvals.is_empty() && !ledger.accepted.is_empty());
     check_ledger(&server, &ledger);
+    assert_eq!(health_while_full, 503, "/healthz while the disk was full");
 }
 
 /// Finding 14: a SQLite database that another process holds locked (a backup, an operator's
@@ -305,32 +381,64 @@ fn a_stuck_or_read_only_database_is_reported_and_service_resumes() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(locker.stdout.unwrap()), &mut line)
-        .unwrap();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(locker.stdout.unwrap()),
+        &mut line,
+    )
+    .unwrap();
     assert_eq!(line.trim(), "locked");
     let started = Instant::now();
     let (status, body) = call(
         http()
-            .post(format!("{}/onetouch/json/users/{}/approval_requests", server.base_url, users[1].id))
+            .post(format!(
+                "{}/onetouch/json/users/{}/approval_requests",
+                server.base_url, users[1].id
+            ))
             .header("X-Authy-API-Key", &server.api_key)
             .form(&[("message", "Approve payment")]),
     );
     assert_eq!(status, 503, "a write to a locked database: {body}");
-    assert!(started.elapsed() < Duration::from_secs(5), "answered after {:?}", started.elapsed());
-    wait_for_health(&server.base_url, 503, Duration::from_secs(5), "locked by another process");
-    wait_for_health(&server.base_url, 200, Duration::from_secs(10), "the lock released");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "answered after {:?}",
+        started.elapsed()
+    );
+    wait_for_health(
+        &server.base_url,
+        503,
+        Duration::from_secs(5),
+        "locked by another process",
+    );
+    wait_for_health(
+        &server.base_url,
+        200,
+        Duration::from_secs(10),
+        "the lock released",
+    );
     exercise(&server.base_url, &server.api_key, &users[2], &ledger);
 
     let took = server.terminate(Duration::from_secs(15));
     assert!(took < Duration::from_secs(12));
     disk.remount("ro");
-    let refused = server.command().args(["--listen", "127.0.0.1:1"]).output().unwrap();
-    assert!(!refused.status.success(), "the server started on a read-only database");
+    let refused = server
+        .command()
+        .args(["--listen", "127.0.0.1:1"])
+        .output()
+        .unwrap();
+    assert!(
+        !refused.status.success(),
+        "the server started on a read-only database"
+    );
     let message = String::from_utf8_lossy(&refused.stderr).to_lowercase();
     assert!(message.contains("read-only file system"), "{message}");
     disk.remount("rw");
     server.start_again();
-    wait_for_health(&server.base_url, 200, Duration::from_secs(5), "writable again");
+    wait_for_health(
+        &server.base_url,
+        200,
+        Duration::from_secs(5),
+        "writable again",
+    );
     check_ledger(&server, &ledger.lock().unwrap());
 }
 
@@ -356,7 +464,12 @@ fn kills_and_terminations_under_load_lose_no_acknowledged_write() {
         stop.store(true, Ordering::Relaxed);
         workers.into_iter().for_each(|w| w.join().unwrap());
     }
-    wait_for_health(&server.base_url, 200, Duration::from_secs(5), "after the restarts");
+    wait_for_health(
+        &server.base_url,
+        200,
+        Duration::from_secs(5),
+        "after the restarts",
+    );
     let ledger = ledger.lock().unwrap();
     assert!(!ledger.approvals.is_empty() && !ledger.accepted.is_empty());
     check_ledger(&server, &ledger);
@@ -380,7 +493,11 @@ impl Postgres {
     }
 
     fn ctl(&self, args: &str) {
-        let command = format!("'{}/pg_ctl' -D '{}' {args}", self.bin.display(), self.data.display());
+        let command = format!(
+            "'{}/pg_ctl' -D '{}' {args}",
+            self.bin.display(),
+            self.data.display()
+        );
         let status = Command::new("su")
             .args(["postgres", "-s", "/bin/sh", "-c", &command])
             .stdout(std::process::Stdio::null())
@@ -394,8 +511,12 @@ impl Postgres {
     fn signal_all(&self, signal: &str) {
         let pid = std::fs::read_to_string(self.data.join("postmaster.pid")).unwrap();
         let pid = pid.lines().next().unwrap().trim().to_owned();
-        let _ = Command::new("pkill").args([&format!("-{signal}"), "-P", &pid]).status();
-        let _ = Command::new("kill").args([&format!("-{signal}"), &pid]).status();
+        let _ = Command::new("pkill")
+            .args([&format!("-{signal}"), "-P", &pid])
+            .status();
+        let _ = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status();
     }
 }
 
@@ -422,12 +543,18 @@ fn postgres_stopped_or_frozen_is_answered_fast_and_recovers() {
         let started = Instant::now();
         let (status, _) = call(
             http()
-                .get(format!("{}/protected/json/users/{}/status", server.base_url, users[0].id))
+                .get(format!(
+                    "{}/protected/json/users/{}/status",
+                    server.base_url, users[0].id
+                ))
                 .header("X-Authy-API-Key", &server.api_key),
         );
         let answered = started.elapsed();
         assert_eq!(status, 503, "{what}");
-        assert!(answered < Duration::from_secs(1), "{what}: answered in {answered:?}");
+        assert!(
+            answered < Duration::from_secs(1),
+            "{what}: answered in {answered:?}"
+        );
         eprintln!("{what}: /healthz 503 after {detected:?}, a request answered in {answered:?}");
         std::thread::sleep(Duration::from_secs(1));
         start_db();
