@@ -67,6 +67,9 @@ impl Drop for Tmpfs {
     }
 }
 
+/// Held by every test that uses the shared PostgreSQL server, since one of them stops it.
+static SHARED_DATABASE: Mutex<()> = Mutex::new(());
+
 fn sqlite() -> bool {
     std::env::var("COUNTERSIGN_TEST_DATABASE_URL").map_or(true, |v| v.is_empty())
 }
@@ -446,6 +449,7 @@ fn a_stuck_or_read_only_database_is_reported_and_service_resumes() {
 /// requests in flight and exits within a bound.
 #[test]
 fn kills_and_terminations_under_load_lose_no_acknowledged_write() {
+    let _exclusive = SHARED_DATABASE.lock().unwrap_or_else(|e| e.into_inner());
     let mut server = start_on(None);
     let users: Arc<Vec<User>> = Arc::new((0..24).map(|n| new_user(&server, 200 + n)).collect());
     let ledger = Arc::new(Mutex::new(Ledger::default()));
@@ -527,6 +531,7 @@ fn postgres_stopped_or_frozen_is_answered_fast_and_recovers() {
     if sqlite() {
         return;
     }
+    let _exclusive = SHARED_DATABASE.lock().unwrap_or_else(|e| e.into_inner());
     let Some(postgres) = Postgres::from_env() else {
         panic!("COUNTERSIGN_TEST_PG_BIN/DATA are not set: run under scripts/with-postgres");
     };
