@@ -86,6 +86,17 @@ async fn main() {
             sql.push_str(&format!("({id}, {app_id}, 'u{i}@example.com', '{}', 1, NULL, '{sealed}', 1, 0, 0, 0, 0, NULL, 0, 0, 0, 0, 0)", 5_550_000_000u64 + i));
         }
         sqlx::query(&sql).execute(&mut *tx).await.unwrap();
+        // App codes are accepted only while a device that received the seed is registered.
+        let devices: Vec<String> = (chunk_start..end)
+            .map(|i| format!("({}, 'android', 'bench', '', NULL, 0, 0, 0)", first_id + i as i64))
+            .collect();
+        sqlx::query(&format!(
+            "INSERT INTO devices (user_id, os_type, name, public_key, push_token, revoked, created_at, last_seen) VALUES {}",
+            devices.join(",")
+        ))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
     }
     db.pool.close().await;

@@ -256,8 +256,10 @@ async fn complete_registration(
         .master
         .open(&format!("users.seed:{user_id}"), &user.get::<String, _>(1))
         .map_err(|e| internal(&e))?;
+    // Every copy of the seed is wiped when dropped: the opened bytes (Zeroizing), the
+    // Secret (zeroized on drop) and its base32 text.
     let seed_b32 = countersign_core::Secret::from_bytes(seed.to_vec())
-        .map(|s| s.to_base32())
+        .map(|s| zeroize::Zeroizing::new(s.to_base32()))
         .map_err(|e| internal(&e))?;
     let server_key = server_signer(state)
         .await
@@ -270,7 +272,7 @@ async fn complete_registration(
         "server_public_key": URL_SAFE_NO_PAD.encode(server_key),
         "server_time": time,
         "totp": {
-            "secret": seed_b32,
+            "secret": seed_b32.as_str(),
             "digits": user.get::<i64, _>(3),
             "period": 30,
             "algorithm": "SHA1",
