@@ -12,6 +12,7 @@ pub mod callbacks;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod jobs;
 pub mod otp;
 pub mod params;
 pub mod push;
