@@ -425,25 +425,91 @@ fn sigterm_hands_back_deliveries_that_outlast_the_grace() {
     assert!(again < Duration::from_secs(12), "{again:?}");
 }
 
-/// Delivery rate of one instance with an endpoint that answers at once (run by hand:
+/// Queues `count` callbacks for `app_id` directly in the database, all due now.
+fn queue_callbacks(database_url: &str, app_id: i64, url: &str, count: usize) {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(database_url).await.unwrap();
+        let mut tx = pool.begin().await.unwrap();
+        for n in 0..count {
+            sqlx::query("INSERT INTO callbacks (app_id, url, method, body, attempts, next_attempt_at, delivered, created_at) VALUES ($1, $2, 'POST', $3, 0, 0, 0, 0)")
+                .bind(app_id)
+                .bind(url)
+                .bind(format!(r#"{{"uuid":"queued-{n}","status":"approved"}}"#))
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+        pool.close().await;
+    });
+}
+
+/// Delivery rate of one instance working through a backlog of queued callbacks, with an
+/// endpoint that answers at once (run by hand:
 /// `cargo test -p countersign-server --test callbacks --locked -- --ignored --nocapture`).
 #[test]
 #[ignore = "a measurement; prints the delivery rate"]
 fn delivery_rate_of_one_instance() {
-    const COUNT: usize = 1000;
-    let server = common::Server::start(&common::Options {
+    const COUNT: usize = 3000;
+    let mut server = common::Server::start(&common::Options {
         callback: true,
         ..Default::default()
     });
     let endpoint = Endpoint::start(server.callback_port, |_, _| Duration::ZERO);
-    let user = server.new_user("555-010-0006");
-    for _ in 0..COUNT {
-        expiring_request(&server.base_url, &server.api_key, user);
-    }
+    server.terminate();
+    let url = endpoint.url(HANGING);
+    queue_callbacks(&server.database_url, server.app_id, &url, COUNT);
+    server.start_again();
     assert!(endpoint.wait_until(Duration::from_secs(120), |r| r.len() >= COUNT));
     let receipts = endpoint.receipts();
     let span = receipts[COUNT - 1].at - receipts[0].at;
     let rate = (COUNT - 1) as f64 / span.as_secs_f64();
-    println!("{COUNT} callbacks in {span:?}: {rate:.0} per second");
+    println!("{COUNT} queued callbacks delivered in {span:?}: {rate:.0} per second");
     assert!(rate > 200.0, "{rate:.0} callbacks per second");
+}
+
+#[test]
+fn a_database_from_before_leases_gets_the_lease_column_and_keeps_its_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = common::fresh_database_url(dir.path());
+    let connect_url = if url.starts_with("sqlite:") {
+        format!("{url}?mode=rwc")
+    } else {
+        url.clone()
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let pool = runtime.block_on(async {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&connect_url).await.unwrap();
+        for statement in [
+            "CREATE TABLE schema_version (version BIGINT NOT NULL)",
+            "INSERT INTO schema_version (version) VALUES (1)",
+            "CREATE TABLE callbacks (id BIGINT PRIMARY KEY, app_id BIGINT NOT NULL, url TEXT NOT NULL, method TEXT NOT NULL, body TEXT NOT NULL, attempts BIGINT NOT NULL, next_attempt_at BIGINT NOT NULL, delivered BIGINT NOT NULL, created_at BIGINT NOT NULL)",
+            "INSERT INTO callbacks VALUES (1, 1, 'http://127.0.0.1:9/', 'POST', '{}', 0, 0, 0, 0)",
+        ] {
+            sqlx::query(statement).execute(&pool).await.unwrap();
+        }
+        pool
+    });
+    let out = std::process::Command::new(common::BIN)
+        .args(["app", "create", "--name", "Upgraded", "--json"])
+        .env("COUNTERSIGN_DATABASE_URL", &url)
+        .env("COUNTERSIGN_MASTER_KEY_FILE", dir.path().join("master.key"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    runtime.block_on(async {
+        let queued: Vec<(i64, Option<String>)> =
+            sqlx::query_as("SELECT id, lease_token FROM callbacks")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        assert_eq!(queued, vec![(1, None)]);
+        pool.close().await;
+    });
 }
