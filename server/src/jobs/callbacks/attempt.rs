@@ -60,9 +60,9 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<bool, sqlx::Error>>,
 {
-    let started = tokio::time::Instant::now();
+    let deadline = tokio::time::Instant::now() + OUTCOME_DEADLINE;
     loop {
-        match tokio::time::timeout(OUTCOME_DEADLINE, write()).await {
+        match tokio::time::timeout_at(deadline, write()).await {
             Ok(Ok(true)) => return,
             Ok(Ok(false)) => {
                 tracing::warn!(
@@ -72,7 +72,7 @@ where
                 );
                 return;
             }
-            Ok(Err(e)) if started.elapsed() < OUTCOME_DEADLINE => {
+            Ok(Err(e)) if tokio::time::Instant::now() < deadline => {
                 tracing::warn!(callback = callback.id, outcome = what, error = %e, "recording a callback outcome failed; retrying");
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }

@@ -1,10 +1,11 @@
 //! Callback delivery: concurrent, fair between apps, and correct with several instances on one
 //! database.
 //!
-//! - Each due row is leased on its own clock reading, just before it is sent (`lease`), for
-//!   [`LEASE`], longer than an attempt can take ([`HTTP_TIMEOUT`] + [`OUTCOME_DEADLINE`]), so
-//!   the lease cannot run out while its holder is still working unless the holder died or
-//!   stalled; only the holder's token can record the outcome.
+//! - Due rows are leased only as slots free up, at most one app's free slots per statement,
+//!   on a clock reading taken just before (`lease`), and sent at once. A lease lasts [`LEASE`],
+//!   longer than an attempt can take (checked at compile time), so it cannot run out while its
+//!   holder is still working unless the holder died or stalled; only the holder's token can
+//!   record the outcome.
 //! - At most [`PER_APP_IN_FLIGHT`] attempts per app and [`TOTAL_IN_FLIGHT`] in all run at once
 //!   in one instance, so one app's hanging endpoint holds its own slots and no one else's.
 //! - A finished attempt frees its slot at once and the queue is read again; an idle queue is
@@ -31,8 +32,15 @@ pub const MAX_ATTEMPTS: i64 = 10;
 pub const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long recording an attempt's outcome may take, retries included.
 pub const OUTCOME_DEADLINE: Duration = Duration::from_secs(5);
-/// A lease: comfortably longer than one attempt ([`HTTP_TIMEOUT`] + [`OUTCOME_DEADLINE`]).
+/// Bound around the whole HTTP exchange beyond reqwest's own timeout.
+pub const SEND_MARGIN: Duration = Duration::from_secs(1);
+/// A lease: comfortably longer than one attempt ([`HTTP_TIMEOUT`] + [`SEND_MARGIN`] +
+/// [`OUTCOME_DEADLINE`]).
 pub const LEASE: Duration = Duration::from_secs(30);
+const _: () = assert!(
+    LEASE.as_secs() > HTTP_TIMEOUT.as_secs() + SEND_MARGIN.as_secs() + OUTCOME_DEADLINE.as_secs(),
+    "a lease must outlast an attempt"
+);
 /// Attempts in flight per app in one instance.
 pub const PER_APP_IN_FLIGHT: usize = 16;
 /// Attempts in flight in one instance.

@@ -6,8 +6,8 @@ use serde_json::Value;
 use sqlx::Row;
 use zeroize::Zeroizing;
 
-use super::HTTP_TIMEOUT;
 use super::lease::Leased;
+use super::{HTTP_TIMEOUT, SEND_MARGIN};
 use crate::signature;
 use crate::state::AppState;
 
@@ -69,7 +69,7 @@ pub async fn send(state: &AppState, callback: &Leased, body: &Value) -> Result<(
         .timeout(HTTP_TIMEOUT)
         .send();
     // reqwest's own timeout covers the exchange; this one also bounds anything around it.
-    match tokio::time::timeout(HTTP_TIMEOUT + std::time::Duration::from_secs(1), sent).await {
+    match tokio::time::timeout(HTTP_TIMEOUT + SEND_MARGIN, sent).await {
         Err(_) => Err(SendError::Timeout),
         Ok(Err(e)) if e.is_timeout() => Err(SendError::Timeout),
         Ok(Err(_)) => Err(SendError::Request),
