@@ -513,3 +513,36 @@ fn a_database_from_before_leases_gets_the_lease_column_and_keeps_its_queue() {
         pool.close().await;
     });
 }
+
+#[test]
+fn a_callback_whose_instance_died_mid_delivery_is_sent_again_after_its_lease() {
+    let mut server = common::Server::start(&common::Options {
+        callback: true,
+        ..Default::default()
+    });
+    // The first attempt is still waiting for its answer when the instance dies.
+    let endpoint = Endpoint::start(server.callback_port, |_, earlier| {
+        if earlier == 0 {
+            Duration::from_secs(20)
+        } else {
+            Duration::ZERO
+        }
+    });
+    let user = server.new_user("555-010-0007");
+    let uuid = expiring_request(&server.base_url, &server.api_key, user);
+    assert!(endpoint.wait_until(Duration::from_secs(10), |r| !r.is_empty()));
+    let killed = Instant::now();
+    server.kill();
+    server.start_again();
+    // Not lost: sent again once the 30 s lease of the dead instance ran out.
+    assert!(
+        endpoint.wait_until(Duration::from_secs(45), |r| r.len() >= 2),
+        "the callback was lost with its instance"
+    );
+    let again = endpoint.receipts()[1].at - killed;
+    assert!(
+        again > Duration::from_secs(20),
+        "not before the lease ran out: {again:?}"
+    );
+    assert_eq!(endpoint.counts(HANGING).get(&uuid), Some(&2));
+}

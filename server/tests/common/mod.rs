@@ -281,3 +281,13 @@ impl Drop for Instance {
         }
     }
 }
+
+impl Server {
+    /// SIGKILL: the process dies at once, with whatever it was doing unfinished.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
