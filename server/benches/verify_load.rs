@@ -88,7 +88,12 @@ async fn main() {
         sqlx::query(&sql).execute(&mut *tx).await.unwrap();
         // App codes are accepted only while a device that received the seed is registered.
         let devices: Vec<String> = (chunk_start..end)
-            .map(|i| format!("({}, 'android', 'bench', '', NULL, 0, 0, 0)", first_id + i as i64))
+            .map(|i| {
+                format!(
+                    "({}, 'android', 'bench', '', NULL, 0, 0, 0)",
+                    first_id + i as i64
+                )
+            })
             .collect();
         sqlx::query(&format!(
             "INSERT INTO devices (user_id, os_type, name, public_key, push_token, revoked, created_at, last_seen) VALUES {}",

@@ -164,9 +164,11 @@ fn schema(dialect: Dialect) -> String {
             attempts BIGINT NOT NULL,
             next_attempt_at BIGINT NOT NULL,
             delivered BIGINT NOT NULL,
-            created_at BIGINT NOT NULL
+            created_at BIGINT NOT NULL,
+            lease_token TEXT
          );
          CREATE INDEX IF NOT EXISTS callbacks_due ON callbacks (delivered, next_attempt_at);
+         CREATE INDEX IF NOT EXISTS callbacks_app_due ON callbacks (app_id, delivered, next_attempt_at);
          CREATE TABLE IF NOT EXISTS phone_verifications (
             id {id},
             app_id BIGINT NOT NULL,
@@ -292,6 +294,7 @@ impl Db {
             .bind(SCHEMA_VERSION)
             .execute(&mut *tx)
             .await?;
+        callback_leases::migrate(&mut tx, self.dialect).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -387,5 +390,35 @@ async fn outside_transaction(conn: &mut sqlx::AnyConnection, dialect: Dialect) -
             tracing::error!("a database connection was left inside a transaction; replaced");
             false
         }
+    }
+}
+
+/// Callback delivery leases (issue 10, findings 7 and 16): databases created before the
+/// `lease_token` column get it here. Idempotent: it looks for the column first, so it does not
+/// depend on the schema version.
+mod callback_leases {
+    use sqlx::{Any, Row, Transaction};
+
+    use super::Dialect;
+
+    pub(super) async fn migrate(
+        tx: &mut Transaction<'_, Any>,
+        dialect: Dialect,
+    ) -> Result<(), sqlx::Error> {
+        let exists = match dialect {
+            Dialect::Sqlite => {
+                "SELECT COUNT(*) FROM pragma_table_info('callbacks') WHERE name = 'lease_token'"
+            }
+            Dialect::Postgres => {
+                "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'callbacks' AND column_name = 'lease_token'"
+            }
+        };
+        let count: i64 = sqlx::query(exists).fetch_one(&mut **tx).await?.get(0);
+        if count == 0 {
+            sqlx::query("ALTER TABLE callbacks ADD COLUMN lease_token TEXT")
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
     }
 }

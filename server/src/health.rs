@@ -45,18 +45,3 @@ impl Health {
         result
     }
 }
-
-/// Probes every [`PROBE_INTERVAL`] until `stop` turns true.
-pub async fn monitor(
-    health: std::sync::Arc<Health>,
-    db: Db,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-    loop {
-        let _ = health.probe(&db).await;
-        tokio::select! {
-            _ = tokio::time::sleep(PROBE_INTERVAL) => {}
-            _ = stop.wait_for(|stop| *stop) => return,
-        }
-    }
-}

@@ -13,6 +13,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod health;
+pub mod jobs;
 pub mod otp;
 pub mod params;
 pub mod push;

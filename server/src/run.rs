@@ -3,31 +3,39 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::Row;
 
 use crate::error::ServerError;
 use crate::state::{self, AppState, Inner};
-use crate::{api, callbacks};
+use crate::{api, jobs};
 
-/// A server answering on a listener, with its callback worker.
+/// At shutdown, how long requests in flight may take to finish before they are cut off.
+pub const REQUEST_DRAIN: Duration = Duration::from_secs(10);
+
+/// Upper bound of [`Running::stop`]: the requests drain while the background jobs wind down,
+/// then the last statistics are written (see `docs/server-api.md`, Shutdown).
+pub const SHUTDOWN_BOUND: Duration =
+    longer(REQUEST_DRAIN, jobs::BACKGROUND_BOUND).saturating_add(jobs::stats::FINAL_FLUSH_DEADLINE);
+
+const fn longer(a: Duration, b: Duration) -> Duration {
+    if a.as_nanos() >= b.as_nanos() { a } else { b }
+}
+
+/// A server answering on a listener, with its background jobs.
 pub struct Running {
     pub address: SocketAddr,
     stop: tokio::sync::watch::Sender<bool>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
-    worker: tokio::task::JoinHandle<()>,
+    jobs: jobs::Jobs,
 }
 
 /// Serves the API on `listener` until [`Running::stop`].
 pub fn start(state: AppState, listener: tokio::net::TcpListener) -> Result<Running, ServerError> {
     let address = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(callbacks::run(state.clone(), stopped.clone()));
-    tokio::spawn(crate::health::monitor(
-        state.health.clone(),
-        state.db.clone(),
-        stopped.clone(),
-    ));
+    let jobs = jobs::Jobs::start(&state);
     let mut shutdown = stopped;
     let server = tokio::spawn(async move {
         axum::serve(listener, api::router(state))
@@ -40,16 +48,27 @@ pub fn start(state: AppState, listener: tokio::net::TcpListener) -> Result<Runni
         address,
         stop,
         server,
-        worker,
+        jobs,
     })
 }
 
 impl Running {
-    /// Stops accepting requests, lets those in flight finish, stops the callback worker.
+    /// Stops accepting requests and taking background work; lets requests in flight finish
+    /// (within [`REQUEST_DRAIN`]) while callback deliveries get their grace and hand back what
+    /// is unfinished; then writes the last statistics. Returns within [`SHUTDOWN_BOUND`].
     pub async fn stop(self) -> Result<(), ServerError> {
         let _ = self.stop.send(true);
-        let served = self.server.await;
-        let _ = self.worker.await;
+        self.jobs.begin_shutdown();
+        let mut server = self.server;
+        let served = match tokio::time::timeout(REQUEST_DRAIN, &mut server).await {
+            Ok(served) => served,
+            Err(_) => {
+                tracing::warn!("requests still running at the shutdown deadline were cut off");
+                server.abort();
+                Ok(Ok(()))
+            }
+        };
+        self.jobs.finish().await;
         match served {
             Ok(result) => Ok(result?),
             Err(e) => Err(ServerError::Config(format!("the server task failed: {e}"))),

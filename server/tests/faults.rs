@@ -346,7 +346,8 @@ fn a_full_disk_is_reported_and_no_acknowledged_write_is_lost() {
     stop.store(true, Ordering::Relaxed);
     workers.into_iter().for_each(|w| w.join().unwrap());
     // Acknowledged writes, before and after the disk was full, survive a kill.
-    server.kill_and_restart();
+    server.kill();
+    server.start_again();
     let ledger = ledger.lock().unwrap();
     assert!(!ledger.approvals.is_empty() && !ledger.accepted.is_empty());
     check_ledger(&server, &ledger);
@@ -420,7 +421,7 @@ fn a_stuck_or_read_only_database_is_reported_and_service_resumes() {
     );
     exercise(&server.base_url, &server.api_key, &users[2], &ledger);
 
-    let took = server.terminate(Duration::from_secs(15));
+    let took = server.terminate();
     assert!(took < Duration::from_secs(12));
     disk.remount("ro");
     let refused = server
@@ -458,9 +459,10 @@ fn kills_and_terminations_under_load_lose_no_acknowledged_write() {
         let workers = load(&server, users.clone(), ledger.clone(), stop.clone(), 4);
         std::thread::sleep(Duration::from_millis(1500));
         if round == 0 {
-            server.kill_and_restart();
+            server.kill();
+            server.start_again();
         } else {
-            let took = server.terminate(Duration::from_secs(15));
+            let took = server.terminate();
             assert!(took < Duration::from_secs(12), "SIGTERM took {took:?}");
             server.start_again();
         }

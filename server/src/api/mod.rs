@@ -228,43 +228,16 @@ fn unavailable(path: &str) -> Response {
     render::respond(format, error.status, &error.body())
 }
 
-/// Counts an event for the app's statistics. Counts are buffered in memory and added to
-/// the database by the background loop every half second, so that a verification costs one
-/// write, not two; several instances each add their own counts.
+/// Counts an event for the app's statistics (buffered; see `crate::jobs::stats` for when the
+/// counts reach the database and what a crash can lose).
 pub async fn record_event(state: &AppState, app_id: i64, kind: &'static str) {
-    if let Ok(mut pending) = state.events.lock() {
-        *pending.entry((app_id, kind)).or_insert(0) += 1;
-    }
+    crate::jobs::stats::record(state, app_id, kind);
 }
 
-/// Writes the buffered counts (called by the background loop and on shutdown).
+/// Writes the buffered counts now (the statistics route calls it so that its answer includes
+/// this instance's latest counts); failed counts stay buffered.
 pub async fn flush_events(state: &AppState) -> Result<(), sqlx::Error> {
-    let pending: Vec<((i64, &'static str), i64)> = match state.events.lock() {
-        Ok(mut pending) => std::mem::take(&mut *pending).into_iter().collect(),
-        Err(_) => return Ok(()),
-    };
-    if pending.is_empty() {
-        return Ok(());
-    }
-    let mut tx = state.db.writer.begin().await?;
-    for ((app_id, kind), count) in pending {
-        let updated =
-            sqlx::query("UPDATE counters SET count = count + $1 WHERE app_id = $2 AND kind = $3")
-                .bind(count)
-                .bind(app_id)
-                .bind(kind)
-                .execute(&mut *tx)
-                .await?;
-        if updated.rows_affected() == 0 {
-            sqlx::query("INSERT INTO counters (app_id, kind, count) VALUES ($1, $2, $3)")
-                .bind(app_id)
-                .bind(kind)
-                .bind(count)
-                .execute(&mut *tx)
-                .await?;
-        }
-    }
-    tx.commit().await
+    crate::jobs::stats::flush(state).await
 }
 
 /// Healthy only if the database takes a write now: a full, read-only or stuck database is

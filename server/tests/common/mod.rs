@@ -165,43 +165,6 @@ impl Server {
         }
     }
 
-    /// Kills the process (SIGKILL: no shutdown at all) and starts it again.
-    pub fn kill_and_restart(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        self.spawn();
-    }
-
-    /// Sends SIGTERM and waits for the exit; returns how long it took (at most `limit`, after
-    /// which the process is killed and the test should fail).
-    pub fn terminate(&mut self, limit: Duration) -> Duration {
-        let started = Instant::now();
-        if let Some(mut child) = self.child.take() {
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(child.id().to_string())
-                .status();
-            while child.try_wait().unwrap().is_none() {
-                if started.elapsed() > limit {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(10));
-            }
-        }
-        started.elapsed()
-    }
-
-    /// Starts the process again after [`Server::terminate`].
-    pub fn start_again(&mut self) {
-        if self.child.is_none() {
-            self.spawn();
-        }
-    }
-
     /// Stops the process (SIGTERM, graceful) and starts it again on the same database.
     pub fn restart(&mut self) {
         self.stop();
@@ -240,14 +203,40 @@ impl Drop for Server {
     }
 }
 
-/// A further server process on the same database and master key (several instances behind
-/// a load balancer); stopped with SIGTERM when dropped.
+/// A fresh database for a test that builds its own server state: a new PostgreSQL schema
+/// when `COUNTERSIGN_TEST_DATABASE_URL` is set, else a SQLite file in `dir`.
+pub fn fresh_database_url(dir: &std::path::Path) -> String {
+    database_url(dir)
+}
+
+/// Waits up to a minute for a SIGTERM'd process to exit (then kills it); returns how long the
+/// exit took.
+fn terminate_child(child: &mut Child) -> Duration {
+    let started = Instant::now();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    started.elapsed()
+}
+
+/// Another `countersign-server` process on the same database and master key as a [`Server`].
 pub struct Instance {
     pub base_url: String,
-    child: Child,
+    child: Option<Child>,
 }
 
 impl Server {
+    /// Starts another instance on this server's database (several instances behind one load
+    /// balancer), logging into `server-N.log` beside the first one's log.
     pub fn another_instance(&self) -> Instance {
         let port = free_port();
         let log = std::fs::OpenOptions::new()
@@ -258,37 +247,58 @@ impl Server {
         let child = self
             .command()
             .args(["--listen", &format!("127.0.0.1:{port}")])
-            .env("RUST_LOG", "info,sqlx=warn")
+            .env("RUST_LOG", "debug,sqlx=warn,hyper=info")
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "the second instance did not start"
-            );
+            assert!(Instant::now() < deadline, "the instance did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
         Instance {
             base_url: format!("http://127.0.0.1:{port}"),
-            child,
+            child: Some(child),
         }
+    }
+
+    /// SIGTERM; returns how long the process took to exit (at most a minute, then killed).
+    pub fn terminate(&mut self) -> Duration {
+        self.child
+            .take()
+            .map_or(Duration::ZERO, |mut child| terminate_child(&mut child))
+    }
+
+    /// Starts the process again after [`Server::terminate`] or [`Server::stop`].
+    pub fn start_again(&mut self) {
+        self.spawn();
+    }
+}
+
+impl Instance {
+    pub fn terminate(&mut self) -> Duration {
+        self.child
+            .take()
+            .map_or(Duration::ZERO, |mut child| terminate_child(&mut child))
     }
 }
 
 impl Drop for Instance {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while self.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// SIGKILL: the process dies at once, with whatever it was doing unfinished.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }

@@ -1,0 +1,140 @@
+//! The callback queue's leases, in SQL. A due row is leased in one atomic statement that sets
+//! its lease expiry (`next_attempt_at`, from the clock read just before the statement) and a
+//! fresh owner token; every later change (delivered, failed, handed back) names that token, so
+//! only the current leaseholder can make it. With PostgreSQL the candidates are locked with
+//! `FOR UPDATE SKIP LOCKED`, so instances leasing at the same moment take disjoint rows;
+//! SQLite runs one writer at a time, so its single conditional `UPDATE` is enough.
+
+use sqlx::Row;
+
+use super::{LEASE, MAX_ATTEMPTS};
+use crate::db::Dialect;
+use crate::state::{AppState, now};
+
+/// Apps with due callbacks considered per round.
+const MAX_APPS_PER_ROUND: i64 = 1000;
+
+/// A callback this instance holds the lease of.
+#[derive(Debug)]
+pub struct Leased {
+    pub id: i64,
+    pub app_id: i64,
+    pub url: String,
+    pub method: String,
+    pub body: String,
+    /// Failed attempts before this one.
+    pub attempts: i64,
+    pub token: String,
+}
+
+/// Apps that have callbacks due now.
+pub async fn due_apps(state: &AppState) -> Result<Vec<i64>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT app_id FROM callbacks WHERE delivered = 0 AND attempts < $1 AND next_attempt_at <= $2 ORDER BY app_id LIMIT $3",
+    )
+    .bind(MAX_ATTEMPTS)
+    .bind(now())
+    .bind(MAX_APPS_PER_ROUND)
+    .fetch_all(&state.db.pool)
+    .await?;
+    Ok(rows.iter().map(|row| row.get(0)).collect())
+}
+
+/// Leases up to `limit` of `app_id`'s due callbacks, oldest first.
+pub async fn lease(
+    state: &AppState,
+    app_id: i64,
+    limit: usize,
+) -> Result<Vec<Leased>, sqlx::Error> {
+    let skip_locked = match state.db.dialect {
+        Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
+        Dialect::Sqlite => "",
+    };
+    // The due test is repeated outside the subquery: PostgreSQL re-checks it on the current
+    // row version if another transaction changed the row meanwhile.
+    let statement = format!(
+        "UPDATE callbacks SET next_attempt_at = $1, lease_token = $2
+         WHERE id IN (SELECT id FROM callbacks WHERE app_id = $3 AND delivered = 0 AND attempts < $4 AND next_attempt_at <= $5 ORDER BY id LIMIT $6 {skip_locked})
+           AND delivered = 0 AND next_attempt_at <= $5
+         RETURNING id, url, method, body, attempts"
+    );
+    let token = crate::api::random_token();
+    let time = now();
+    let rows = sqlx::query(&statement)
+        .bind(time + LEASE.as_secs() as i64)
+        .bind(&token)
+        .bind(app_id)
+        .bind(MAX_ATTEMPTS)
+        .bind(time)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&state.db.writer)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| Leased {
+            id: row.get(0),
+            app_id,
+            url: row.get(1),
+            method: row.get(2),
+            body: row.get(3),
+            attempts: row.get(4),
+            token: token.clone(),
+        })
+        .collect())
+}
+
+/// Marks the callback delivered and its approval request notified; false when the lease was
+/// no longer ours (it expired and another instance took it).
+pub async fn mark_delivered(
+    state: &AppState,
+    callback: &Leased,
+    request_uuid: &str,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = state.db.writer.begin().await?;
+    let marked = sqlx::query(
+        "UPDATE callbacks SET delivered = 1, attempts = attempts + 1, lease_token = NULL WHERE id = $1 AND lease_token = $2",
+    )
+    .bind(callback.id)
+    .bind(&callback.token)
+    .execute(&mut *tx)
+    .await?;
+    if marked.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE approval_requests SET notified = 1 WHERE uuid = $1")
+        .bind(request_uuid)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Counts a failed attempt and schedules the next at `retry_at` (unix seconds).
+pub async fn mark_failed(
+    state: &AppState,
+    callback: &Leased,
+    retry_at: i64,
+) -> Result<bool, sqlx::Error> {
+    let marked = sqlx::query(
+        "UPDATE callbacks SET attempts = attempts + 1, next_attempt_at = $1, lease_token = NULL WHERE id = $2 AND lease_token = $3",
+    )
+    .bind(retry_at)
+    .bind(callback.id)
+    .bind(&callback.token)
+    .execute(&state.db.writer)
+    .await?;
+    Ok(marked.rows_affected() == 1)
+}
+
+/// Gives an unfinished delivery back: due at once, for any instance, not counted as an attempt.
+pub async fn hand_back(state: &AppState, callback: &Leased) -> Result<bool, sqlx::Error> {
+    let released = sqlx::query(
+        "UPDATE callbacks SET next_attempt_at = $1, lease_token = NULL WHERE id = $2 AND lease_token = $3 AND delivered = 0",
+    )
+    .bind(now())
+    .bind(callback.id)
+    .bind(&callback.token)
+    .execute(&state.db.writer)
+    .await?;
+    Ok(released.rows_affected() == 1)
+}
