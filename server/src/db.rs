@@ -35,19 +35,20 @@ pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 /// PostgreSQL cancels a statement (or a lock wait) running longer than this.
 pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Steps from one schema version to the next, applied in order inside the start-up
-/// transaction. The `CREATE TABLE` text always describes the newest schema; a step brings an
-/// older database to it.
-const MIGRATIONS: &[(i64, &[&str])] = &[(
-    2,
-    &[
-        // Failures are counted per window (issue 10: a slow guesser no longer keeps a user
-        // locked for ever); sent codes are remembered so that only codes a user was sent
-        // are accepted; number-matching choices are fixed when a request is created.
-        "ALTER TABLE users ADD COLUMN failures_reset_at BIGINT NOT NULL DEFAULT 0",
-        "ALTER TABLE approval_requests ADD COLUMN number_choices TEXT NOT NULL DEFAULT ''",
-    ],
-)];
+/// Columns added since schema 1: (table, column, definition). The `CREATE TABLE` text always
+/// describes the newest schema; on an older database each missing column is added (checked
+/// one by one, so a database that is partly migrated, or was created by a newer build of the
+/// same version, is brought up to date as well).
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    // Failures are counted per window (a slow guesser no longer keeps a user locked for
+    // ever); number-matching choices are fixed when a request is created (issue 10).
+    ("users", "failures_reset_at", "BIGINT NOT NULL DEFAULT 0"),
+    (
+        "approval_requests",
+        "number_choices",
+        "TEXT NOT NULL DEFAULT ''",
+    ),
+];
 const SCHEMA_VERSION: i64 = 2;
 
 fn schema(dialect: Dialect) -> String {
@@ -272,20 +273,34 @@ impl Db {
                 "the database was written by a newer server (schema {v})"
             )));
         }
-        if let Some(from) = version {
-            for (to, steps) in MIGRATIONS.iter().filter(|(to, _)| *to > from) {
-                for step in *steps {
-                    sqlx::query(step).execute(&mut *tx).await?;
-                }
-                tracing::info!(from, to, "database schema migrated");
-            }
-        }
         for statement in schema(self.dialect)
             .split(';')
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {
             sqlx::query(statement).execute(&mut *tx).await?;
+        }
+        for (table, column, definition) in ADDED_COLUMNS {
+            // A savepoint, so that PostgreSQL's failed probe does not abort the transaction.
+            sqlx::query("SAVEPOINT probe_column")
+                .execute(&mut *tx)
+                .await?;
+            let probe = format!("SELECT {column} FROM {table} LIMIT 0");
+            if sqlx::query(&probe).execute(&mut *tx).await.is_ok() {
+                sqlx::query("RELEASE SAVEPOINT probe_column")
+                    .execute(&mut *tx)
+                    .await?;
+                continue;
+            }
+            sqlx::query("ROLLBACK TO SAVEPOINT probe_column")
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(&format!(
+                "ALTER TABLE {table} ADD COLUMN {column} {definition}"
+            ))
+            .execute(&mut *tx)
+            .await?;
+            tracing::info!(table, column, "database schema migrated");
         }
         sqlx::query("DELETE FROM schema_version")
             .execute(&mut *tx)

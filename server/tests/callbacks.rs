@@ -16,6 +16,8 @@ use serde_json::Value;
 fn a_failing_callback_endpoint_gets_retried_until_it_accepts() {
     let server = common::Server::start(&common::Options {
         callback: true,
+        // Many requests pending at once for one user, more than the default limit.
+        env: vec![("COUNTERSIGN_MAX_PENDING_PER_USER".into(), "1000".into())],
         ..Default::default()
     });
     let listener = TcpListener::bind(("127.0.0.1", server.callback_port)).unwrap();
@@ -282,6 +284,8 @@ const PROMPT: &str = "/prompt";
 fn a_hanging_endpoint_delays_neither_other_apps_callbacks_nor_expiry() {
     let server = common::Server::start(&common::Options {
         callback: true,
+        // Many requests pending at once for one user, more than the default limit.
+        env: vec![("COUNTERSIGN_MAX_PENDING_PER_USER".into(), "1000".into())],
         ..Default::default()
     });
     // The first app's endpoint never answers in time; the second's answers at once.
@@ -327,6 +331,8 @@ fn a_hanging_endpoint_delays_neither_other_apps_callbacks_nor_expiry() {
 fn exactly_once_across_instances(instances: usize, count: usize, answer_after: Duration) {
     let server = common::Server::start(&common::Options {
         callback: true,
+        // Many requests pending at once for one user, more than the default limit.
+        env: vec![("COUNTERSIGN_MAX_PENDING_PER_USER".into(), "1000".into())],
         ..Default::default()
     });
     let endpoint = Endpoint::start(server.callback_port, move |_, _| answer_after);
@@ -364,6 +370,8 @@ fn three_instances_on_one_database_deliver_each_callback_exactly_once() {
 fn sigterm_with_slow_callbacks_exits_promptly_and_a_restart_delivers_the_rest_once() {
     let mut server = common::Server::start(&common::Options {
         callback: true,
+        // Many requests pending at once for one user, more than the default limit.
+        env: vec![("COUNTERSIGN_MAX_PENDING_PER_USER".into(), "1000".into())],
         ..Default::default()
     });
     let endpoint = Endpoint::start(server.callback_port, |_, _| Duration::from_secs(3));
@@ -393,6 +401,8 @@ fn sigterm_with_slow_callbacks_exits_promptly_and_a_restart_delivers_the_rest_on
 fn sigterm_hands_back_deliveries_that_outlast_the_grace() {
     let mut server = common::Server::start(&common::Options {
         callback: true,
+        // Many requests pending at once for one user, more than the default limit.
+        env: vec![("COUNTERSIGN_MAX_PENDING_PER_USER".into(), "1000".into())],
         ..Default::default()
     });
     // First attempts take longer than the shutdown grace; later ones are answered at once.
@@ -454,6 +464,8 @@ fn delivery_rate_of_one_instance() {
     const COUNT: usize = 3000;
     let mut server = common::Server::start(&common::Options {
         callback: true,
+        // Many requests pending at once for one user, more than the default limit.
+        env: vec![("COUNTERSIGN_MAX_PENDING_PER_USER".into(), "1000".into())],
         ..Default::default()
     });
     let endpoint = Endpoint::start(server.callback_port, |_, _| Duration::ZERO);
@@ -518,6 +530,8 @@ fn a_database_from_before_leases_gets_the_lease_column_and_keeps_its_queue() {
 fn a_callback_whose_instance_died_mid_delivery_is_sent_again_after_its_lease() {
     let mut server = common::Server::start(&common::Options {
         callback: true,
+        // Many requests pending at once for one user, more than the default limit.
+        env: vec![("COUNTERSIGN_MAX_PENDING_PER_USER".into(), "1000".into())],
         ..Default::default()
     });
     // The first attempt is still waiting for its answer when the instance dies.

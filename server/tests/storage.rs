@@ -72,3 +72,50 @@ async fn a_busy_writer_makes_a_write_fail_within_the_deadline() {
         started.elapsed()
     );
 }
+
+/// A database written by schema 1 gains the columns of issue 10 on start, keeping its rows.
+#[tokio::test]
+async fn a_schema_1_database_gains_the_new_columns_and_keeps_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = url(dir.path());
+    if !url.starts_with("sqlite:") {
+        return; // The same statements; one dialect is enough to show the steps run.
+    }
+    {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&format!("{url}?mode=rwc"))
+            .await
+            .unwrap();
+        for statement in [
+            "CREATE TABLE schema_version (version BIGINT NOT NULL)",
+            "INSERT INTO schema_version (version) VALUES (1)",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, app_id BIGINT NOT NULL, email TEXT NOT NULL, cellphone TEXT NOT NULL, country_code BIGINT NOT NULL, custom_user_id TEXT, seed_sealed TEXT NOT NULL, confirmed BIGINT NOT NULL, last_step_app BIGINT NOT NULL, last_step_sms BIGINT NOT NULL, failed_attempts BIGINT NOT NULL, locked_until BIGINT NOT NULL, authenticator_sealed TEXT, authenticator_created_at BIGINT NOT NULL, authenticator_confirmed BIGINT NOT NULL, last_step_authenticator BIGINT NOT NULL, deleted BIGINT NOT NULL, created_at BIGINT NOT NULL)",
+            "INSERT INTO users VALUES (7, 1, 'a@b.c', '5550100', 1, NULL, 'sealed', 1, 0, 0, 9, 0, NULL, 0, 0, 0, 0, 0)",
+            "CREATE TABLE approval_requests (uuid TEXT PRIMARY KEY, app_id BIGINT NOT NULL, user_id BIGINT NOT NULL, message TEXT NOT NULL, details TEXT NOT NULL, hidden_details TEXT NOT NULL, logos TEXT NOT NULL, status TEXT NOT NULL, seconds_to_expire BIGINT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, processed_at BIGINT NOT NULL, notified BIGINT NOT NULL, nonce TEXT NOT NULL, evidence TEXT, number BIGINT NOT NULL DEFAULT 0)",
+            "INSERT INTO approval_requests VALUES ('u-1', 1, 7, 'Pay', '[]', '[]', '[]', 'pending', 0, 0, 0, 0, 0, 0, 'n', NULL, 42)",
+        ] {
+            sqlx::query(statement).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+    }
+    let db = Db::connect(&url).await.unwrap();
+    let user = sqlx::query("SELECT failed_attempts, failures_reset_at FROM users WHERE id = 7")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    // Nine old failures with no window: the next failure starts a new window (finding 9).
+    assert_eq!((user.get::<i64, _>(0), user.get::<i64, _>(1)), (9, 0));
+    let request =
+        sqlx::query("SELECT number, number_choices FROM approval_requests WHERE uuid = 'u-1'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(request.get::<i64, _>(0), 42);
+    assert_eq!(request.get::<String, _>(1), "");
+    let version: i64 = sqlx::query("SELECT version FROM schema_version")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(version, 2);
+}

@@ -206,7 +206,7 @@ impl Drop for Server {
 /// A fresh database for a test that builds its own server state: a new PostgreSQL schema
 /// when `COUNTERSIGN_TEST_DATABASE_URL` is set, else a SQLite file in `dir`.
 pub fn fresh_database_url(dir: &std::path::Path) -> String {
-    database_url(dir)
+    database_url(dir, None)
 }
 
 /// Waits up to a minute for a SIGTERM'd process to exit (then kills it); returns how long the
