@@ -264,11 +264,11 @@ pub fn run_approvals(args: ApprovalArgs, json_output: bool) -> Result<ExitCode, 
     let clients = clients(&vault, &selection)?;
     let runtime = runtime()?;
     let pending = runtime.block_on(all_pending(&clients));
-    if pending.nothing_answered() {
-        if let Some(error) = pending.failed.into_iter().next() {
-            // No server answered: the first one's error is the answer.
-            return Err(error.into());
-        }
+    // No server answered: the first one's error is the answer.
+    if pending.nothing_answered()
+        && let Some(error) = pending.failed.into_iter().next()
+    {
+        return Err(error.into());
     }
     let pending = pending.challenges;
     let find = |uuid: &str| {
