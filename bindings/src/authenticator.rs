@@ -3,26 +3,22 @@
 //! Lifetime: create or open it when the app starts (it starts locked when opened), unlock it,
 //! lock it when the app goes to the background (the key and every secret are wiped), close it
 //! (Kotlin `close()` / `use {}`, Swift deinit) when the app ends. One per vault file. Every
-//! method is safe to call from any thread; calls are serialised on the vault.
+//! method is safe to call from any thread; calls are serialised on the vault. The device calls
+//! (registration, approvals) are in `devices.rs`.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use countersign_core::device::{
-    Challenge, Decision, DeviceClient, DeviceCredentials, RegistrationLink,
-};
+use countersign_core::device::Challenge;
 use countersign_core::scan::{self, FrameScanner, LumaFrame};
 use countersign_core::vault::{EntryId, EntryMeta, KdfParams, Vault};
 use countersign_core::{SystemClock, migration, otpauth, transactional, transfer, txotp};
 
 use crate::error::CountersignError;
-use crate::platform::{
-    Clock, ClockBridge, DeviceSigner, KeyProvider, KeyProviderBridge, SignerBridge,
-};
+use crate::platform::{Clock, ClockBridge, KeyProvider, KeyProviderBridge};
 use crate::records::{
-    AccountInfo, ApprovalRequest, CodeInfo, Detail, DeviceInfo, ImportFormat, ImportSummary,
-    ScannedQr, TransactionCode,
+    AccountInfo, CodeInfo, Detail, ImportFormat, ImportSummary, ScannedQr, TransactionCode,
 };
 
 type Result<T> = std::result::Result<T, CountersignError>;
@@ -38,14 +34,15 @@ pub enum KdfStrength {
 
 #[derive(uniffi::Object)]
 pub struct Authenticator {
-    vault: Mutex<Vault>,
+    pub(crate) vault: Mutex<Vault>,
     clock: Box<dyn countersign_core::Clock>,
     frames: Mutex<FrameScanner>,
-    /// Verified challenges from the last `pending_approvals`, by uuid.
-    challenges: Mutex<HashMap<String, (String, Challenge)>>,
+    /// Verified challenges from the last `pending_approvals`, by uuid, with the registration
+    /// that fetched them.
+    pub(crate) challenges: Mutex<HashMap<String, (String, Challenge)>>,
 }
 
-fn locked<T>(mutex: &Mutex<T>) -> Result<MutexGuard<'_, T>> {
+pub(crate) fn locked<T>(mutex: &Mutex<T>) -> Result<MutexGuard<'_, T>> {
     mutex.lock().map_err(|_| CountersignError::Internal {
         reason: "a previous call panicked".into(),
     })
@@ -78,29 +75,9 @@ impl Authenticator {
             challenges: Mutex::new(HashMap::new()),
         })
     }
-
-    /// A client per registered server, signing with `signer`.
-    fn clients(&self, signer: &Arc<dyn DeviceSigner>) -> Result<Vec<DeviceClient>> {
-        let records = locked(&self.vault)?.devices()?;
-        if records.is_empty() {
-            return Err(CountersignError::InvalidInput {
-                reason: "this device is not registered with any server".into(),
-            });
-        }
-        records
-            .into_iter()
-            .map(|record| {
-                DeviceClient::new(
-                    DeviceCredentials::from_record(&record),
-                    Arc::new(SignerBridge(signer.clone())),
-                )
-                .map_err(CountersignError::from)
-            })
-            .collect()
-    }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl Authenticator {
     /// Creates a new vault at `path`, unlocked.
     #[uniffi::constructor]
@@ -357,132 +334,5 @@ impl Authenticator {
                 reason: "the backup password must not be empty".into(),
             },
         )
-    }
-
-    /// Registers this device with a bank's server from its `countersign://register` link; the
-    /// registration is kept in the vault and the user's Authy-style account is added.
-    pub async fn register_device(
-        &self,
-        link: String,
-        signer: Arc<dyn DeviceSigner>,
-        name: String,
-        os: String,
-        push_token: Option<String>,
-    ) -> Result<DeviceInfo> {
-        let link = RegistrationLink::parse(&link)?;
-        if !self.is_unlocked() {
-            return Err(CountersignError::Locked);
-        }
-        let (client, registration) = DeviceClient::register(
-            &link,
-            Arc::new(SignerBridge(signer)),
-            &name,
-            &os,
-            push_token.as_deref(),
-        )
-        .await?;
-        let credentials = client.credentials();
-        let mut vault = locked(&self.vault)?;
-        vault.save_device(&credentials.to_record(None))?;
-        let account_id = match registration.account {
-            Some(account) => Some(vault.add(account, EntryMeta::default())?.to_string()),
-            None => None,
-        };
-        Ok(DeviceInfo {
-            server_url: credentials.server_url.clone(),
-            device_id: credentials.device_id,
-            authy_id: credentials.authy_id,
-            account_id,
-        })
-    }
-
-    /// Pending approval requests on every registered server, each verified (server
-    /// signature, user, expiry) before it is returned. Cancelling the call (coroutine / Task
-    /// cancellation) drops the requests in flight.
-    pub async fn pending_approvals(
-        &self,
-        signer: Arc<dyn DeviceSigner>,
-    ) -> Result<Vec<ApprovalRequest>> {
-        let mut found = Vec::new();
-        let mut verified = HashMap::new();
-        for client in self.clients(&signer)? {
-            let server_url = client.credentials().server_url.clone();
-            let pending = client.pending().await?;
-            if let Some(refused) = pending.refused.into_iter().next() {
-                // A challenge that fails verification means the channel is not trustworthy.
-                return Err(refused.into());
-            }
-            for challenge in pending.challenges {
-                found.push(ApprovalRequest {
-                    server_url: server_url.clone(),
-                    uuid: challenge.uuid.clone(),
-                    message: challenge.message.clone(),
-                    details: details(&challenge.details),
-                    expires_at: challenge.expires_at,
-                    number_choices: challenge.number_choices.clone(),
-                });
-                verified.insert(challenge.uuid.clone(), (server_url.clone(), challenge));
-            }
-        }
-        *locked(&self.challenges)? = verified;
-        Ok(found)
-    }
-
-    /// Approves or denies a request returned by the last `pending_approvals`; with number
-    /// matching, approving needs the number the user picked. Returns the new status.
-    pub async fn answer_approval(
-        &self,
-        signer: Arc<dyn DeviceSigner>,
-        uuid: String,
-        approve: bool,
-        number: Option<u8>,
-    ) -> Result<String> {
-        let (server_url, challenge) =
-            locked(&self.challenges)?
-                .get(&uuid)
-                .cloned()
-                .ok_or_else(|| CountersignError::InvalidInput {
-                    reason: "unknown request: fetch pending approvals first".into(),
-                })?;
-        let client = self
-            .clients(&signer)?
-            .into_iter()
-            .find(|c| c.credentials().server_url == server_url)
-            .ok_or_else(|| CountersignError::InvalidInput {
-                reason: "this device is no longer registered with that server".into(),
-            })?;
-        let decision = if approve {
-            Decision::Approve
-        } else {
-            Decision::Deny
-        };
-        let status = client.answer(&challenge, decision, number).await?;
-        locked(&self.challenges)?.remove(&uuid);
-        Ok(status)
-    }
-
-    /// Tells every registered server the push token to use (`None`: stop pushes).
-    pub async fn update_push_token(
-        &self,
-        signer: Arc<dyn DeviceSigner>,
-        token: Option<String>,
-    ) -> Result<()> {
-        for client in self.clients(&signer)? {
-            client.update_push_token(token.as_deref()).await?;
-        }
-        Ok(())
-    }
-
-    pub fn devices(&self) -> Result<Vec<DeviceInfo>> {
-        Ok(locked(&self.vault)?
-            .devices()?
-            .into_iter()
-            .map(|d| DeviceInfo {
-                server_url: d.server_url,
-                device_id: d.device_id,
-                authy_id: d.authy_id,
-                account_id: None,
-            })
-            .collect())
     }
 }

@@ -108,7 +108,9 @@ impl From<ClientError> for CountersignError {
                 reason: message,
             },
             ClientError::Expired => E::Expired,
-            ClientError::BadChallengeSignature | ClientError::ChallengeMismatch => E::Integrity {
+            ClientError::BadChallengeSignature
+            | ClientError::ChallengeMismatch
+            | ClientError::Undisplayable(_) => E::Integrity {
                 reason: error.to_string(),
             },
             ClientError::NumberRequired(_) => invalid(error),
@@ -116,6 +118,9 @@ impl From<ClientError> for CountersignError {
             ClientError::InvalidResponse(_) => E::ServerRejected {
                 code: "invalid_response".into(),
                 reason: error.to_string(),
+            },
+            other => E::Internal {
+                reason: other.to_string(),
             },
         }
     }

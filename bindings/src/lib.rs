@@ -12,11 +12,12 @@
 uniffi::setup_scaffolding!();
 
 mod authenticator;
+mod devices;
 mod error;
 mod platform;
 mod records;
 
 pub use authenticator::{Authenticator, KdfStrength};
 pub use error::CountersignError;
-pub use platform::{Clock, DeviceSigner, KeyProvider};
+pub use platform::{Clock, DeviceKeyStore, DeviceSigner, KeyProvider};
 pub use records::*;

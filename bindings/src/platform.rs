@@ -19,6 +19,19 @@ pub trait DeviceSigner: Send + Sync {
     fn sign_der(&self, message: Vec<u8>) -> Result<Vec<u8>, CountersignError>;
 }
 
+/// Where the device keys live: one key per registration, so two banks (or two registrations
+/// with one bank) never see the same public key and cannot link the phone by it. Android:
+/// Keystore aliases; iOS: Secure Enclave key tags. The core picks each alias.
+#[uniffi::export(with_foreign)]
+pub trait DeviceKeyStore: Send + Sync {
+    /// Creates a new P-256 key under `alias` (an alias never used before) and returns it.
+    fn create_key(&self, alias: String) -> Result<Arc<dyn DeviceSigner>, CountersignError>;
+    /// The key created earlier under `alias`; `KeyStore` when it is gone.
+    fn key(&self, alias: String) -> Result<Arc<dyn DeviceSigner>, CountersignError>;
+    /// Deletes the key under `alias`. Deleting a key that does not exist is not an error.
+    fn delete_key(&self, alias: String) -> Result<(), CountersignError>;
+}
+
 /// A platform-held key that wraps the vault key (biometric unlock): Keychain / Keystore.
 #[uniffi::export(with_foreign)]
 pub trait KeyProvider: Send + Sync {

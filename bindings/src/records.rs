@@ -4,6 +4,8 @@ use countersign_core::scan::{Payload, ScannedCode};
 use countersign_core::vault::Entry;
 use countersign_core::{Account, OtpKind};
 
+use crate::error::CountersignError;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum OtpType {
     Totp,
@@ -140,9 +142,12 @@ pub struct TransactionCode {
     pub details: Vec<Detail>,
 }
 
-/// A registration with a bank's server.
+/// A registration with a bank's server. One phone may hold several with one server.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct DeviceInfo {
+    /// This registration's local id; its device key is its own (alias
+    /// `app.countersign.device-key.<registration_id>` in the `DeviceKeyStore`).
+    pub registration_id: String,
     pub server_url: String,
     pub device_id: i64,
     pub authy_id: i64,
@@ -153,6 +158,8 @@ pub struct DeviceInfo {
 /// A pending approval request, verified (server signature, user, expiry): safe to show.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ApprovalRequest {
+    /// The registration it was fetched (and is answered) with.
+    pub registration_id: String,
     pub server_url: String,
     pub uuid: String,
     pub message: String,
@@ -162,6 +169,24 @@ pub struct ApprovalRequest {
     pub expires_at: i64,
     /// Number matching: offer these; approve with the one the bank's page shows.
     pub number_choices: Vec<u8>,
+}
+
+/// A registration whose server could not be asked, or whose answer was refused: the app shows
+/// it next to that bank, and every other bank's requests as usual.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ServerFailure {
+    pub registration_id: String,
+    pub server_url: String,
+    pub error: CountersignError,
+}
+
+/// Pending approvals of every registration that answered, and why the others did not. A
+/// challenge that fails verification (signature, user, expiry, displayable content) is never
+/// among `requests`; it is listed in `failures`.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PendingApprovals {
+    pub requests: Vec<ApprovalRequest>,
+    pub failures: Vec<ServerFailure>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]

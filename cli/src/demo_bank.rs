@@ -164,7 +164,10 @@ async fn with_server(first: u32, bank: Bank, vault: &mut Vault) -> Result<(), Cl
     let (phone, registered) =
         DeviceClient::register(&link, signer.clone(), "Demo phone", "android", None).await?;
     let credentials = phone.credentials().clone();
-    vault.save_device(&credentials.to_record(Some(software_key)))?;
+    let key = countersign_core::vault::DeviceKey::Software(software_key);
+    vault.save_device(
+        &credentials.to_record(&countersign_core::vault::new_registration_id(), key),
+    )?;
     let authy_account = registered
         .account
         .ok_or_else(|| fail("no TOTP account in the registration"))?;

@@ -1,5 +1,6 @@
 //! `countersign device …` and `countersign approvals …`: this computer as a registered device
-//! (software key sealed in the vault) answering a bank's approval requests.
+//! answering banks' approval requests. Each registration gets its own software key, sealed in
+//! the vault with it; any number of registrations, with one server or several, coexist.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,7 +11,7 @@ use countersign_core::device::{
     Challenge, ClientError, Decision, DeviceClient, DeviceCredentials, RegistrationLink,
     SoftwareSigner,
 };
-use countersign_core::vault::{EntryMeta, Vault};
+use countersign_core::vault::{DeviceKey, DeviceRecord, EntryMeta, Vault, new_registration_id};
 use serde_json::json;
 use zeroize::Zeroizing;
 
@@ -46,7 +47,7 @@ enum DeviceCommand {
         #[arg(long, default_value = std::env::consts::OS)]
         os: String,
     },
-    /// The servers this vault is registered with.
+    /// This vault's registrations (several per server are possible).
     List,
 }
 
@@ -54,9 +55,12 @@ enum DeviceCommand {
 pub struct ApprovalArgs {
     #[command(flatten)]
     location: VaultLocation,
-    /// Only this server (default: every registered server).
+    /// Only this server's registrations (default: every registration).
     #[arg(long)]
     server: Option<String>,
+    /// Only this registration (its id from `device list`).
+    #[arg(long)]
+    registration: Option<String>,
     #[command(subcommand)]
     command: ApprovalCommand,
 }
@@ -94,19 +98,24 @@ pub fn run_device(args: DeviceArgs, json_output: bool) -> Result<ExitCode, CliEr
     )?;
     match args.command {
         DeviceCommand::Register { uri, name, os } => {
-            let link = RegistrationLink::parse(&uri)?;
+            let link = RegistrationLink::parse(&Zeroizing::new(uri))?;
+            // A key for this registration only: banks cannot link this device by its key.
             let signer = Arc::new(SoftwareSigner::generate());
             let software_key = signer.secret();
             let (client, registration) =
                 runtime()?.block_on(DeviceClient::register(&link, signer, &name, &os, None))?;
             let credentials = client.credentials();
-            vault.save_device(&credentials.to_record(Some(software_key)))?;
+            let registration_id = new_registration_id();
+            vault.save_device(
+                &credentials.to_record(&registration_id, DeviceKey::Software(software_key)),
+            )?;
             let account_id = match registration.account {
                 Some(account) => Some(vault.add(account, EntryMeta::default())?.to_string()),
                 None => None,
             };
             if json_output {
                 print_json(&json!({
+                    "registration_id": registration_id,
                     "server_url": credentials.server_url,
                     "device_id": credentials.device_id,
                     "authy_id": credentials.authy_id,
@@ -115,7 +124,7 @@ pub fn run_device(args: DeviceArgs, json_output: bool) -> Result<ExitCode, CliEr
                 }))?;
             } else {
                 println!(
-                    "registered with {} as device {} (user {})",
+                    "registered with {} as device {} (user {}), registration {registration_id}",
                     credentials.server_url, credentials.device_id, credentials.authy_id
                 );
             }
@@ -125,7 +134,14 @@ pub fn run_device(args: DeviceArgs, json_output: bool) -> Result<ExitCode, CliEr
             let devices: Vec<_> = vault
                 .devices()?
                 .into_iter()
-                .map(|d| json!({"server_url": d.server_url, "device_id": d.device_id, "authy_id": d.authy_id}))
+                .map(|d| {
+                    json!({
+                        "registration_id": d.registration_id,
+                        "server_url": d.server_url,
+                        "device_id": d.device_id,
+                        "authy_id": d.authy_id,
+                    })
+                })
                 .collect();
             print_json(&devices)?;
             Ok(ExitCode::SUCCESS)
@@ -133,23 +149,39 @@ pub fn run_device(args: DeviceArgs, json_output: bool) -> Result<ExitCode, CliEr
     }
 }
 
-/// A client per registered server (optionally only `server`).
-fn clients(vault: &Vault, server: Option<&str>) -> Result<Vec<DeviceClient>, CliError> {
+/// Which registrations a command is about.
+struct Selection<'a> {
+    server: Option<&'a str>,
+    registration: Option<&'a str>,
+}
+
+impl Selection<'_> {
+    fn includes(&self, record: &DeviceRecord) -> bool {
+        self.server
+            .is_none_or(|s| s.trim_end_matches('/') == record.server_url)
+            && self
+                .registration
+                .is_none_or(|r| r == record.registration_id)
+    }
+}
+
+/// A client per selected registration, each signing with that registration's own key.
+fn clients(vault: &Vault, selection: &Selection) -> Result<Vec<DeviceClient>, CliError> {
     let mut clients = Vec::new();
     for record in vault.devices()? {
-        if server.is_some_and(|s| s.trim_end_matches('/') != record.server_url) {
+        if !selection.includes(&record) {
             continue;
         }
-        let key: &Zeroizing<Vec<u8>> = record.software_key.as_ref().ok_or_else(|| {
-            CliError::Usage(format!(
-                "the device key for {} is not a software key",
-                record.server_url
-            ))
-        })?;
+        let DeviceKey::Software(key) = &record.key else {
+            return Err(CliError::Usage(format!(
+                "the device key of registration {} is in a phone's key store, not in this vault",
+                record.registration_id
+            )));
+        };
         let signer = SoftwareSigner::from_secret(key).ok_or_else(|| {
             CliError::Usage(format!(
-                "the device key for {} is damaged",
-                record.server_url
+                "the device key of registration {} is damaged",
+                record.registration_id
             ))
         })?;
         clients.push(DeviceClient::new(
@@ -163,6 +195,50 @@ fn clients(vault: &Vault, server: Option<&str>) -> Result<Vec<DeviceClient>, Cli
         ));
     }
     Ok(clients)
+}
+
+/// Every selected registration's verified challenges (each listed once when two registrations
+/// of one user see it) and the servers that failed. A server that fails or a challenge that is
+/// refused is reported on stderr and hides nothing of the others.
+struct AllPending<'a> {
+    challenges: Vec<(&'a DeviceClient, Challenge)>,
+    failed: Vec<ClientError>,
+    servers: usize,
+}
+
+impl AllPending<'_> {
+    fn nothing_answered(&self) -> bool {
+        self.failed.len() == self.servers
+    }
+}
+
+async fn all_pending(clients: &[DeviceClient]) -> AllPending<'_> {
+    let mut all = AllPending {
+        challenges: Vec::new(),
+        failed: Vec::new(),
+        servers: clients.len(),
+    };
+    // One at a time: a command line waits for every server anyway.
+    for client in clients {
+        let server = &client.credentials().server_url;
+        let found = match client.pending().await {
+            Ok(found) => found,
+            Err(error) => {
+                eprintln!("countersign: warning: {server} could not be asked: {error}");
+                all.failed.push(error);
+                continue;
+            }
+        };
+        for refused in found.refused {
+            eprintln!("countersign: warning: refused a challenge from {server}: {refused}");
+        }
+        for challenge in found.challenges {
+            if !all.challenges.iter().any(|(_, c)| c.uuid == challenge.uuid) {
+                all.challenges.push((client, challenge));
+            }
+        }
+    }
+    all
 }
 
 fn challenge_json(server: &str, c: &Challenge) -> serde_json::Value {
@@ -181,20 +257,20 @@ pub fn run_approvals(args: ApprovalArgs, json_output: bool) -> Result<ExitCode, 
         &args.location.vault,
         args.location.passphrase_file.as_deref(),
     )?;
-    let clients = clients(&vault, args.server.as_deref())?;
+    let selection = Selection {
+        server: args.server.as_deref(),
+        registration: args.registration.as_deref(),
+    };
+    let clients = clients(&vault, &selection)?;
     let runtime = runtime()?;
-    // Every server's verified challenges; refused ones are reported, never shown.
-    let mut pending: Vec<(&DeviceClient, Challenge)> = Vec::new();
-    for client in &clients {
-        let found = runtime.block_on(client.pending())?;
-        for refused in found.refused {
-            eprintln!(
-                "countersign: warning: refused a challenge from {}: {refused}",
-                client.credentials().server_url
-            );
-        }
-        pending.extend(found.challenges.into_iter().map(|c| (client, c)));
+    let pending = runtime.block_on(all_pending(&clients));
+    // No server answered: the first one's error is the answer.
+    if pending.nothing_answered()
+        && let Some(error) = pending.failed.into_iter().next()
+    {
+        return Err(error.into());
     }
+    let pending = pending.challenges;
     let find = |uuid: &str| {
         pending
             .iter()

@@ -272,3 +272,185 @@ fn the_specifications_vectors_hold() {
     // And an independent ES256 implementation accepts the vector JWS.
     assert_eq!(python(&["verify", &spki, &v["answer_jws"]]), "valid");
 }
+
+/// A client of a made-up bank whose challenge key is `server`'s.
+fn client_trusting(server: &SoftwareSigner) -> device::DeviceClient {
+    device::DeviceClient::new(
+        device::DeviceCredentials {
+            server_url: "https://auth.bank.example".into(),
+            device_id: 7,
+            authy_id: 42,
+            server_public_key: server.public_key_spki().unwrap(),
+        },
+        std::sync::Arc::new(SoftwareSigner::generate()),
+    )
+    .unwrap()
+}
+
+/// A challenge for user 42 signed by `server`, its payload given as JSON text.
+fn challenge_jws(server: &SoftwareSigner, payload: &str) -> String {
+    device::sign_compact(
+        &json!({"alg": "ES256", "typ": "countersign-challenge+jws", "kid": "server"}),
+        payload.as_bytes(),
+        server,
+    )
+    .unwrap()
+}
+
+fn payment_payload(message: &str, details: serde_json::Value) -> String {
+    json!({
+        "v": 1, "typ": "payment-approval", "uuid": "6f2c3f3e-52a6-4c36-9a55-3f6b0f1f9d21",
+        "authy_id": 42, "message": message, "details": details,
+        "hidden_details_sha256": "00", "created_at": 0, "expires_at": 0, "nonce": "n",
+    })
+    .to_string()
+}
+
+#[test]
+fn a_signed_challenge_that_cannot_be_displayed_is_never_shown() {
+    // Issue 10, finding 11: the server's signature verifies, the content would forge a line.
+    let server = SoftwareSigner::generate();
+    let client = client_trusting(&server);
+    let fine = payment_payload(
+        "Approve payment",
+        json!([["Amount", "713.00 EUR"], ["Payee", "Hermione Granger"]]),
+    );
+    let shown = client
+        .verify_challenge(&challenge_jws(&server, &fine))
+        .unwrap();
+    assert_eq!(shown.details[1].1, "Hermione Granger");
+
+    let refused = |payload: &str| {
+        client
+            .verify_challenge(&challenge_jws(&server, payload))
+            .expect_err("refused")
+            .to_string()
+    };
+    let forged_line = payment_payload(
+        "Approve payment",
+        json!([
+            ["Payee", "Hermione Granger\nAmount: 7.00 EUR"],
+            ["Amount", "713.00 EUR"]
+        ]),
+    );
+    assert_eq!(
+        refused(&forged_line),
+        "a challenge cannot be displayed: the value of detail 0 contains a control character (U+000A) at character 16"
+    );
+    let reordered = payment_payload("Approve payment", json!([["Amount", "\u{202E}RUE 00.317"]]));
+    assert_eq!(
+        refused(&reordered),
+        "a challenge cannot be displayed: the value of detail 0 contains a bidirectional control (U+202E) at character 0"
+    );
+    let twice = payment_payload(
+        "Approve payment",
+        json!([
+            ["Amount", "7.00 EUR"],
+            ["Payee", "Hermione Granger"],
+            ["AMOUNT", "713.00 EUR"]
+        ]),
+    );
+    assert_eq!(
+        refused(&twice),
+        "a challenge cannot be displayed: details 0 and 2 have the same key (compared ignoring case, width and white space)"
+    );
+    // A lone surrogate cannot even be decoded: refused as malformed, never shown.
+    let surrogate = fine.replace("Hermione Granger", "Hermione \\ud800Granger");
+    assert!(surrogate.contains("\\ud800"));
+    assert!(
+        client
+            .verify_challenge(&challenge_jws(&server, &surrogate))
+            .is_err()
+    );
+}
+
+#[test]
+fn registration_links_need_https_unless_the_server_is_on_this_machine() {
+    // Issue 10, finding 12: over plain HTTP an on-path attacker replaces the challenge key.
+    let link = |server: &str| {
+        format!(
+            "countersign://register?v=1&server={}&code=MFRGGZDFMZTWQ2LK",
+            URL_SAFE_NO_PAD.encode(server)
+        )
+    };
+    let error = device::RegistrationLink::parse(&link("http://auth.bank.example"))
+        .expect_err("plain HTTP to a remote server");
+    assert_eq!(
+        error.to_string(),
+        "registration link names a plain http:// server that is not on this device; https:// is required"
+    );
+    assert!(device::RegistrationLink::parse(&link("http://192.168.1.10:8080")).is_err());
+    for local in [
+        "http://127.0.0.1:8080",
+        "http://[::1]:8080",
+        "http://localhost:8080",
+    ] {
+        assert_eq!(
+            device::RegistrationLink::parse(&link(local))
+                .unwrap()
+                .server_url,
+            local
+        );
+    }
+    assert_eq!(
+        device::RegistrationLink::parse(&link("https://auth.bank.example/"))
+            .unwrap()
+            .server_url,
+        "https://auth.bank.example"
+    );
+}
+
+/// The label docs/device-protocol.md gives each kind of refusal.
+fn refusal_label(error: &device::UndisplayableContent) -> &'static str {
+    use device::{ForbiddenCharacter as C, UndisplayableContent as U};
+    match error {
+        U::Empty { .. } => "empty",
+        U::TooLong { .. } => "too_long",
+        U::TooManyDetails { .. } => "too_many_details",
+        U::SurroundingWhitespace { .. } => "surrounding_whitespace",
+        U::Forbidden {
+            class: C::Control, ..
+        } => "control",
+        U::Forbidden {
+            class: C::LineBreak,
+            ..
+        } => "line_break",
+        U::Forbidden {
+            class: C::Bidirectional,
+            ..
+        } => "bidirectional",
+        U::Forbidden {
+            class: C::Invisible,
+            ..
+        } => "invisible",
+        U::Forbidden {
+            class: C::Unassigned,
+            ..
+        } => "unassigned",
+        U::TooManyCombiningMarks { .. } => "combining_marks",
+        U::DuplicateKey { .. } => "duplicate_key",
+        _ => "other",
+    }
+}
+
+#[test]
+fn the_displayable_content_vectors_hold() {
+    let start = SPEC
+        .find("```display-vectors\n")
+        .expect("display-vectors block")
+        + "```display-vectors\n".len();
+    let end = start + SPEC[start..].find("```").expect("end of block");
+    let mut checked = 0;
+    for line in SPEC[start..end].lines().filter(|l| !l.trim().is_empty()) {
+        let (expected, input) = line.split_once(": ").unwrap();
+        let (message, details): (String, Vec<(String, String)>) =
+            serde_json::from_str(input).unwrap();
+        let got = match device::check_displayable(&message, &details) {
+            Ok(()) => "ok",
+            Err(error) => refusal_label(&error),
+        };
+        assert_eq!(got, expected, "{line}");
+        checked += 1;
+    }
+    assert!(checked >= 20, "the block lists every rule");
+}

@@ -521,24 +521,28 @@ fn files_that_are_not_vaults_are_refused() {
 }
 
 #[test]
-fn device_registrations_are_sealed_per_server_and_survive_reopening() {
-    use countersign_core::vault::DeviceRecord;
+fn device_registrations_are_sealed_per_registration_and_survive_reopening() {
+    use countersign_core::vault::{DeviceKey, DeviceRecord};
     use zeroize::Zeroizing;
     let dir = tempfile::tempdir().unwrap();
     let (path, mut vault) = new_vault(dir.path(), 1);
     let bank = DeviceRecord {
+        registration_id: "a1".into(),
         server_url: "https://auth.bank.example".into(),
         device_id: 7,
         authy_id: 42,
         server_public_key: vec![1, 2, 3],
-        software_key: Some(Zeroizing::new(vec![9; 32])),
+        key: DeviceKey::Software(Zeroizing::new(vec![9; 32])),
     };
     let shop = DeviceRecord {
+        registration_id: "b2".into(),
         server_url: "https://shop.example".into(),
         device_id: 8,
         authy_id: 43,
         server_public_key: vec![4, 5],
-        software_key: None,
+        key: DeviceKey::Platform {
+            alias: "app.countersign.device-key.b2".into(),
+        },
     };
     vault.save_device(&bank).unwrap();
     vault.save_device(&shop).unwrap();
@@ -566,22 +570,65 @@ fn device_registrations_are_sealed_per_server_and_survive_reopening() {
     let bytes = std::fs::read(&path).unwrap();
     assert!(!bytes.windows(32).any(|w| w == [9; 32]));
 
-    // Swapping two servers' sealed records is detected: each is bound to its server URL.
-    let conn = Connection::open(&path).unwrap();
-    conn.execute_batch(
-        "UPDATE devices SET server_url = 'x' WHERE server_url = 'https://shop.example';
-         UPDATE devices SET server_url = 'https://shop.example' WHERE server_url = 'https://auth.bank.example';
-         UPDATE devices SET server_url = 'https://auth.bank.example' WHERE server_url = 'x';",
-    )
-    .unwrap();
-    drop(conn);
+    // Swapping two rows' server URLs, or their registration ids, is detected: each row is
+    // bound to both.
+    let swaps = [
+        "UPDATE devices SET server_url = 'https://shop.example' WHERE registration_id = 'a1';
+         UPDATE devices SET server_url = 'https://auth.bank.example' WHERE registration_id = 'b2';",
+        "UPDATE devices SET registration_id = 'x' WHERE registration_id = 'a1';
+         UPDATE devices SET registration_id = 'a1' WHERE registration_id = 'b2';
+         UPDATE devices SET registration_id = 'b2' WHERE registration_id = 'x';",
+    ];
+    for swap in swaps {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(swap).unwrap();
+        drop(conn);
+        let mut vault = Vault::open(&path).unwrap();
+        vault.unlock_with_passphrase(PASS).unwrap();
+        assert!(
+            matches!(vault.devices(), Err(VaultError::Storage(m)) if m.contains("damaged")),
+            "{swap}"
+        );
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch("DELETE FROM devices").unwrap();
+        drop(conn);
+        vault.save_device(&bank).unwrap();
+        vault.save_device(&shop).unwrap();
+    }
     let mut vault = Vault::open(&path).unwrap();
     vault.unlock_with_passphrase(PASS).unwrap();
-    assert!(matches!(vault.devices(), Err(VaultError::Storage(m)) if m.contains("damaged")));
-    assert!(vault.remove_device("https://shop.example").unwrap());
-    assert!(vault.remove_device("https://auth.bank.example").unwrap());
-    assert!(!vault.remove_device("https://auth.bank.example").unwrap());
+    assert!(vault.remove_device("b2").unwrap());
+    assert!(vault.remove_device("a1").unwrap());
+    assert!(!vault.remove_device("a1").unwrap());
     assert_eq!(vault.devices().unwrap(), vec![]);
+}
+
+#[test]
+fn two_registrations_with_one_server_are_both_kept() {
+    // Issue 10, finding 8: the second registration with a server replaced the first, whose
+    // key was lost while the server still listed that device.
+    use countersign_core::vault::{DeviceKey, DeviceRecord, new_registration_id};
+    use zeroize::Zeroizing;
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut vault) = new_vault(dir.path(), 0);
+    let registration = |device_id: i64, authy_id: i64, key: u8| DeviceRecord {
+        registration_id: new_registration_id(),
+        server_url: "https://auth.bank.example".into(),
+        device_id,
+        authy_id,
+        server_public_key: vec![1, 2, 3],
+        key: DeviceKey::Software(Zeroizing::new(vec![key; 32])),
+    };
+    let personal = registration(7, 42, 1);
+    let business = registration(8, 43, 2);
+    let again = registration(9, 42, 3);
+    for record in [&personal, &business, &again] {
+        vault.save_device(record).unwrap();
+    }
+    drop(vault);
+    let mut vault = Vault::open(&path).unwrap();
+    vault.unlock_with_passphrase(PASS).unwrap();
+    assert_eq!(vault.devices().unwrap(), vec![personal, business, again]);
 }
 
 #[test]
@@ -596,7 +643,7 @@ fn a_schema_1_vault_is_migrated_on_open_and_keeps_every_account() {
         .map(|e| e.account.clone())
         .collect();
     drop(vault);
-    // Schema 1 is schema 2 without the devices table: make the file exactly that.
+    // Schema 1 is schema 3 without the devices table: make the file exactly that.
     let conn = Connection::open(&path).unwrap();
     conn.execute_batch("DROP TABLE devices; PRAGMA user_version = 1;")
         .unwrap();
@@ -612,19 +659,24 @@ fn a_schema_1_vault_is_migrated_on_open_and_keeps_every_account() {
         .collect();
     assert_eq!(after, before);
     assert!(vault.damaged().unwrap().is_empty());
-    vault
-        .save_device(&DeviceRecord {
-            server_url: "https://bank.example".into(),
-            device_id: 1,
-            authy_id: 2,
-            server_public_key: vec![3],
-            software_key: None,
-        })
-        .unwrap();
-    assert_eq!(vault.devices().unwrap().len(), 1);
+    for device_id in [1, 2] {
+        vault
+            .save_device(&DeviceRecord {
+                registration_id: countersign_core::vault::new_registration_id(),
+                server_url: "https://bank.example".into(),
+                device_id,
+                authy_id: 2,
+                server_public_key: vec![3],
+                key: countersign_core::vault::DeviceKey::Platform {
+                    alias: format!("key-{device_id}"),
+                },
+            })
+            .unwrap();
+    }
+    assert_eq!(vault.devices().unwrap().len(), 2);
     let version: i64 = Connection::open(&path)
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
 }

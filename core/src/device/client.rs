@@ -11,14 +11,26 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
-use super::{DeviceSigner, RegistrationLink, SignerError, registration_string, request_string};
+use super::{
+    DeviceSigner, RegistrationLink, SignerError, UndisplayableContent, check_displayable,
+    registration_string, request_string,
+};
 use crate::account::{Account, OtpParameters};
 use crate::otp::Algorithm;
 use crate::secret::Secret;
-use crate::vault::DeviceRecord;
+use crate::vault::{DeviceKey, DeviceRecord};
+
+/// Largest answer read from a server: a page of pending challenges, each at most a few
+/// hundred KiB (docs/device-protocol.md, Displayable content). A server cannot make the
+/// phone buffer more.
+const MAX_RESPONSE_BYTES: usize = 8 << 20;
+/// Largest registration answer (it carries the user's TOTP seed; read into one buffer that is
+/// wiped afterwards, so it is allocated once at this size).
+const MAX_REGISTRATION_RESPONSE_BYTES: usize = 64 << 10;
 
 /// What a device keeps after registering (not secret; the key stays in its signer).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,14 +44,16 @@ pub struct DeviceCredentials {
 }
 
 impl DeviceCredentials {
-    /// The record the vault keeps; `software_key` only when the key is not in a platform store.
-    pub fn to_record(&self, software_key: Option<Zeroizing<Vec<u8>>>) -> DeviceRecord {
+    /// The record the vault keeps for the registration `registration_id` (see
+    /// [`crate::vault::new_registration_id`]), whose device key is `key`.
+    pub fn to_record(&self, registration_id: &str, key: DeviceKey) -> DeviceRecord {
         DeviceRecord {
+            registration_id: registration_id.to_owned(),
             server_url: self.server_url.clone(),
             device_id: self.device_id,
             authy_id: self.authy_id,
             server_public_key: self.server_public_key.clone(),
-            software_key,
+            key,
         }
     }
 
@@ -61,6 +75,7 @@ pub struct Registration {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ClientError {
     #[error("the server could not be reached: {0}")]
     Network(String),
@@ -77,6 +92,10 @@ pub enum ClientError {
     BadChallengeSignature,
     #[error("a challenge is not for this user or kind of approval")]
     ChallengeMismatch,
+    /// Signed by the server, but not displayable (docs/device-protocol.md, Displayable
+    /// content): never shown, cannot be answered.
+    #[error("a challenge cannot be displayed: {0}")]
+    Undisplayable(UndisplayableContent),
     #[error("the approval request has expired")]
     Expired,
     #[error("this request needs the number shown on the other screen, one of {0:?}")]
@@ -154,22 +173,100 @@ fn server_clock(response: &reqwest::Response) -> Option<i64> {
         .map(|d| d.as_secs() as i64)
 }
 
-/// The body of a successful answer, or the protocol error the server gave.
-async fn read(response: reqwest::Response) -> Result<Value, ClientError> {
-    let status = response.status().as_u16();
-    let body: Value = response
-        .json()
-        .await
-        .map_err(|_| ClientError::InvalidResponse(format!("HTTP {status} without a JSON body")))?;
-    if (200..300).contains(&status) {
-        return Ok(body);
+/// The whole body, refused beyond `limit` bytes. `capacity` is reserved up front; a body that
+/// fits never moves, so wiping the returned buffer wipes every copy this client made.
+async fn read_body(
+    mut response: reqwest::Response,
+    limit: usize,
+    capacity: usize,
+) -> Result<Zeroizing<Vec<u8>>, ClientError> {
+    let mut body = Zeroizing::new(Vec::with_capacity(capacity.min(limit)));
+    while let Some(chunk) = response.chunk().await.map_err(network)? {
+        if body.len() + chunk.len() > limit {
+            return Err(ClientError::InvalidResponse(format!(
+                "the answer is larger than {limit} bytes"
+            )));
+        }
+        body.extend_from_slice(&chunk);
     }
+    Ok(body)
+}
+
+/// The protocol error in a refusal's body.
+fn rejection(status: u16, body: &[u8]) -> ClientError {
+    let Ok(body) = serde_json::from_slice::<Value>(body) else {
+        return ClientError::InvalidResponse(format!("HTTP {status} without a JSON body"));
+    };
     let text = |key: &str| body[key].as_str().unwrap_or("").chars().take(200).collect();
-    Err(ClientError::Rejected {
+    ClientError::Rejected {
         status,
         error: text("error"),
         message: text("message"),
-    })
+    }
+}
+
+/// The body of a successful answer, or the protocol error the server gave.
+async fn read(response: reqwest::Response) -> Result<Value, ClientError> {
+    let status = response.status().as_u16();
+    let body = read_body(response, MAX_RESPONSE_BYTES, 16 << 10).await?;
+    if !(200..300).contains(&status) {
+        return Err(rejection(status, &body));
+    }
+    serde_json::from_slice(&body)
+        .map_err(|_| ClientError::InvalidResponse(format!("HTTP {status} without a JSON body")))
+}
+
+/// `POST /device/v1/register`'s body. Serialised into one buffer sized for it, which is wiped.
+#[derive(Serialize)]
+struct RegisterBody<'a> {
+    code: &'a str,
+    public_key: &'a str,
+    name: &'a str,
+    os: &'a str,
+    push_token: Option<&'a str>,
+    signature: &'a str,
+}
+
+impl RegisterBody<'_> {
+    fn to_json(&self) -> Zeroizing<Vec<u8>> {
+        let text_len = self.code.len()
+            + self.public_key.len()
+            + self.name.len()
+            + self.os.len()
+            + self.push_token.map_or(0, str::len)
+            + self.signature.len();
+        // JSON escaping makes a byte at most 6 bytes long (`\u00XX`): no reallocation.
+        let mut out = Zeroizing::new(Vec::with_capacity(6 * text_len + 256));
+        // Writing plain strings into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, self);
+        out
+    }
+}
+
+/// The registration answer. The TOTP seed is read straight into a wiped string.
+#[derive(Deserialize)]
+struct Registered {
+    device_id: Option<i64>,
+    authy_id: Option<i64>,
+    server_public_key: Option<String>,
+    #[serde(default)]
+    totp: Option<TotpSeed>,
+}
+
+#[derive(Deserialize)]
+struct TotpSeed {
+    #[serde(default)]
+    secret: Option<Zeroizing<String>>,
+    #[serde(default)]
+    digits: Option<Value>,
+    #[serde(default)]
+    period: Option<Value>,
+    #[serde(default)]
+    algorithm: Option<Value>,
+    #[serde(default)]
+    issuer: Option<Value>,
+    #[serde(default)]
+    label: Option<Value>,
 }
 
 fn random_nonce() -> String {
@@ -190,40 +287,53 @@ impl DeviceClient {
     ) -> Result<(DeviceClient, Registration), ClientError> {
         let http = http_client()?;
         let public_key = URL_SAFE_NO_PAD.encode(signer.public_key_spki()?);
-        let proof = registration_string(&link.code, &public_key, name, os, push_token);
+        let proof = Zeroizing::new(registration_string(
+            &link.code,
+            &public_key,
+            name,
+            os,
+            push_token,
+        ));
         let signature = URL_SAFE_NO_PAD.encode(signer.sign_raw(proof.as_bytes())?);
-        let body = Zeroizing::new(
-            json!({
-                "code": link.code, "public_key": public_key, "name": name, "os": os,
-                "push_token": push_token, "signature": signature,
-            })
-            .to_string(),
-        );
+        let body = RegisterBody {
+            code: &link.code,
+            public_key: &public_key,
+            name,
+            os,
+            push_token,
+            signature: &signature,
+        }
+        .to_json();
         let response = http
             .post(format!("{}/device/v1/register", link.server_url))
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body.as_str().to_owned())
+            // The HTTP stack frees this buffer through its owner, which wipes it.
+            .body(bytes::Bytes::from_owner(body))
             .send()
             .await
             .map_err(network)?;
         let offset = server_clock(&response).map(|server| server - local_now());
-        let body = read(response).await?;
+        let status = response.status().as_u16();
+        let limit = MAX_REGISTRATION_RESPONSE_BYTES;
+        let body = read_body(response, limit, limit).await?;
+        if !(200..300).contains(&status) {
+            return Err(rejection(status, &body));
+        }
         let invalid = |what: &str| ClientError::InvalidResponse(format!("registration: {what}"));
-        let server_public_key = body["server_public_key"]
-            .as_str()
-            .and_then(|key| URL_SAFE_NO_PAD.decode(key).ok())
-            .ok_or_else(|| invalid("no server_public_key"))?;
+        let registered: Registered =
+            serde_json::from_slice(&body).map_err(|_| invalid("not the protocol's JSON"))?;
         let credentials = DeviceCredentials {
             server_url: link.server_url.clone(),
-            device_id: body["device_id"]
-                .as_i64()
+            device_id: registered
+                .device_id
                 .ok_or_else(|| invalid("no device_id"))?,
-            authy_id: body["authy_id"]
-                .as_i64()
-                .ok_or_else(|| invalid("no authy_id"))?,
-            server_public_key,
+            authy_id: registered.authy_id.ok_or_else(|| invalid("no authy_id"))?,
+            server_public_key: registered
+                .server_public_key
+                .and_then(|key| URL_SAFE_NO_PAD.decode(key).ok())
+                .ok_or_else(|| invalid("no server_public_key"))?,
         };
-        let account = totp_account(&body["totp"]);
+        let account = registered.totp.as_ref().and_then(totp_account);
         let client = DeviceClient::new(credentials.clone(), signer)?;
         if let Some(offset) = offset {
             client.clock_offset.store(offset, Ordering::Relaxed);
@@ -340,6 +450,9 @@ impl DeviceClient {
         };
         let details: Vec<(String, String)> = serde_json::from_value(payload["details"].clone())
             .map_err(|_| ClientError::InvalidResponse("challenge details".into()))?;
+        let message = text("message")?;
+        // A verified signature says who sent it, not that it can be shown faithfully.
+        check_displayable(&message, &details).map_err(ClientError::Undisplayable)?;
         let expires_at = payload["expires_at"].as_i64().unwrap_or(0);
         if expires_at != 0 && expires_at <= self.server_now() {
             return Err(ClientError::Expired);
@@ -351,7 +464,7 @@ impl DeviceClient {
         };
         Ok(Challenge {
             uuid: text("uuid")?,
-            message: text("message")?,
+            message,
             details,
             hidden_details_sha256: text("hidden_details_sha256")?,
             created_at: payload["created_at"].as_i64().unwrap_or(0),
@@ -444,19 +557,31 @@ impl Challenge {
 }
 
 /// The Authy-style TOTP account the server sends at registration, if well-formed.
-fn totp_account(totp: &Value) -> Option<Account> {
-    let secret = Secret::from_base32(totp["secret"].as_str()?).ok()?;
-    let algorithm = match totp["algorithm"].as_str().unwrap_or("SHA1") {
+fn totp_account(totp: &TotpSeed) -> Option<Account> {
+    let secret = Secret::from_base32(totp.secret.as_ref()?).ok()?;
+    let algorithm = match totp
+        .algorithm
+        .as_ref()
+        .and_then(Value::as_str)
+        .unwrap_or("SHA1")
+    {
         "SHA256" => Algorithm::Sha256,
         "SHA512" => Algorithm::Sha512,
         _ => Algorithm::Sha1,
     };
-    let digits = u32::try_from(totp["digits"].as_i64().unwrap_or(6)).ok()?;
-    let period = u32::try_from(totp["period"].as_i64().unwrap_or(30)).ok()?;
-    let params = OtpParameters::totp(algorithm, digits, period).ok()?;
+    let number = |value: &Option<Value>, default: i64| {
+        u32::try_from(value.as_ref().and_then(Value::as_i64).unwrap_or(default)).ok()
+    };
+    let params = OtpParameters::totp(
+        algorithm,
+        number(&totp.digits, 6)?,
+        number(&totp.period, 30)?,
+    )
+    .ok()?;
+    let text = |value: &Option<Value>| value.as_ref().and_then(Value::as_str).map(str::to_owned);
     Some(Account::new(
-        totp["issuer"].as_str().map(str::to_owned),
-        totp["label"].as_str().unwrap_or("").to_owned(),
+        text(&totp.issuer),
+        text(&totp.label).unwrap_or_default(),
         secret,
         params,
     ))

@@ -49,7 +49,8 @@ pub fn request_string(
     )
 }
 
-/// What a new device signs to prove it holds its key.
+/// What a new device signs to prove it holds its key. It holds the one-time registration
+/// code: built in one allocation of the final size, so wiping the result wipes every copy.
 pub fn registration_string(
     code: &str,
     public_key_b64: &str,
@@ -57,8 +58,15 @@ pub fn registration_string(
     os: &str,
     push_token: Option<&str>,
 ) -> String {
-    format!(
-        "countersign-device-registration-v1\n{code}\n{public_key_b64}\n{name}\n{os}\n{}",
-        push_token.unwrap_or("")
-    )
+    const DOMAIN: &str = "countersign-device-registration-v1";
+    let token = push_token.unwrap_or("");
+    let parts = [code, public_key_b64, name, os, token];
+    let mut out =
+        String::with_capacity(DOMAIN.len() + parts.iter().map(|p| p.len() + 1).sum::<usize>());
+    out.push_str(DOMAIN);
+    for part in parts {
+        out.push('\n');
+        out.push_str(part);
+    }
+    out
 }

@@ -1,13 +1,22 @@
 //! The registration link a bank shows as a QR code (docs/device-protocol.md, Registration):
 //! `countersign://register?v=1&server=<base64url(server URL)>&code=<one-time code>`.
+//!
+//! The device learns the server's challenge-signing key from the answer to this link, so the
+//! link must name an `https://` server: over plain HTTP anyone on the path could hand the
+//! device their own key and then forge every challenge. Plain HTTP is accepted only for a
+//! server on this machine (loopback), where there is no path to sit on — tests and demos.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use zeroize::{Zeroize, Zeroizing};
 
 /// Longest accepted link; a real one is about 120 characters.
 const MAX_LEN: usize = 2048;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum LinkError {
     #[error("not a countersign://register link")]
     NotRegistrationLink,
@@ -19,18 +28,29 @@ pub enum LinkError {
     Missing(&'static str),
     #[error("registration link has {0} more than once")]
     Duplicate(&'static str),
-    #[error("registration link's server is not base64url of an https:// or http:// URL")]
+    #[error("registration link's server is not base64url of an https:// URL with a host")]
     BadServer,
+    #[error(
+        "registration link names a plain http:// server that is not on this device; https:// is required"
+    )]
+    InsecureServer,
     #[error("registration code must be base32 letters and digits")]
     BadCode,
 }
 
-/// A parsed registration link. The code is a one-time secret: it is not printed by `Debug`.
+/// A parsed registration link. The code is a one-time secret: it is not printed by `Debug`
+/// and is wiped from memory when the link is dropped.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RegistrationLink {
     /// The server's public base URL, e.g. `https://auth.bank.example`.
     pub server_url: String,
     pub code: String,
+}
+
+impl Drop for RegistrationLink {
+    fn drop(&mut self) {
+        self.code.zeroize();
+    }
 }
 
 impl std::fmt::Debug for RegistrationLink {
@@ -66,12 +86,12 @@ impl RegistrationLink {
                 // Later versions may add parameters; v=1 readers ignore them.
                 _ => continue,
             };
-            if slot.replace(value.into_owned()).is_some() {
+            if slot.replace(Zeroizing::new(value.into_owned())).is_some() {
                 return Err(LinkError::Duplicate(label));
             }
         }
         let version = version.ok_or(LinkError::Missing("v"))?;
-        if version != "1" {
+        if version.as_str() != "1" {
             return Err(LinkError::UnsupportedVersion(
                 version.chars().take(8).collect(),
             ));
@@ -81,18 +101,17 @@ impl RegistrationLink {
             .decode(server.trim_end_matches('='))
             .ok()
             .and_then(|bytes| String::from_utf8(bytes).ok())
-            .filter(|url| {
-                (url.starts_with("https://") || url.starts_with("http://"))
-                    && !url.chars().any(|c| c.is_whitespace() || c.is_control())
-            })
             .ok_or(LinkError::BadServer)?;
-        let code = code.ok_or(LinkError::Missing("code"))?;
+        let server_url = checked_server_url(&server_url)?;
+        let mut code = code.ok_or(LinkError::Missing("code"))?;
         if code.is_empty() || code.len() > 128 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(LinkError::BadCode);
         }
+        // In place: no second, unwiped copy of the code.
+        code.make_ascii_uppercase();
         Ok(RegistrationLink {
-            server_url: server_url.trim_end_matches('/').to_owned(),
-            code: code.to_ascii_uppercase(),
+            server_url,
+            code: std::mem::take(&mut *code),
         })
     }
 
@@ -103,6 +122,63 @@ impl RegistrationLink {
             self.code
         )
     }
+}
+
+/// `https://host[:port][/path]`, or `http://` with a loopback host; without user info, query
+/// or fragment. Returned without a trailing slash.
+fn checked_server_url(url: &str) -> Result<String, LinkError> {
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(LinkError::BadServer);
+    }
+    let (scheme, rest) = url.split_once("://").ok_or(LinkError::BadServer)?;
+    let authority = rest.split('/').next().unwrap_or("");
+    // `@` (user info) makes `http://127.0.0.1@bank.example` look local; `?`, `#` and `\\`
+    // have no place in a base URL.
+    if rest.contains(['@', '?', '#', '\\']) {
+        return Err(LinkError::BadServer);
+    }
+    let host = host_of(authority).ok_or(LinkError::BadServer)?;
+    if scheme.eq_ignore_ascii_case("https") {
+        // Accepted as is.
+    } else if scheme.eq_ignore_ascii_case("http") {
+        if !is_loopback(host) {
+            return Err(LinkError::InsecureServer);
+        }
+    } else {
+        return Err(LinkError::BadServer);
+    }
+    Ok(format!(
+        "{}://{}",
+        scheme.to_ascii_lowercase(),
+        rest.trim_end_matches('/')
+    ))
+}
+
+/// The host of `host[:port]` or `[ipv6][:port]`; `None` when empty or the port is not a number.
+fn host_of(authority: &str) -> Option<&str> {
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(bracketed) => {
+            let (host, after) = bracketed.split_once(']')?;
+            match after {
+                "" => (host, None),
+                _ => (host, Some(after.strip_prefix(':')?)),
+            }
+        }
+        None => match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.parse::<u16>().is_ok());
+    (!host.is_empty() && port_ok).then_some(host)
+}
+
+/// 127.0.0.0/8, ::1 and `localhost`: a server on this machine.
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.eq_ignore_ascii_case("localhost.")
+        || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+        || host.parse::<Ipv6Addr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -151,5 +227,68 @@ mod tests {
             bad("countersign://register?v=1&v=1&server=aHR0cHM6Ly94&code=AB"),
             LinkError::Duplicate("v")
         );
+    }
+
+    fn link_to(server: &str) -> String {
+        format!(
+            "countersign://register?v=1&server={}&code=AB",
+            URL_SAFE_NO_PAD.encode(server)
+        )
+    }
+
+    #[test]
+    fn plain_http_is_refused_unless_the_server_is_on_this_machine() {
+        let server_of =
+            |url: &str| RegistrationLink::parse(&link_to(url)).map(|l| l.server_url.clone());
+        for accepted in [
+            "https://auth.bank.example",
+            "https://auth.bank.example:8443/countersign/",
+            "HTTPS://auth.bank.example",
+            "http://127.0.0.1:8080",
+            "http://127.8.9.10",
+            "http://[::1]:3000",
+            "http://localhost:3000/",
+            "http://LOCALHOST",
+        ] {
+            assert!(server_of(accepted).is_ok(), "{accepted}");
+        }
+        assert_eq!(
+            server_of("HTTPS://auth.bank.example/x/").unwrap(),
+            "https://auth.bank.example/x"
+        );
+        for insecure in [
+            "http://auth.bank.example",
+            "http://10.0.0.1",
+            "http://128.0.0.1",
+            "http://[::2]",
+            "http://[::ffff:8.8.8.8]",
+            "http://127.0.0.1.evil.example",
+            "http://localhost.evil.example",
+        ] {
+            assert_eq!(
+                server_of(insecure),
+                Err(LinkError::InsecureServer),
+                "{insecure}"
+            );
+        }
+        for malformed in [
+            "http://127.0.0.1@evil.example",
+            "https://user@bank.example",
+            "https://",
+            "https://:443",
+            "https://bank.example:port",
+            "https://bank.example:99999",
+            "https://bank.example?x=1",
+            "https://bank.example#x",
+            "https://bank example",
+            "ws://127.0.0.1",
+            "http://[::1",
+        ] {
+            assert_eq!(
+                server_of(malformed),
+                Err(LinkError::BadServer),
+                "{malformed}"
+            );
+        }
     }
 }

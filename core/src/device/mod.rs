@@ -1,10 +1,11 @@
 //! The device side of signed approvals (docs/device-protocol.md): ES256 keys behind the
-//! `DeviceSigner` seam, signature encodings, JWS compact, and the canonical strings that
-//! bind a signature to exactly what the user saw.
+//! `DeviceSigner` seam, signature encodings, JWS compact, the canonical strings that
+//! bind a signature to exactly what the user saw, and what may be shown at all.
 
 #[cfg(feature = "client")]
 mod client;
 mod content;
+mod display;
 mod jws;
 mod link;
 mod sig;
@@ -15,6 +16,10 @@ pub use client::{
     Challenge, ClientError, Decision, DeviceClient, DeviceCredentials, Pending, Registration,
 };
 pub use content::{displayed_content, hidden_details_sha256, registration_string, request_string};
+pub use display::{
+    DisplayField, ForbiddenCharacter, MAX_COMBINING_MARKS, MAX_DETAILS, MAX_KEY_CHARS,
+    MAX_MESSAGE_CHARS, MAX_VALUE_CHARS, UndisplayableContent, check_displayable,
+};
 pub use jws::{JwsError, sign_compact, verify_compact};
 pub use link::{LinkError, RegistrationLink};
 pub use sig::{SignatureFormatError, der_to_raw, raw_to_der};

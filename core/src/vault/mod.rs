@@ -22,7 +22,7 @@ use crate::Clock;
 use crate::account::{Account, TimedCode};
 use crate::otp::SystemClock;
 use crypto::{Aad, Key};
-pub use devices::DeviceRecord;
+pub use devices::{DeviceKey, DeviceRecord, SHARED_PLATFORM_KEY_ALIAS, new_registration_id};
 pub use error::{IntegrityError, VaultError};
 pub use record::EntryMeta;
 use record::RecordV1;

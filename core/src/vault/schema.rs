@@ -4,7 +4,7 @@ use rusqlite::Connection;
 
 use super::error::VaultError;
 
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Each entry migrates from the version before it to its index + 1.
 const MIGRATIONS: &[&str] = &[
@@ -41,6 +41,23 @@ const MIGRATIONS: &[&str] = &[
         nonce BLOB NOT NULL,
         ciphertext BLOB NOT NULL
     );",
+    // 2 → 3: registrations keyed by a registration id, so several with one server coexist
+    // (issue 10, finding 8). Existing rows keep their sealed bytes ("seal 1": bound to the
+    // server URL) and get a random id; they are sealed the current way when next saved.
+    "CREATE TABLE devices_by_registration (
+        registration_id TEXT PRIMARY KEY,
+        server_url TEXT NOT NULL,
+        seal INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        nonce BLOB NOT NULL,
+        ciphertext BLOB NOT NULL
+    );
+    INSERT INTO devices_by_registration
+        (registration_id, server_url, seal, updated_at, nonce, ciphertext)
+        SELECT lower(hex(randomblob(16))), server_url, 1, updated_at, nonce, ciphertext
+        FROM devices ORDER BY server_url;
+    DROP TABLE devices;
+    ALTER TABLE devices_by_registration RENAME TO devices;",
 ];
 
 pub fn version(conn: &Connection) -> Result<i64, VaultError> {

@@ -3,7 +3,8 @@ import Foundation
 import LocalAuthentication
 import Security
 
-/// The device key in the Secure Enclave: P-256, created once under `tag`, never exportable.
+/// A device key in the Secure Enclave: P-256, created once under `tag`, never exportable.
+/// Apps hand the core a `SecureEnclaveKeys`, which makes one of these per registration.
 /// Signing asks for Face ID / Touch ID / the passcode (`.userPresence`); a refusal reaches the
 /// core as `CountersignError.KeyStore`, which comes back to the caller typed.
 // @unchecked: the only state is an immutable SecKey, which Security.framework makes thread-safe.
@@ -35,6 +36,11 @@ public final class SecureEnclaveSigner: DeviceSigner, @unchecked Sendable {
             throw CountersignError.KeyStore(reason: "key creation: \(String(describing: error?.takeRetainedValue()))")
         }
         privateKey = key
+    }
+
+    /// Whether a key exists under `tag`.
+    static func exists(tag: String, context: LAContext?) throws -> Bool {
+        try find(tag: tag, context: context) != nil
     }
 
     private static func find(tag: String, context: LAContext?) throws -> SecKey? {

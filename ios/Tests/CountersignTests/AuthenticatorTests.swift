@@ -96,17 +96,19 @@ final class AuthenticatorTests: XCTestCase {
         let registration = try await bank.call("POST", "/protected/json/users/\(userId)/registrations", [:])
         let uri = try XCTUnwrap((registration["registration"] as? [String: Any])?["uri"] as? String)
         let auth = try newVault("phone.vault")
-        let signer = SoftwareSigner()
-        let device = try await auth.registerDevice(link: uri, signer: signer, name: "Mac", os: "ios", pushToken: nil)
+        let keys = SoftwareKeys()
+        let device = try await auth.registerDevice(link: uri, keys: keys, name: "Mac", os: "ios", pushToken: nil)
+        XCTAssertEqual(keys.aliases(), ["app.countersign.device-key.\(device.registrationId)"])
         XCTAssertEqual(device.authyId, Int64(userId))
         let created = try await bank.call("POST", "/onetouch/json/users/\(userId)/approval_requests", [
             "message": "Approve payment", "details[Amount]": "713.00 EUR", "details[Payee]": "Hermione Granger",
         ])
         let uuid = try XCTUnwrap((created["approval_request"] as? [String: Any])?["uuid"] as? String)
-        let pending = try await auth.pendingApprovals(signer: signer)
-        XCTAssertEqual(pending.map(\.uuid), [uuid])
-        XCTAssertEqual(pending.first?.details.map(\.value), ["713.00 EUR", "Hermione Granger"])
-        let status = try await auth.answerApproval(signer: signer, uuid: uuid, approve: true, number: nil)
+        let pending = try await auth.pendingApprovals(keys: keys)
+        XCTAssertTrue(pending.failures.isEmpty)
+        XCTAssertEqual(pending.requests.map(\.uuid), [uuid])
+        XCTAssertEqual(pending.requests.first?.details.map(\.value), ["713.00 EUR", "Hermione Granger"])
+        let status = try await auth.answerApproval(keys: keys, uuid: uuid, approve: true, number: nil)
         XCTAssertEqual(status, "approved")
     }
 }
@@ -175,4 +177,38 @@ final class SoftwareSigner: DeviceSigner, @unchecked Sendable {
     func publicKeySpki() throws -> Data { key.publicKey.derRepresentation }
 
     func signDer(message: Data) throws -> Data { try key.signature(for: message).derRepresentation }
+}
+
+/// Software keys by alias with the Secure Enclave key store's interface (tests only).
+final class SoftwareKeys: DeviceKeyStore, @unchecked Sendable {
+    private var keys: [String: SoftwareSigner] = [:]
+    private let lock = NSLock()
+
+    func createKey(alias: String) throws -> DeviceSigner {
+        lock.lock()
+        defer { lock.unlock() }
+        guard keys[alias] == nil else { throw CountersignError.KeyStore(reason: "\(alias) exists") }
+        let signer = SoftwareSigner()
+        keys[alias] = signer
+        return signer
+    }
+
+    func key(alias: String) throws -> DeviceSigner {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let signer = keys[alias] else { throw CountersignError.KeyStore(reason: "no key \(alias)") }
+        return signer
+    }
+
+    func deleteKey(alias: String) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        keys[alias] = nil
+    }
+
+    func aliases() -> [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return Array(keys.keys)
+    }
 }

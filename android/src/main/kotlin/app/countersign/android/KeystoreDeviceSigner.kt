@@ -17,6 +17,7 @@ import java.security.spec.ECGenParameterSpec
  * requires the user to authenticate (biometric or device credential) within
  * [authenticationSeconds] — call the approve path after a BiometricPrompt succeeds. The key
  * never leaves the secure hardware; the core receives DER signatures through [JcaDeviceSigner].
+ * Apps hand the core a [KeystoreDeviceKeys], which makes one of these per registration.
  */
 class KeystoreDeviceSigner private constructor(privateKey: PrivateKey, publicKey: java.security.PublicKey) :
     JcaDeviceSigner(privateKey, publicKey) {

@@ -5,7 +5,7 @@ import app.countersign.core.CountersignException
 import app.countersign.core.KdfStrength
 import app.countersign.core.OtpType
 import app.countersign.core.PayloadKind
-import app.countersign.shell.JcaDeviceSigner
+import app.countersign.shell.JcaDeviceKeys
 import app.countersign.shell.scanLuma
 import java.io.ByteArrayInputStream
 import java.io.File
@@ -107,7 +107,7 @@ class AuthenticatorTest {
             }
             assertThrows<CountersignException.InvalidInput> { auth.scanImage(byteArrayOf(1, 2, 3)) }
             assertThrows<CountersignException.InvalidInput> {
-                runBlocking { auth.answerApproval(JcaDeviceSigner.software(), "nope", true, null) }
+                runBlocking { auth.answerApproval(JcaDeviceKeys(), "nope", true, null) }
             }
         }
     }
@@ -133,14 +133,22 @@ class AuthenticatorTest {
         return Triple(frame, width, height)
     }
 
-    private fun newUser(phone: String): String =
-        field(bank.call("POST", "/protected/json/users/new", mapOf(
+    private fun newUser(phone: String, server: BankServer = bank): String =
+        field(server.call("POST", "/protected/json/users/new", mapOf(
             "user[email]" to "hermione@example.com", "user[cellphone]" to phone, "user[country_code]" to "44",
         )), "id")!!
 
+    private fun registrationLink(server: BankServer, user: String): String =
+        field(server.call("POST", "/protected/json/users/$user/registrations"), "uri")!!
+
+    private fun approvalRequest(server: BankServer, user: String, amount: String): String =
+        field(server.call("POST", "/onetouch/json/users/$user/approval_requests", mapOf(
+            "message" to "Approve payment", "details[Amount]" to amount,
+        )), "uuid")!!
+
     @Test
     fun `a Kotlin signer registers from a scanned frame and approves a payment on a real server`() = runBlocking {
-        val signer = JcaDeviceSigner.software()
+        val keys = JcaDeviceKeys()
         newVault("phone.vault").use { auth ->
             val user = newUser("7700900301")
             val registration = bank.call("POST", "/protected/json/users/$user/registrations")
@@ -150,8 +158,10 @@ class AuthenticatorTest {
             assertEquals(PayloadKind.DeviceRegistration, scanned.kind)
             assertEquals(4, scanned.corners.size)
 
-            val device = auth.registerDevice(scanned.text, signer, "JVM phone", "android", null)
+            val device = auth.registerDevice(scanned.text, keys, "JVM phone", "android", null)
             assertEquals(user, device.authyId.toString())
+            // The key made for this registration, under the alias named after it.
+            val signer = keys.key("app.countersign.device-key.${device.registrationId}")
             assertNotNull(device.accountId, "the Authy-style account was added")
 
             val created = bank.call("POST", "/onetouch/json/users/$user/approval_requests", mapOf(
@@ -160,14 +170,17 @@ class AuthenticatorTest {
             ))
             val uuid = field(created, "uuid")!!
             val number = field(created, "number")!!.toInt()
-            val request = auth.pendingApprovals(signer).single()
+            val pending = auth.pendingApprovals(keys)
+            assertTrue(pending.failures.isEmpty())
+            val request = pending.requests.single()
+            assertEquals(device.registrationId, request.registrationId)
             assertEquals(uuid, request.uuid)
             assertEquals(listOf("Amount" to "713.00 EUR", "Payee" to "Hermione Granger"), request.details.map { it.key to it.value })
             assertTrue(request.numberChoices.map { it.toInt() }.contains(number))
             assertThrows<CountersignException.InvalidInput> {
-                runBlocking { auth.answerApproval(signer, uuid, true, null) }
+                runBlocking { auth.answerApproval(keys, uuid, true, null) }
             }
-            assertEquals("approved", auth.answerApproval(signer, uuid, true, number.toUByte()))
+            assertEquals("approved", auth.answerApproval(keys, uuid, true, number.toUByte()))
 
             // The bank checks the evidence with the key the Kotlin signer holds (JCA, raw r‖s).
             val status = bank.call("GET", "/onetouch/json/approval_requests/$uuid")
@@ -178,12 +191,51 @@ class AuthenticatorTest {
             verifier.update("${jws[0]}.${jws[1]}".toByteArray())
             assertTrue(verifier.verify(Base64.getUrlDecoder().decode(jws[2])))
 
-            // Revoked: the server's refusal arrives typed, with its protocol code.
+            // Revoked: the server's refusal arrives typed, with its protocol code, as this
+            // registration's failure.
             bank.call("POST", "/protected/json/users/$user/devices/${device.deviceId}/revoke")
-            val refused = assertThrows<CountersignException.ServerRejected> {
-                runBlocking { auth.pendingApprovals(signer) }
-            }
-            assertEquals("revoked_device", refused.code)
+            val afterRevocation = auth.pendingApprovals(keys)
+            assertTrue(afterRevocation.requests.isEmpty())
+            val refused = afterRevocation.failures.single()
+            assertEquals(device.registrationId, refused.registrationId)
+            assertEquals("revoked_device", (refused.error as CountersignException.ServerRejected).code)
+        }
+    }
+
+    @Test
+    fun `each registration has its own key and a bank that is down hides no other bank's requests`() = runBlocking {
+        val keys = JcaDeviceKeys()
+        val other = BankServer()
+        newVault("banks.vault").use { auth ->
+            // Two customers of one bank on this phone, and a customer of another bank.
+            val alice = newUser("7700900311")
+            val bob = newUser("7700900312")
+            val carol = newUser("7700900313", other)
+            val registrations = listOf(
+                auth.registerDevice(registrationLink(bank, alice), keys, "JVM phone", "android", null),
+                auth.registerDevice(registrationLink(bank, bob), keys, "JVM phone", "android", null),
+                auth.registerDevice(registrationLink(other, carol), keys, "JVM phone", "android", null),
+            )
+            assertEquals(registrations.map { it.registrationId }.toSet(), auth.devices().map { it.registrationId }.toSet())
+            // A key per registration: no two registrations, and so no two banks, share a public key.
+            val publicKeys = keys.aliases().map { keys.key(it).publicKeySpki().toList() }.toSet()
+            assertEquals(3, keys.aliases().size)
+            assertEquals(3, publicKeys.size)
+
+            val forAlice = approvalRequest(bank, alice, "713.00 EUR")
+            val forBob = approvalRequest(bank, bob, "42.00 EUR")
+            approvalRequest(other, carol, "1.00 EUR")
+            other.close()
+            val pending = auth.pendingApprovals(keys)
+            assertEquals(setOf(forAlice, forBob), pending.requests.map { it.uuid }.toSet())
+            val down = pending.failures.single()
+            assertEquals(registrations[2].registrationId, down.registrationId)
+            assertTrue(down.error is CountersignException.Network, down.error.toString())
+            // Both registrations with the first bank answer, each with its own key.
+            assertEquals("approved", auth.answerApproval(keys, forAlice, true, null))
+            assertEquals("denied", auth.answerApproval(keys, forBob, false, null))
+            assertEquals("approved", field(bank.call("GET", "/onetouch/json/approval_requests/$forAlice"), "status"))
+            assertEquals("denied", field(bank.call("GET", "/onetouch/json/approval_requests/$forBob"), "status"))
         }
     }
 
@@ -194,16 +246,19 @@ class AuthenticatorTest {
             val accepted = Thread { runCatching { while (true) silent.accept() } }.apply { isDaemon = true; start() }
             val server = Base64.getUrlEncoder().withoutPadding().encodeToString("http://127.0.0.1:${silent.localPort}".toByteArray())
             newVault("cancel.vault").use { auth ->
+                val keys = JcaDeviceKeys()
                 val started = System.nanoTime()
                 assertThrows<TimeoutCancellationException> {
                     runBlocking {
                         withTimeout(300) {
-                            auth.registerDevice("countersign://register?v=1&server=$server&code=ABCDEF", JcaDeviceSigner.software(), "x", "android", null)
+                            auth.registerDevice("countersign://register?v=1&server=$server&code=ABCDEF", keys, "x", "android", null)
                         }
                     }
                 }
                 assertTrue((System.nanoTime() - started) / 1_000_000 < 5_000, "cancelled promptly")
                 assertTrue(auth.devices().isEmpty())
+                // The key made for the abandoned registration is deleted with it.
+                assertTrue(keys.aliases().isEmpty(), keys.aliases().toString())
             }
             accepted.interrupt()
         }
