@@ -394,3 +394,44 @@ fn the_outbox_keeps_no_code_in_clear() {
         "the message text is in the database file"
     );
 }
+
+/// Finding 11: what a phone shows is refused at creation when it cannot be shown as it is:
+/// a line break that fakes an amount line, a bidirectional override, keys that read alike.
+#[test]
+fn approval_details_that_cannot_be_displayed_faithfully_are_refused() {
+    let server = common::Server::start(&common::Options::default());
+    let user = server.new_user("7700900701");
+    let path = format!("/onetouch/json/users/{user}/approval_requests");
+    let hostile: [&[(&str, &str)]; 4] = [
+        &[("details[Payee]", "Hermione Granger\nAmount: 7.00 EUR")],
+        &[("details[Payee]", "Gringotts \u{202e}RUE 00.317")],
+        &[
+            ("details[Amount]", "713.00 EUR"),
+            ("details[amount]", "7.00 EUR"),
+        ],
+        &[("details[Payee]", "Hermione\u{200b}Granger")],
+    ];
+    for details in hostile {
+        let mut form = vec![("message", "Approve payment")];
+        form.extend_from_slice(details);
+        let refused = post(&server, &path, &form);
+        assert_eq!(refused.status, 400, "{details:?}: {:?}", refused.body);
+        assert_eq!(refused.body["error_code"], "60004");
+        let message = refused.body["message"].as_str().unwrap();
+        assert!(
+            !message.contains("Granger") && !message.contains("EUR"),
+            "{message}"
+        );
+    }
+    let fine = post(
+        &server,
+        &path,
+        &[
+            ("message", "Approve payment"),
+            ("details[Amount]", "713.00 EUR"),
+            ("details[Payee]", "Hermione Granger"),
+            ("hidden_details[Note]", "free text\nis not shown"),
+        ],
+    );
+    assert_eq!(fine.status, 200, "{:?}", fine.body);
+}

@@ -129,6 +129,18 @@ pub async fn create(
                 "The param hidden details can not have empty values.",
             ));
         }
+        // What the phone shows must be shown as it is: no line breaks, bidirectional or
+        // invisible characters, no two keys that read alike (docs/device-protocol.md). The
+        // device refuses such a request too; refusing it here tells the bank why.
+        let shown: Vec<(String, String)> = details
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        if let Err(e) = countersign_core::device::check_displayable(message, &shown) {
+            return Err(ApiError::invalid_parameter(format!(
+                "The request cannot be displayed on a phone: {e}."
+            )));
+        }
         let asked = p.number("seconds_to_expire")?;
         if asked.is_some_and(|s| s < 0) {
             return Err(ApiError::invalid_parameter(
