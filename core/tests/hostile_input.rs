@@ -296,4 +296,48 @@ mod bounds {
         file[..4].copy_from_slice(&(transfer::MAX_PBKDF2_ITERATIONS + 1).to_be_bytes());
         excessive(transfer::import(ImportFormat::AndOtp, &file, Some("pw")));
     }
+
+    #[test]
+    fn a_json_document_of_millions_of_values_is_refused_before_parsing() {
+        // 3 MB of text that would parse into 1.5 million values (48 MB of tree).
+        let file = format!("{{\"items\": [{}0]}}", "0,".repeat(1_500_000));
+        let result = timed(|| transfer::import(ImportFormat::BitwardenJson, file.as_bytes(), None));
+        assert!(
+            matches!(result, Err(ImportError::InvalidFile { ref reason, .. }) if reason.contains("JSON values")),
+            "{result:?}"
+        );
+        let oversized = vec![b' '; transfer::MAX_IMPORT_FILE_LEN + 1];
+        assert_eq!(
+            transfer::import(ImportFormat::OtpauthList, &oversized, None),
+            Err(ImportError::TooLarge)
+        );
+    }
+
+    #[test]
+    fn a_group_name_is_not_copied_into_every_reference() {
+        // One 100 KB group name, referred to 50 times by each of 20 entries: 100 MB of tags
+        // from a 2 MB file if every reference copied it.
+        let long_name = "é".repeat(50_000);
+        let entries: Vec<_> = (0..20)
+            .map(|i| {
+                json!({"type": "totp", "name": format!("account {i}"), "issuer": "Bank",
+                       "info": {"secret": "JBSWY3DPEHPK3PXP", "algo": "SHA1", "digits": 6, "period": 30},
+                       "groups": vec!["g"; 50]})
+            })
+            .collect();
+        let file = json!({"version": 1, "header": {"slots": null, "params": null},
+                          "db": {"version": 3, "entries": entries,
+                                 "groups": [{"uuid": "g", "name": long_name}]}});
+        let report = timed(|| {
+            transfer::import(ImportFormat::Aegis, file.to_string().as_bytes(), None).unwrap()
+        });
+        assert_eq!(report.accounts.len(), 20);
+        for imported in &report.accounts {
+            let [tag] = imported.meta.tags.as_slice() else {
+                panic!("one tag per entry, got {}", imported.meta.tags.len())
+            };
+            assert_eq!(tag.len(), transfer::MAX_TAG_BYTES);
+            assert!(long_name.starts_with(tag.as_str()));
+        }
+    }
 }

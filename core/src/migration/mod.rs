@@ -338,6 +338,20 @@ impl MigrationCollector {
             .collect()
     }
 
+    /// The same as [`missing`](Self::missing) as inclusive ranges, computed from the parts
+    /// scanned rather than the size claimed: `[(0, 2), (5, 5)]`.
+    pub fn missing_ranges(&self) -> Vec<(i32, i32)> {
+        let mut ranges = Vec::new();
+        let mut next = 0;
+        for &index in self.parts.keys().chain(std::iter::once(&self.batch_size)) {
+            if index > next {
+                ranges.push((next, index - 1));
+            }
+            next = index.saturating_add(1);
+        }
+        ranges
+    }
+
     pub fn is_complete(&self) -> bool {
         self.batch_id.is_some() && self.missing().is_empty()
     }

@@ -99,17 +99,30 @@ fn share(part: u128, whole: u128) -> u64 {
 }
 
 /// The key derivation one import may still spend.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct KdfBudget {
     attempts: usize,
     spent: u64,
+    limit: u64,
 }
 
 impl KdfBudget {
+    /// The default: [`MAX_PASSWORD_ATTEMPTS`] derivations, together at most the work of two
+    /// of the largest allowed.
     pub fn per_import() -> KdfBudget {
         KdfBudget {
             attempts: 0,
             spent: 0,
+            limit: MAX_IMPORT_WORK,
+        }
+    }
+
+    /// This budget's total work divided by `divisor`: for slower devices, and for fuzzing,
+    /// where every input must finish in milliseconds.
+    pub fn scaled_down(self, divisor: u32) -> KdfBudget {
+        KdfBudget {
+            limit: self.limit / u64::from(divisor.max(1)),
+            ..self
         }
     }
 
@@ -124,11 +137,12 @@ impl KdfBudget {
             });
         }
         let spent = self.spent.saturating_add(cost);
-        if spent > MAX_IMPORT_WORK {
+        if spent > self.limit {
             return Err(ImportError::ExcessiveKdf {
-                reason: "the password slots together need more than twice the largest \
-                         derivation allowed"
-                    .into(),
+                reason: format!(
+                    "more key derivation than one import may run ({}% of the allowance)",
+                    spent.saturating_mul(100) / self.limit.max(1)
+                ),
             });
         }
         self.attempts += 1;
@@ -197,5 +211,11 @@ mod tests {
         assert_eq!(budget.charge(largest), Ok(()));
         assert_eq!(budget.charge(largest), Ok(()));
         assert!(budget.charge(aegis).is_err(), "work beyond two largest");
+
+        // A sixteenth of the budget still admits Aegis's own setting, twice.
+        let mut small = KdfBudget::per_import().scaled_down(16);
+        assert_eq!(small.charge(aegis), Ok(()));
+        assert_eq!(small.charge(aegis), Ok(()));
+        assert!(small.charge(aegis).is_err());
     }
 }

@@ -8,7 +8,7 @@ mod aegis;
 mod andotp;
 mod backup;
 mod bitwarden;
-mod dedup;
+pub(crate) mod dedup;
 mod freeotp;
 mod json;
 mod kdf;
@@ -26,7 +26,7 @@ use dedup::AccountIndex;
 pub use aegis::export as export_aegis;
 pub use backup::{export as export_backup, import as import_backup};
 pub use json::MAX_JSON_VALUES;
-pub use kdf::{MAX_PASSWORD_ATTEMPTS, MAX_PBKDF2_ITERATIONS};
+pub use kdf::{KdfBudget, MAX_PASSWORD_ATTEMPTS, MAX_PBKDF2_ITERATIONS};
 pub use text::export as export_otpauth_list;
 
 /// Largest import file read. Parsing builds a tree a few times the file's size; real
@@ -210,11 +210,20 @@ pub fn import(
     data: &[u8],
     password: Option<&str>,
 ) -> Result<ImportReport, ImportError> {
+    import_within(format, data, password, KdfBudget::per_import())
+}
+
+/// [`import`] with another key-derivation budget (a smaller one for slow devices or
+/// fuzzing). Every derivation the file asks for is charged to it before it runs.
+pub fn import_within(
+    format: ImportFormat,
+    data: &[u8],
+    password: Option<&str>,
+    mut budget: KdfBudget,
+) -> Result<ImportReport, ImportError> {
     if data.len() > MAX_IMPORT_FILE_LEN {
         return Err(ImportError::TooLarge);
     }
-    // One budget for every key derivation this import may run, whatever the format.
-    let mut budget = kdf::KdfBudget::per_import();
     match format {
         ImportFormat::Aegis => aegis::import(data, password, &mut budget),
         ImportFormat::TwoFas => twofas::import(data, password, &mut budget),

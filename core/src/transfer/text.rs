@@ -61,12 +61,12 @@ pub fn import_migration(data: &[u8]) -> Result<ImportReport, ImportError> {
     }
     let mut position = 0;
     for collector in collectors {
-        let missing = collector.missing();
+        let missing = collector.missing_ranges();
         if !missing.is_empty() {
             report.fail(
                 position,
                 "export",
-                format!("QR codes {} of this export are missing", ranges(&missing)),
+                format!("QR codes {} of this export are missing", describe(&missing)),
             );
         }
         let (accounts, failures) = collector.into_parts();
@@ -85,24 +85,20 @@ pub fn import_migration(data: &[u8]) -> Result<ImportReport, ImportError> {
     Ok(report.finish())
 }
 
-/// `[0, 1, 2, 5, 7, 8]` as "0-2, 5, 7-8": the message grows with the gaps between scanned
-/// parts, never with the part count a payload claims.
-fn ranges(sorted: &[i32]) -> String {
-    let mut spans: Vec<(i32, i32)> = Vec::new();
-    for &n in sorted {
-        match spans.last_mut() {
-            Some((_, end)) if *end + 1 == n => *end = n,
-            _ => spans.push((n, n)),
-        }
-    }
-    spans
+/// `[(0, 2), (5, 5)]` as "0-2, 5": the message grows with the gaps between scanned parts,
+/// never with the part count a payload claims.
+fn describe(ranges: &[(i32, i32)]) -> String {
+    let spans: Vec<String> = ranges
         .iter()
-        .map(|&(start, end)| match start == end {
-            true => start.to_string(),
-            false => format!("{start}-{end}"),
+        .map(|&(start, end)| {
+            if start == end {
+                start.to_string()
+            } else {
+                format!("{start}-{end}")
+            }
         })
-        .collect::<Vec<_>>()
-        .join(", ")
+        .collect();
+    spans.join(", ")
 }
 
 /// One otpauth URI per line. Contains secrets.
