@@ -239,7 +239,7 @@ mod bounds {
         let reason = excessive(import_aegis(&file));
         assert!(reason.contains("password slots"), "{reason}");
         // Up to the attempt cap, the same slots are tried (and the zero keys do not open).
-        let file = aegis_with_slots(&vec![(1 << 15, 8, 1); transfer::MAX_PASSWORD_ATTEMPTS]);
+        let file = aegis_with_slots(&[(1 << 15, 8, 1); transfer::MAX_PASSWORD_ATTEMPTS]);
         assert_eq!(
             transfer::import(ImportFormat::Aegis, &file, Some("password")),
             Err(ImportError::WrongPassword)

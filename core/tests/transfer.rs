@@ -438,35 +438,39 @@ fn a_40000_entry_import_finds_duplicates_without_comparing_every_pair() {
     assert!(elapsed < BUDGET, "40,000 entries took {elapsed:?}");
 }
 
-/// The same file into a vault that already holds some of its accounts: the vault's own
-/// duplicate check (held accounts and the new ones among themselves) was quadratic too.
-/// Dev profile, this machine: 3.5 s with the index (mostly sealing and inserting 40,000
-/// records), over 400 s before.
+/// The same file into a vault that already holds its accounts: the vault's own duplicate
+/// check (against held accounts and among the new ones) was quadratic too. Only the second,
+/// all-duplicate import is timed, so sealing and inserting records do not count. Dev
+/// profile, this (busy) machine: 2.3 s with the index; the first import alone took
+/// 888 s before (10.7 s now, nearly all of it sealing and inserting 40,000 records).
 #[test]
 fn a_40000_entry_import_into_a_vault_finds_what_it_already_holds_without_pairwise_scans() {
-    const BUDGET: std::time::Duration = std::time::Duration::from_secs(30);
+    const BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
     let dir = tempfile::tempdir().unwrap();
     let mut vault = Vault::create(&dir.path().join("v.db"), "pass", KdfParams::MINIMUM).unwrap();
     let (file, _) = large_list_with_repeats(40_000);
-    let report = transfer::import(ImportFormat::OtpauthList, file.as_bytes(), None).unwrap();
-    let imported: Vec<(Account, EntryMeta)> = report
-        .accounts
-        .into_iter()
-        .map(|i| (i.account, i.meta))
-        .collect();
-    // The vault already holds every hundredth account.
-    let held: Vec<(Account, EntryMeta)> = imported.iter().step_by(100).cloned().collect();
-    vault.add_many(held, false).unwrap();
+    let mut imported: Vec<(Account, EntryMeta)> =
+        transfer::import(ImportFormat::OtpauthList, file.as_bytes(), None)
+            .unwrap()
+            .accounts
+            .into_iter()
+            .map(|i| (i.account, i.meta))
+            .collect();
+    // The new list repeats every hundredth account: the vault must catch those too.
+    let repeats: Vec<(Account, EntryMeta)> = imported.iter().step_by(100).cloned().collect();
+    imported.extend(repeats);
+    let added = vault.add_many(imported.clone(), false).unwrap();
+    assert_eq!(added.added.len(), 40_000);
+    assert_eq!(added.duplicates, (40_000..40_400).collect::<Vec<_>>());
 
     let start = std::time::Instant::now();
-    let added = vault.add_many(imported, false).unwrap();
+    let again = vault.add_many(imported, false).unwrap();
     let elapsed = start.elapsed();
-    assert_eq!(
-        added.duplicates,
-        (0..40_000).step_by(100).collect::<Vec<_>>()
-    );
-    assert_eq!(added.added.len(), 40_000 - 400);
+    assert!(again.added.is_empty());
+    assert_eq!(again.duplicates, (0..40_400).collect::<Vec<_>>());
     assert_eq!(vault.entries().unwrap().len(), 40_000);
-    eprintln!("TIMING {elapsed:?}");
-    assert!(elapsed < BUDGET, "adding 40,000 accounts took {elapsed:?}");
+    assert!(
+        elapsed < BUDGET,
+        "checking 40,400 accounts took {elapsed:?}"
+    );
 }
