@@ -31,7 +31,7 @@ const KIB: u64 = 1024;
 
 /// A key derivation a file asks for, before it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kdf {
+pub(crate) enum Kdf {
     /// scrypt with N = 2^`log_n` (Aegis).
     Scrypt { log_n: u8, r: u32, p: u32 },
     /// Argon2id (Countersign backups).
@@ -43,7 +43,7 @@ pub enum Kdf {
 impl Kdf {
     /// scrypt as Aegis stores it: N itself, not its logarithm. `None` when N is not a power
     /// of two above 1 or r or p is 0: no valid scrypt setting.
-    pub fn scrypt(n: u64, r: u32, p: u32) -> Option<Kdf> {
+    pub(crate) fn scrypt(n: u64, r: u32, p: u32) -> Option<Kdf> {
         (n >= 2 && n.is_power_of_two() && r > 0 && p > 0).then(|| Kdf::Scrypt {
             log_n: n.trailing_zeros() as u8,
             r,
@@ -127,7 +127,7 @@ impl KdfBudget {
     }
 
     /// Reserves one derivation, or says why the file asks for too much.
-    pub fn charge(&mut self, kdf: Kdf) -> Result<(), ImportError> {
+    pub(crate) fn charge(&mut self, kdf: Kdf) -> Result<(), ImportError> {
         let cost = kdf
             .cost()
             .map_err(|reason| ImportError::ExcessiveKdf { reason })?;
