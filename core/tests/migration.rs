@@ -220,7 +220,16 @@ fn encode_splits_into_qr_sized_parts_that_decode_back() {
     for (scanned, part) in parts.iter().rev().enumerate() {
         assert_eq!(collector.add(part.clone()), Ok(Added::New));
         let missing = collector.missing();
-        assert_eq!(missing, (0..total - 1 - scanned as i32).collect::<Vec<_>>());
+        let remaining = total - 1 - scanned as i32;
+        assert_eq!(missing, (0..remaining).collect::<Vec<_>>());
+        let ranges = collector.missing_ranges();
+        assert_eq!(
+            ranges,
+            (remaining > 0)
+                .then_some((0, remaining - 1))
+                .into_iter()
+                .collect::<Vec<_>>()
+        );
     }
     assert_eq!(collector.add(parts[0].clone()), Ok(Added::AlreadyScanned));
     assert!(collector.is_complete());
@@ -283,4 +292,31 @@ fn accounts_google_cannot_hold_are_reported_not_dropped() {
         migration::decode(&export.uris[0]).unwrap().accounts,
         vec![list[0].clone()]
     );
+}
+
+#[test]
+fn missing_parts_come_as_ranges_of_what_was_not_scanned() {
+    let export = migration::encode(&accounts(60), 300, 3);
+    let parts: Vec<_> = export
+        .uris
+        .iter()
+        .map(|u| migration::decode(u).unwrap())
+        .collect();
+    assert!(parts.len() >= 6, "{}", parts.len());
+    let last = parts.len() as i32 - 1;
+    let mut collector = MigrationCollector::new();
+    assert!(
+        collector.missing_ranges().is_empty(),
+        "size unknown before the first part"
+    );
+    for index in [1, 3] {
+        collector.add(parts[index].clone()).unwrap();
+    }
+    assert_eq!(collector.missing_ranges(), vec![(0, 0), (2, 2), (4, last)]);
+    let expanded: Vec<i32> = collector
+        .missing_ranges()
+        .iter()
+        .flat_map(|&(start, end)| start..=end)
+        .collect();
+    assert_eq!(expanded, collector.missing());
 }

@@ -26,6 +26,11 @@ pub use proto::{MigrationPayload, OtpParametersProto};
 /// Longest export URI accepted (a QR code holds at most 2953 bytes).
 pub const MAX_MIGRATION_URI_LEN: usize = 8192;
 
+/// Most QR codes one export may say it has. `batch_size` comes from the payload and sizes
+/// the collector's bookkeeping, so it is bounded before anything is built from it. Google
+/// Authenticator puts about ten accounts in a code: 1,000 codes are ten thousand accounts.
+pub const MAX_MIGRATION_PARTS: i32 = 1000;
+
 /// Default size budget per exported URI: fits a QR code of version 25 at error correction
 /// level M, which phone cameras read comfortably from a screen.
 pub const DEFAULT_MAX_URI_LEN: usize = 900;
@@ -33,6 +38,7 @@ pub const DEFAULT_MAX_URI_LEN: usize = 900;
 const PREFIX: &str = "otpauth-migration://offline?data=";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MigrationError {
     #[error("not an otpauth-migration://offline URI")]
     NotMigrationUri,
@@ -46,6 +52,11 @@ pub enum MigrationError {
     InvalidPayload,
     #[error("the export URI is longer than {MAX_MIGRATION_URI_LEN} characters")]
     TooLong,
+    #[error(
+        "the export says it is part {index} of {size} QR codes \
+         (at most {MAX_MIGRATION_PARTS} parts, numbered from 0)"
+    )]
+    BadBatchFields { index: i32, size: i32 },
 }
 
 /// Why one entry of an export could not become an account.
@@ -151,7 +162,19 @@ pub fn decode(uri: &str) -> Result<MigrationBatch, MigrationError> {
     let bytes = decode_base64(&text)?;
     let payload =
         MigrationPayload::decode(bytes.as_slice()).map_err(|_| MigrationError::InvalidPayload)?;
+    check_batch_fields(payload.batch_index, payload.batch_size)?;
     Ok(batch_from_payload(&payload))
+}
+
+/// The batch fields are the only numbers in the payload that later code turns into work
+/// (one slot per part), so they are checked here, where the payload enters. Older exports
+/// leave both at 0: one complete part.
+fn check_batch_fields(index: i32, size: i32) -> Result<(), MigrationError> {
+    let parts = size.max(1);
+    if !(0..=MAX_MIGRATION_PARTS).contains(&size) || !(0..parts).contains(&index) {
+        return Err(MigrationError::BadBatchFields { index, size });
+    }
+    Ok(())
 }
 
 fn batch_from_payload(payload: &MigrationPayload) -> MigrationBatch {
@@ -236,6 +259,7 @@ fn account_from_entry(
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CollectorError {
     #[error("this QR code belongs to another export (batch {found}, expected {expected})")]
     OtherExport { expected: i32, found: i32 },
@@ -243,6 +267,10 @@ pub enum CollectorError {
     InconsistentSize { expected: i32, found: i32 },
     #[error("part {index} is outside an export of {size} parts")]
     IndexOutOfRange { index: i32, size: i32 },
+    #[error(
+        "this QR code says the export has {size} parts; at most {MAX_MIGRATION_PARTS} are accepted"
+    )]
+    TooManyParts { size: i32 },
 }
 
 /// Whether a scanned part was new.
@@ -268,6 +296,11 @@ impl MigrationCollector {
     pub fn add(&mut self, batch: MigrationBatch) -> Result<Added, CollectorError> {
         // Older exports leave the batch fields at 0: a single complete part.
         let size = batch.batch_size.max(1);
+        // Batches can be built by hand, not only by `decode`: the size that bounds
+        // `missing()` is checked here too.
+        if size > MAX_MIGRATION_PARTS {
+            return Err(CollectorError::TooManyParts { size });
+        }
         if let Some(expected) = self.batch_id {
             if batch.batch_id != expected {
                 return Err(CollectorError::OtherExport {
@@ -303,6 +336,20 @@ impl MigrationCollector {
         (0..self.batch_size)
             .filter(|i| !self.parts.contains_key(i))
             .collect()
+    }
+
+    /// The same as [`missing`](Self::missing) as inclusive ranges, computed from the parts
+    /// scanned rather than the size claimed: `[(0, 2), (5, 5)]`.
+    pub fn missing_ranges(&self) -> Vec<(i32, i32)> {
+        let mut ranges = Vec::new();
+        let mut next = 0;
+        for &index in self.parts.keys().chain(std::iter::once(&self.batch_size)) {
+            if index > next {
+                ranges.push((next, index - 1));
+            }
+            next = index.saturating_add(1);
+        }
+        ranges
     }
 
     pub fn is_complete(&self) -> bool {

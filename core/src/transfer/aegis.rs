@@ -5,19 +5,20 @@ use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use std::collections::HashMap;
+
 use serde::Deserialize;
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
-use super::{Fields, ImportError, ImportFormat, ImportReport, hex};
-use crate::account::OtpKind;
+use super::kdf::{Kdf, KdfBudget};
+use super::{Fields, ImportError, ImportFormat, ImportReport, ReportBuilder, hex};
+use crate::account::{Account, OtpKind};
 use crate::vault::{Entry, EntryMeta, hex_encode};
 
 const FORMAT: ImportFormat = ImportFormat::Aegis;
 /// Aegis's own scrypt cost: N = 2^15, r = 8, p = 1.
 const SCRYPT_LOG_N: u8 = 15;
-/// Largest scrypt cost accepted from a file (2^18 × 8 × 128 bytes = 256 MiB).
-const MAX_SCRYPT_LOG_N: u8 = 18;
 
 #[derive(Deserialize)]
 struct File {
@@ -87,27 +88,50 @@ fn scrypt_key(
     Some(out)
 }
 
-fn master_key(slots: &[Slot], password: &str) -> Result<Zeroizing<Vec<u8>>, ImportError> {
-    let mut tried = false;
+/// A password slot whose scrypt settings passed the bounds, ready to try.
+struct PasswordSlot<'a> {
+    slot: &'a Slot,
+    salt: Vec<u8>,
+    kdf: Kdf,
+}
+
+/// Every password slot, checked and charged to one budget before the first derivation:
+/// a file with too many slots or too costly a setting is refused without any scrypt run.
+fn password_slots<'a>(
+    slots: &'a [Slot],
+    budget: &mut KdfBudget,
+) -> Result<Vec<PasswordSlot<'a>>, ImportError> {
+    let mut ready = Vec::new();
     for slot in slots.iter().filter(|s| s.kind == 1) {
         let (Some(n), Some(r), Some(p), Some(salt)) =
             (slot.n, slot.r, slot.p, slot.salt.as_deref().and_then(hex))
         else {
             continue;
         };
-        if !n.is_power_of_two()
-            || n < 2
-            || n.trailing_zeros() > u32::from(MAX_SCRYPT_LOG_N)
-            || r > 32
-            || p > 16
-        {
-            return Err(ImportError::invalid(
-                FORMAT,
-                "scrypt parameters out of range",
-            ));
-        }
-        tried = true;
-        let kek = scrypt_key(password, &salt, n.trailing_zeros() as u8, r, p)
+        let kdf = Kdf::scrypt(n, r, p)
+            .ok_or_else(|| ImportError::invalid(FORMAT, "invalid scrypt parameters"))?;
+        budget.charge(kdf)?;
+        ready.push(PasswordSlot { slot, salt, kdf });
+    }
+    Ok(ready)
+}
+
+fn master_key(
+    slots: &[Slot],
+    password: &str,
+    budget: &mut KdfBudget,
+) -> Result<Zeroizing<Vec<u8>>, ImportError> {
+    let ready = password_slots(slots, budget)?;
+    if ready.is_empty() {
+        return Err(ImportError::Unsupported(
+            "no password slot in this Aegis vault".into(),
+        ));
+    }
+    for PasswordSlot { slot, salt, kdf } in ready {
+        let Kdf::Scrypt { log_n, r, p } = kdf else {
+            continue;
+        };
+        let kek = scrypt_key(password, &salt, log_n, r, p)
             .ok_or_else(|| ImportError::invalid(FORMAT, "bad scrypt parameters"))?;
         let wrapped =
             hex(&slot.key).ok_or_else(|| ImportError::invalid(FORMAT, "slot key is not hex"))?;
@@ -120,35 +144,93 @@ fn master_key(slots: &[Slot], password: &str) -> Result<Zeroizing<Vec<u8>>, Impo
             return Ok(key);
         }
     }
-    if tried {
-        Err(ImportError::WrongPassword)
-    } else {
-        Err(ImportError::Unsupported(
-            "no password slot in this Aegis vault".into(),
-        ))
-    }
+    Err(ImportError::WrongPassword)
 }
 
-pub fn import(data: &[u8], password: Option<&str>) -> Result<ImportReport, ImportError> {
-    let file: File = serde_json::from_slice(data).map_err(|e| ImportError::invalid(FORMAT, e))?;
-    let db: Zeroizing<Vec<u8>>;
-    let db_value: Value = match (&file.header.slots, &file.db) {
+/// The decrypted `db` of an encrypted vault.
+fn decrypt_db(
+    file: &File,
+    slots: &[Slot],
+    encoded: &str,
+    password: Option<&str>,
+    budget: &mut KdfBudget,
+) -> Result<Value, ImportError> {
+    let password = password.ok_or(ImportError::PasswordRequired)?;
+    let key = master_key(slots, password, budget)?;
+    let params = file
+        .header
+        .params
+        .as_ref()
+        .ok_or_else(|| ImportError::invalid(FORMAT, "no encryption parameters"))?;
+    let ciphertext = STANDARD
+        .decode(encoded)
+        .map_err(|_| ImportError::invalid(FORMAT, "db is not base64"))?;
+    let db = gcm_open(&key, &params.nonce, &ciphertext, &params.tag)
+        .ok_or(ImportError::WrongPassword)?;
+    super::json::parse(FORMAT, &db)
+}
+
+/// One entry of the `db` as an account with its tags and notes.
+fn entry_account(
+    entry: &Value,
+    name: &str,
+    groups: &HashMap<String, String>,
+) -> Result<(Account, EntryMeta), String> {
+    let info = entry.get("info").ok_or("no info")?;
+    let number = |key: &str| info.get(key).and_then(Value::as_u64);
+    let kind = entry.get("type").and_then(Value::as_str).ok_or("no type")?;
+    let account = Fields {
+        issuer: entry.get("issuer").and_then(Value::as_str).unwrap_or(""),
+        name,
+        secret_base32: info
+            .get("secret")
+            .and_then(Value::as_str)
+            .ok_or("no secret")?,
+        kind,
+        algorithm: info.get("algo").and_then(Value::as_str),
+        digits: number("digits").map(|d| d as u32),
+        period: number("period").map(|p| p as u32),
+        counter: number("counter"),
+    }
+    .account()?;
+    let mut tags: Vec<String> = entry
+        .get("groups")
+        .and_then(Value::as_array)
+        .map(|ids| super::tags_for(ids.iter().filter_map(Value::as_str), groups))
+        .unwrap_or_default();
+    // Vaults before Aegis 3 named one group per entry directly.
+    if let Some(group) = entry.get("group").and_then(Value::as_str) {
+        tags.push(group.to_owned());
+    }
+    if entry.get("favorite").and_then(Value::as_bool) == Some(true) {
+        tags.push("favorite".to_owned());
+    }
+    let notes = entry
+        .get("note")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    let meta = EntryMeta {
+        tags,
+        notes,
+        icon: None,
+    };
+    Ok((account, meta))
+}
+
+pub fn import(
+    data: &[u8],
+    password: Option<&str>,
+    budget: &mut KdfBudget,
+) -> Result<ImportReport, ImportError> {
+    let file: File = super::json::parse(FORMAT, data)?;
+    let decrypted;
+    let db = match (&file.header.slots, &file.db) {
         (Some(slots), Value::String(encoded)) => {
-            let password = password.ok_or(ImportError::PasswordRequired)?;
-            let key = master_key(slots, password)?;
-            let params = file
-                .header
-                .params
-                .as_ref()
-                .ok_or_else(|| ImportError::invalid(FORMAT, "no encryption parameters"))?;
-            let ciphertext = STANDARD
-                .decode(encoded)
-                .map_err(|_| ImportError::invalid(FORMAT, "db is not base64"))?;
-            db = gcm_open(&key, &params.nonce, &ciphertext, &params.tag)
-                .ok_or(ImportError::WrongPassword)?;
-            serde_json::from_slice(&db).map_err(|e| ImportError::invalid(FORMAT, e))?
+            decrypted = decrypt_db(&file, slots, encoded, password, budget)?;
+            &decrypted
         }
-        (_, Value::Object(_)) => file.db.clone(),
+        (_, db @ Value::Object(_)) => db,
         _ => {
             return Err(ImportError::invalid(
                 FORMAT,
@@ -156,68 +238,22 @@ pub fn import(data: &[u8], password: Option<&str>) -> Result<ImportReport, Impor
             ));
         }
     };
-    let entries = db_value
+    let entries = db
         .get("entries")
         .and_then(Value::as_array)
         .ok_or_else(|| ImportError::invalid(FORMAT, "no entries"))?;
-    let groups = super::named_ids(db_value.get("groups"), "uuid");
-    let mut report = ImportReport::default();
+    let groups = super::named_ids(db.get("groups"), "uuid");
+    let mut report = ReportBuilder::new();
     for (index, entry) in entries.iter().enumerate() {
-        let text =
-            |v: &Value, key: &str| v.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
-        let name = text(entry, "name");
-        let result = (|| {
-            let info = entry.get("info").ok_or("no info")?;
-            let number = |key: &str| info.get(key).and_then(Value::as_u64);
-            let kind = entry.get("type").and_then(Value::as_str).ok_or("no type")?;
-            let account = Fields {
-                issuer: entry.get("issuer").and_then(Value::as_str).unwrap_or(""),
-                name: &name,
-                secret_base32: info
-                    .get("secret")
-                    .and_then(Value::as_str)
-                    .ok_or("no secret")?,
-                kind,
-                algorithm: info.get("algo").and_then(Value::as_str),
-                digits: number("digits").map(|d| d as u32),
-                period: number("period").map(|p| p as u32),
-                counter: number("counter"),
-            }
-            .account()?;
-            let mut tags: Vec<String> = entry
-                .get("groups")
-                .and_then(Value::as_array)
-                .map(|ids| {
-                    ids.iter()
-                        .filter_map(Value::as_str)
-                        .filter_map(|id| {
-                            groups
-                                .iter()
-                                .find(|(uuid, _)| uuid == id)
-                                .map(|(_, name)| name.clone())
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            // Vaults before Aegis 3 named one group per entry directly.
-            if let Some(group) = entry.get("group").and_then(Value::as_str) {
-                tags.push(group.to_owned());
-            }
-            if entry.get("favorite").and_then(Value::as_bool) == Some(true) {
-                tags.push("favorite".to_owned());
-            }
-            Ok((
-                account,
-                EntryMeta {
-                    tags,
-                    notes: text(entry, "note"),
-                    icon: None,
-                },
-            ))
-        })();
-        report.record(index, name, result.map_err(|e: String| e));
+        let name = entry
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        let result = entry_account(entry, &name, &groups);
+        report.record(index, name, result);
     }
-    Ok(report)
+    Ok(report.finish())
 }
 
 fn uuid() -> String {

@@ -5,14 +5,17 @@ use serde_json::Value;
 use sha1::Sha1;
 use zeroize::Zeroizing;
 
-use super::{Fields, ImportError, ImportFormat, ImportReport};
+use super::kdf::{Kdf, KdfBudget};
+use super::{Fields, ImportError, ImportFormat, ImportReport, ReportBuilder};
 use crate::vault::EntryMeta;
 
 const FORMAT: ImportFormat = ImportFormat::AndOtp;
-/// Refuse absurd iteration counts from a file (andOTP uses 140,000 to 160,000).
-const MAX_ITERATIONS: u32 = 10_000_000;
 
-fn decrypt(data: &[u8], password: &str) -> Result<Zeroizing<Vec<u8>>, ImportError> {
+fn decrypt(
+    data: &[u8],
+    password: &str,
+    budget: &mut KdfBudget,
+) -> Result<Zeroizing<Vec<u8>>, ImportError> {
     if data.len() < 4 + 12 + 12 + 16 {
         return Err(ImportError::invalid(
             FORMAT,
@@ -20,9 +23,7 @@ fn decrypt(data: &[u8], password: &str) -> Result<Zeroizing<Vec<u8>>, ImportErro
         ));
     }
     let iterations = u32::from_be_bytes([data[0], data[1], data[2], data[3]]);
-    if iterations == 0 || iterations > MAX_ITERATIONS {
-        return Err(ImportError::invalid(FORMAT, "iteration count out of range"));
-    }
+    budget.charge(Kdf::Pbkdf2 { iterations })?;
     let (salt, rest) = data[4..].split_at(12);
     let (iv, ciphertext) = rest.split_at(12);
     let mut key = Zeroizing::new([0u8; 32]);
@@ -30,7 +31,11 @@ fn decrypt(data: &[u8], password: &str) -> Result<Zeroizing<Vec<u8>>, ImportErro
     super::aes_gcm_open(&key[..], iv, ciphertext)
 }
 
-pub fn import(data: &[u8], password: Option<&str>) -> Result<ImportReport, ImportError> {
+pub fn import(
+    data: &[u8],
+    password: Option<&str>,
+    budget: &mut KdfBudget,
+) -> Result<ImportReport, ImportError> {
     let plain;
     let json: &[u8] = if data
         .first()
@@ -38,12 +43,11 @@ pub fn import(data: &[u8], password: Option<&str>) -> Result<ImportReport, Impor
     {
         data
     } else {
-        plain = decrypt(data, password.ok_or(ImportError::PasswordRequired)?)?;
+        plain = decrypt(data, password.ok_or(ImportError::PasswordRequired)?, budget)?;
         &plain
     };
-    let entries: Vec<Value> =
-        serde_json::from_slice(json).map_err(|e| ImportError::invalid(FORMAT, e))?;
-    let mut report = ImportReport::default();
+    let entries: Vec<Value> = super::json::parse(FORMAT, json)?;
+    let mut report = ReportBuilder::new();
     for (index, entry) in entries.iter().enumerate() {
         let text = |key: &str| entry.get(key).and_then(Value::as_str);
         let number = |key: &str| entry.get(key).and_then(Value::as_u64);
@@ -84,5 +88,5 @@ pub fn import(data: &[u8], password: Option<&str>) -> Result<ImportReport, Impor
         })();
         report.record(index, name, result.map_err(|e: String| e));
     }
-    Ok(report)
+    Ok(report.finish())
 }

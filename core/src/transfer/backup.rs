@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::{ImportError, ImportFormat, ImportReport};
+use super::kdf::{Kdf, KdfBudget};
+use super::{ImportError, ImportFormat, ImportReport, ReportBuilder};
 use crate::Clock;
 use crate::otp::SystemClock;
 use crate::vault::crypto::{self, NONCE_LEN};
@@ -58,7 +59,11 @@ pub fn export(entries: &[Entry], passphrase: &str, kdf: KdfParams) -> Option<Vec
     Some(header)
 }
 
-pub fn import(data: &[u8], passphrase: &str) -> Result<ImportReport, ImportError> {
+pub fn import(
+    data: &[u8],
+    passphrase: &str,
+    budget: &mut KdfBudget,
+) -> Result<ImportReport, ImportError> {
     if data.len() < HEADER_LEN + 16 || &data[..8] != MAGIC {
         return Err(ImportError::invalid(FORMAT, "not a Countersign backup"));
     }
@@ -74,12 +79,8 @@ pub fn import(data: &[u8], passphrase: &str) -> Result<ImportReport, ImportError
         iterations: word(13),
         parallelism: word(17),
     };
-    if !kdf.is_acceptable() {
-        return Err(ImportError::invalid(
-            FORMAT,
-            "key derivation parameters out of range",
-        ));
-    }
+    // Bounds first: the header is not authenticated until the key it asks for is derived.
+    budget.charge(Kdf::Argon2id(kdf))?;
     let salt = &data[21..21 + SALT_LEN];
     let nonce = &data[21 + SALT_LEN..HEADER_LEN];
     let key = kdf
@@ -87,14 +88,13 @@ pub fn import(data: &[u8], passphrase: &str) -> Result<ImportReport, ImportError
         .ok_or(ImportError::WrongPassword)?;
     let plain = crypto::open(&key, &data[..HEADER_LEN], nonce, &data[HEADER_LEN..])
         .ok_or(ImportError::WrongPassword)?;
-    let payload: Payload =
-        serde_json::from_slice(&plain).map_err(|e| ImportError::invalid(FORMAT, e))?;
+    let payload: Payload = super::json::parse(FORMAT, &plain)?;
     if payload.format != "countersign-backup" {
         return Err(ImportError::invalid(FORMAT, "unexpected payload"));
     }
-    let mut report = ImportReport::default();
+    let mut report = ReportBuilder::new();
     for (index, record) in payload.entries.into_iter().enumerate() {
         report.record(index, format!("entry {}", index + 1), record.into_parts());
     }
-    Ok(report)
+    Ok(report.finish())
 }

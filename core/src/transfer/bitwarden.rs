@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{Fields, ImportError, ImportFormat, ImportReport};
+use super::{Fields, ImportError, ImportFormat, ImportReport, ReportBuilder};
 use crate::account::Account;
 use crate::otpauth;
 use crate::vault::EntryMeta;
@@ -39,7 +39,7 @@ fn account_from_totp(totp: &str, item_name: &str, username: &str) -> Result<Acco
 
 pub fn import_json(data: &[u8]) -> Result<ImportReport, ImportError> {
     const FORMAT: ImportFormat = ImportFormat::BitwardenJson;
-    let file: Value = serde_json::from_slice(data).map_err(|e| ImportError::invalid(FORMAT, e))?;
+    let file: Value = super::json::parse(FORMAT, data)?;
     if file.get("encrypted").and_then(Value::as_bool) == Some(true) {
         return Err(ImportError::Unsupported(
             "encrypted Bitwarden exports are not supported; export as unencrypted JSON or CSV"
@@ -51,7 +51,7 @@ pub fn import_json(data: &[u8]) -> Result<ImportReport, ImportError> {
         .and_then(Value::as_array)
         .ok_or_else(|| ImportError::invalid(FORMAT, "no items"))?;
     let folders = super::named_ids(file.get("folders"), "id");
-    let mut report = ImportReport::default();
+    let mut report = ReportBuilder::new();
     for (index, item) in items.iter().enumerate() {
         let text = |v: Option<&Value>, key: &str| {
             v.and_then(|v| v.get(key))
@@ -62,7 +62,7 @@ pub fn import_json(data: &[u8]) -> Result<ImportReport, ImportError> {
         let login = item.get("login");
         let totp = text(login, "totp");
         if totp.is_empty() {
-            report.not_otp += 1;
+            report.not_otp();
             continue;
         }
         let name = text(Some(item), "name");
@@ -70,8 +70,8 @@ pub fn import_json(data: &[u8]) -> Result<ImportReport, ImportError> {
             let mut tags: Vec<String> = item
                 .get("folderId")
                 .and_then(Value::as_str)
-                .and_then(|id| folders.iter().find(|(fid, _)| fid == id))
-                .map(|(_, name)| vec![name.clone()])
+                .and_then(|id| folders.get(id))
+                .map(|name| vec![name.clone()])
                 .unwrap_or_default();
             if item.get("favorite").and_then(Value::as_bool) == Some(true) {
                 tags.push("favorite".into());
@@ -87,7 +87,7 @@ pub fn import_json(data: &[u8]) -> Result<ImportReport, ImportError> {
         });
         report.record(index, name, result);
     }
-    Ok(report)
+    Ok(report.finish())
 }
 
 pub fn import_csv(data: &[u8]) -> Result<ImportReport, ImportError> {
@@ -107,7 +107,7 @@ pub fn import_csv(data: &[u8]) -> Result<ImportReport, ImportError> {
         column("folder"),
         column("favorite"),
     );
-    let mut report = ImportReport::default();
+    let mut report = ReportBuilder::new();
     for (index, record) in reader.records().enumerate() {
         let record = match record {
             Ok(record) => record,
@@ -119,7 +119,7 @@ pub fn import_csv(data: &[u8]) -> Result<ImportReport, ImportError> {
         let field = |col: Option<usize>| col.and_then(|c| record.get(c)).unwrap_or("").to_owned();
         let totp = field(Some(totp_column));
         if totp.trim().is_empty() {
-            report.not_otp += 1;
+            report.not_otp();
             continue;
         }
         let name = field(name_col);
@@ -142,5 +142,5 @@ pub fn import_csv(data: &[u8]) -> Result<ImportReport, ImportError> {
         });
         report.record(index, name, result);
     }
-    Ok(report)
+    Ok(report.finish())
 }

@@ -2,18 +2,18 @@
 
 use serde_json::Value;
 
-use super::{Fields, ImportError, ImportFormat, ImportReport};
+use super::{Fields, ImportError, ImportFormat, ImportReport, ReportBuilder};
 use crate::secret::Secret;
 use crate::vault::EntryMeta;
 
 pub fn import(data: &[u8]) -> Result<ImportReport, ImportError> {
     const FORMAT: ImportFormat = ImportFormat::FreeOtpPlus;
-    let file: Value = serde_json::from_slice(data).map_err(|e| ImportError::invalid(FORMAT, e))?;
+    let file: Value = super::json::parse(FORMAT, data)?;
     let tokens = file
         .get("tokens")
         .and_then(Value::as_array)
         .ok_or_else(|| ImportError::invalid(FORMAT, "no tokens"))?;
-    let mut report = ImportReport::default();
+    let mut report = ReportBuilder::new();
     for (index, token) in tokens.iter().enumerate() {
         let text = |key: &str| token.get(key).and_then(Value::as_str);
         let number = |key: &str| token.get(key).and_then(Value::as_u64);
@@ -59,5 +59,5 @@ pub fn import(data: &[u8]) -> Result<ImportReport, ImportError> {
         })();
         report.record(index, name, result.map_err(|e: String| e));
     }
-    Ok(report)
+    Ok(report.finish())
 }

@@ -8,7 +8,10 @@ mod aegis;
 mod andotp;
 mod backup;
 mod bitwarden;
+pub(crate) mod dedup;
 mod freeotp;
+mod json;
+mod kdf;
 mod text;
 mod twofas;
 
@@ -17,11 +20,18 @@ use serde::Serialize;
 use crate::account::{Account, OtpParameters};
 use crate::otp::Algorithm;
 use crate::secret::Secret;
-use crate::vault::{EntryMeta, same_account};
+use crate::vault::EntryMeta;
+use dedup::AccountIndex;
 
 pub use aegis::export as export_aegis;
 pub use backup::{export as export_backup, import as import_backup};
+pub use json::MAX_JSON_VALUES;
+pub use kdf::{KdfBudget, MAX_PASSWORD_ATTEMPTS, MAX_PBKDF2_ITERATIONS};
 pub use text::export as export_otpauth_list;
+
+/// Largest import file read. Parsing builds a tree a few times the file's size; real
+/// exports, icons included, are far smaller (a few MB for hundreds of accounts).
+pub const MAX_IMPORT_FILE_LEN: usize = 16 * 1024 * 1024;
 
 /// One imported account with the metadata the source app had for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,22 +59,39 @@ pub struct ImportReport {
     pub not_otp: usize,
 }
 
-impl ImportReport {
+/// An [`ImportReport`] being filled, with the index that finds duplicates in one lookup.
+struct ReportBuilder {
+    report: ImportReport,
+    seen: AccountIndex,
+}
+
+impl ReportBuilder {
+    fn new() -> ReportBuilder {
+        ReportBuilder {
+            report: ImportReport::default(),
+            seen: AccountIndex::new(),
+        }
+    }
+
     /// Adds an account unless an equal one was already read; keeps source positions.
     fn push(&mut self, index: usize, account: Account, meta: EntryMeta) {
+        let accounts = &self.report.accounts;
         if self
-            .accounts
-            .iter()
-            .any(|i| same_account(&i.account, &account))
+            .seen
+            .find(&account, |i| {
+                accounts.get(i).map(|imported| &imported.account)
+            })
+            .is_some()
         {
-            self.duplicates.push(index);
+            self.report.duplicates.push(index);
         } else {
-            self.accounts.push(Imported { account, meta });
+            self.seen.insert(&account, accounts.len());
+            self.report.accounts.push(Imported { account, meta });
         }
     }
 
     fn fail(&mut self, index: usize, name: impl Into<String>, reason: impl Into<String>) {
-        self.failures.push(ImportFailure {
+        self.report.failures.push(ImportFailure {
             index,
             name: name.into(),
             reason: reason.into(),
@@ -76,6 +103,14 @@ impl ImportReport {
             Ok((account, meta)) => self.push(index, account, meta),
             Err(reason) => self.fail(index, name, reason),
         }
+    }
+
+    fn not_otp(&mut self) {
+        self.report.not_otp += 1;
+    }
+
+    fn finish(self) -> ImportReport {
+        self.report
     }
 }
 
@@ -139,6 +174,7 @@ impl ImportFormat {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ImportError {
     #[error("the file is not a valid {format} export: {reason}")]
     InvalidFile {
@@ -151,6 +187,12 @@ pub enum ImportError {
     WrongPassword,
     #[error("{0}")]
     Unsupported(String),
+    /// The file's own key-derivation settings ask for more memory or time than a phone can
+    /// give (`reason` names them); no derivation was started.
+    #[error("this file asks for too much key-derivation work ({reason}); no app writes that")]
+    ExcessiveKdf { reason: String },
+    #[error("the file is larger than {MAX_IMPORT_FILE_LEN} bytes")]
+    TooLarge,
 }
 
 impl ImportError {
@@ -168,18 +210,32 @@ pub fn import(
     data: &[u8],
     password: Option<&str>,
 ) -> Result<ImportReport, ImportError> {
+    import_within(format, data, password, KdfBudget::per_import())
+}
+
+/// [`import`] with another key-derivation budget (a smaller one for slow devices or
+/// fuzzing). Every derivation the file asks for is charged to it before it runs.
+pub fn import_within(
+    format: ImportFormat,
+    data: &[u8],
+    password: Option<&str>,
+    mut budget: KdfBudget,
+) -> Result<ImportReport, ImportError> {
+    if data.len() > MAX_IMPORT_FILE_LEN {
+        return Err(ImportError::TooLarge);
+    }
     match format {
-        ImportFormat::Aegis => aegis::import(data, password),
-        ImportFormat::TwoFas => twofas::import(data, password),
+        ImportFormat::Aegis => aegis::import(data, password, &mut budget),
+        ImportFormat::TwoFas => twofas::import(data, password, &mut budget),
         ImportFormat::BitwardenJson => bitwarden::import_json(data),
         ImportFormat::BitwardenCsv => bitwarden::import_csv(data),
-        ImportFormat::AndOtp => andotp::import(data, password),
+        ImportFormat::AndOtp => andotp::import(data, password, &mut budget),
         ImportFormat::FreeOtpPlus => freeotp::import(data),
         ImportFormat::GoogleAuthenticator => text::import_migration(data),
         ImportFormat::Ente | ImportFormat::OtpauthList => text::import_otpauth(data, format),
         ImportFormat::Countersign => {
             let password = password.ok_or(ImportError::PasswordRequired)?;
-            backup::import(data, password)
+            backup::import(data, password, &mut budget)
         }
     }
 }
@@ -249,19 +305,59 @@ pub(crate) fn aes_gcm_open(
         .map_err(|_| ImportError::WrongPassword)
 }
 
-/// `[{ID_KEY: …, "name": …}]` lists (groups, folders) as (id, name) pairs.
-pub(crate) fn named_ids(list: Option<&serde_json::Value>, id_key: &str) -> Vec<(String, String)> {
-    list.and_then(serde_json::Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|g| {
-                    Some((
-                        g.get(id_key)?.as_str()?.to_owned(),
-                        g.get("name")?.as_str()?.to_owned(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+/// `[{ID_KEY: …, "name": …}]` lists (groups, folders) as a map from id to name, so each
+/// entry's lookup is one hash probe however many groups a file declares. The first of
+/// repeated ids wins.
+pub(crate) fn named_ids(
+    list: Option<&serde_json::Value>,
+    id_key: &str,
+) -> std::collections::HashMap<String, String> {
+    let mut names = std::collections::HashMap::new();
+    for item in list
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let id = item.get(id_key).and_then(serde_json::Value::as_str);
+        let name = item.get("name").and_then(serde_json::Value::as_str);
+        if let (Some(id), Some(name)) = (id, name) {
+            names
+                .entry(id.to_owned())
+                .or_insert_with(|| bounded_tag(name));
+        }
+    }
+    names
+}
+
+/// Longest tag kept from a group or folder name, in bytes. A name is stored once in the
+/// file but copied into every entry that refers to it, so its length is bounded.
+pub const MAX_TAG_BYTES: usize = 64;
+
+/// Most tags taken for one entry from group references.
+pub const MAX_TAGS_PER_ENTRY: usize = 16;
+
+/// `name` cut to [`MAX_TAG_BYTES`] at a character boundary.
+fn bounded_tag(name: &str) -> String {
+    let mut end = name.len().min(MAX_TAG_BYTES);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    name[..end].to_owned()
+}
+
+/// The names of the groups `ids` refers to: each once, at most [`MAX_TAGS_PER_ENTRY`].
+pub(crate) fn tags_for<'a>(
+    ids: impl Iterator<Item = &'a str>,
+    names: &std::collections::HashMap<String, String>,
+) -> Vec<String> {
+    let mut tags: Vec<String> = Vec::new();
+    for name in ids.filter_map(|id| names.get(id)) {
+        if tags.len() == MAX_TAGS_PER_ENTRY {
+            break;
+        }
+        if !tags.contains(name) {
+            tags.push(name.clone());
+        }
+    }
+    tags
 }

@@ -8,13 +8,18 @@ use serde_json::Value;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use super::{Fields, ImportError, ImportFormat, ImportReport};
+use super::kdf::{Kdf, KdfBudget};
+use super::{Fields, ImportError, ImportFormat, ImportReport, ReportBuilder};
 use crate::vault::EntryMeta;
 
 const FORMAT: ImportFormat = ImportFormat::TwoFas;
 const PBKDF2_ITERATIONS: u32 = 10_000;
 
-fn decrypt(encrypted: &str, password: &str) -> Result<Zeroizing<Vec<u8>>, ImportError> {
+fn decrypt(
+    encrypted: &str,
+    password: &str,
+    budget: &mut KdfBudget,
+) -> Result<Zeroizing<Vec<u8>>, ImportError> {
     let parts: Vec<&str> = encrypted.split(':').collect();
     let [ciphertext, salt, iv] = parts.as_slice() else {
         return Err(ImportError::invalid(
@@ -31,19 +36,28 @@ fn decrypt(encrypted: &str, password: &str) -> Result<Zeroizing<Vec<u8>>, Import
     if iv.len() != 12 {
         return Err(ImportError::invalid(FORMAT, "the IV is not 12 bytes"));
     }
+    // The count is 2FAS's constant, not the file's; charged all the same, so every
+    // derivation an import runs goes through one budget.
+    budget.charge(Kdf::Pbkdf2 {
+        iterations: PBKDF2_ITERATIONS,
+    })?;
     let mut key = Zeroizing::new([0u8; 32]);
     pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), &salt, PBKDF2_ITERATIONS, &mut key[..]);
     super::aes_gcm_open(&key[..], &iv, &ciphertext)
 }
 
-pub fn import(data: &[u8], password: Option<&str>) -> Result<ImportReport, ImportError> {
-    let file: Value = serde_json::from_slice(data).map_err(|e| ImportError::invalid(FORMAT, e))?;
+pub fn import(
+    data: &[u8],
+    password: Option<&str>,
+    budget: &mut KdfBudget,
+) -> Result<ImportReport, ImportError> {
+    let file: Value = super::json::parse(FORMAT, data)?;
     let decrypted;
     let services: Vec<Value> = match file.get("servicesEncrypted").and_then(Value::as_str) {
         Some(encrypted) => {
             let password = password.ok_or(ImportError::PasswordRequired)?;
-            decrypted = decrypt(encrypted, password)?;
-            serde_json::from_slice(&decrypted).map_err(|e| ImportError::invalid(FORMAT, e))?
+            decrypted = decrypt(encrypted, password, budget)?;
+            super::json::parse(FORMAT, &decrypted)?
         }
         None => file
             .get("services")
@@ -52,7 +66,7 @@ pub fn import(data: &[u8], password: Option<&str>) -> Result<ImportReport, Impor
             .ok_or_else(|| ImportError::invalid(FORMAT, "no services"))?,
     };
     let groups = super::named_ids(file.get("groups"), "id");
-    let mut report = ImportReport::default();
+    let mut report = ReportBuilder::new();
     for (index, service) in services.iter().enumerate() {
         let name = service
             .get("name")
@@ -91,8 +105,8 @@ pub fn import(data: &[u8], password: Option<&str>) -> Result<ImportReport, Impor
             let tags = service
                 .get("groupId")
                 .and_then(Value::as_str)
-                .and_then(|id| groups.iter().find(|(gid, _)| gid == id))
-                .map(|(_, name)| vec![name.clone()])
+                .and_then(|id| groups.get(id))
+                .map(|name| vec![name.clone()])
                 .unwrap_or_default();
             Ok((
                 account,
@@ -105,5 +119,5 @@ pub fn import(data: &[u8], password: Option<&str>) -> Result<ImportReport, Impor
         })();
         report.record(index, name, result.map_err(|e: String| e));
     }
-    Ok(report)
+    Ok(report.finish())
 }

@@ -21,6 +21,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 use crate::Clock;
 use crate::account::{Account, TimedCode};
 use crate::otp::SystemClock;
+use crate::transfer::dedup::AccountIndex;
 use crypto::{Aad, Key};
 pub use devices::{DeviceKey, DeviceRecord, SHARED_PLATFORM_KEY_ALIAS, new_registration_id};
 pub use error::{IntegrityError, VaultError};
@@ -581,14 +582,6 @@ impl Vault {
             .collect())
     }
 
-    fn is_duplicate(&self, account: &Account) -> Result<bool, VaultError> {
-        Ok(self
-            .state()?
-            .entries
-            .iter()
-            .any(|e| same_account(&e.account, account)))
-    }
-
     /// Runs `change` in one transaction that also rewrites the manifest; memory is updated only
     /// after the commit succeeded.
     fn write<T>(
@@ -638,14 +631,23 @@ impl Vault {
         allow_duplicates: bool,
     ) -> Result<AddReport, VaultError> {
         let mut report = AddReport::default();
-        let mut fresh = Vec::new();
-        for (index, (account, meta)) in accounts.into_iter().enumerate() {
-            let seen = fresh
-                .iter()
-                .any(|(a, _): &(Account, EntryMeta)| same_account(a, &account));
-            if !allow_duplicates && (seen || self.is_duplicate(&account)?) {
-                report.duplicates.push(index);
+        let mut fresh: Vec<(Account, EntryMeta)> = Vec::new();
+        // Held and new accounts in one index (positions past the held ones are new): one
+        // lookup per account instead of a scan of both lists (issue 10, finding 10).
+        let held = &self.state()?.entries;
+        let mut index = AccountIndex::new();
+        for (position, entry) in held.iter().enumerate() {
+            index.insert(&entry.account, position);
+        }
+        for (position, (account, meta)) in accounts.into_iter().enumerate() {
+            let known = |i: usize| match i.checked_sub(held.len()) {
+                None => held.get(i).map(|e| &e.account),
+                Some(new) => fresh.get(new).map(|(a, _)| a),
+            };
+            if !allow_duplicates && index.find(&account, known).is_some() {
+                report.duplicates.push(position);
             } else {
+                index.insert(&account, held.len() + fresh.len());
                 fresh.push((account, meta));
             }
         }

@@ -33,13 +33,29 @@ impl KdfParams {
         parallelism: 1,
     };
 
-    /// Refuses parameters below OWASP's minimum or absurdly high (a hostile file must not
-    /// make unlocking take hours or exhaust memory).
+    /// Most memory one derivation may use: what a phone app can allocate without being
+    /// killed (Ente Auth starts its own derivations at 256 MiB for the same reason).
+    pub const MAX_MEMORY_KIB: u32 = 256 * 1024;
+    /// Most memory traffic (memory × passes) of one derivation: 1 GiB, about 1 s on the
+    /// development machine and a few on a phone. The default uses 640 MiB.
+    pub const MAX_WORK_KIB: u32 = 1024 * 1024;
+    pub const MAX_ITERATIONS: u32 = 16;
+    pub const MAX_PARALLELISM: u32 = 8;
+
+    /// Memory × passes, in KiB.
+    pub fn work_kib(&self) -> u64 {
+        u64::from(self.memory_kib) * u64::from(self.iterations)
+    }
+
+    /// Refuses parameters below OWASP's minimum or above what a phone survives: a vault or
+    /// backup file carries its own parameters, and a hostile one must not exhaust memory or
+    /// make unlocking take minutes. Limits: docs/vault.md.
     pub fn is_acceptable(&self) -> bool {
-        (KdfParams::MINIMUM.memory_kib..=4 * 1024 * 1024).contains(&self.memory_kib)
-            && (1..=64).contains(&self.iterations)
-            && (1..=16).contains(&self.parallelism)
-            && u64::from(self.memory_kib) * u64::from(self.iterations) >= 19 * 1024 * 2
+        let minimum = KdfParams::MINIMUM;
+        (minimum.memory_kib..=KdfParams::MAX_MEMORY_KIB).contains(&self.memory_kib)
+            && (1..=KdfParams::MAX_ITERATIONS).contains(&self.iterations)
+            && (1..=KdfParams::MAX_PARALLELISM).contains(&self.parallelism)
+            && (minimum.work_kib()..=u64::from(KdfParams::MAX_WORK_KIB)).contains(&self.work_kib())
     }
 
     pub fn derive(&self, passphrase: &[u8], salt: &[u8]) -> Option<Key> {

@@ -1,0 +1,38 @@
+//! Any bytes into every importer (issue 10): no panic, no hang, no allocation out of
+//! proportion to the input. Encrypted formats get the password of their committed fixture,
+//! so the seeds reach decryption. The key-derivation budget is 1/256 of the default (8 MiB
+//! of scrypt traffic, 15,625 PBKDF2 iterations: the small-parameter seeds and 2FAS's fixed
+//! 10,000 fit) so every run stays in milliseconds; Countersign backups get 1/16, the least
+//! that admits Argon2id at OWASP's minimum (19 MiB × 2), the smallest they may use.
+#![no_main]
+
+use countersign_core::transfer::{self, ImportFormat, KdfBudget};
+use libfuzzer_sys::fuzz_target;
+
+fn password(format: ImportFormat) -> &'static str {
+    match format {
+        ImportFormat::Aegis => "aegis-password",
+        ImportFormat::TwoFas => "2fas-password",
+        ImportFormat::AndOtp => "andotp-password",
+        // docs/backup.md's test vector.
+        ImportFormat::Countersign => "correct horse battery staple",
+        _ => "fuzz",
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    for format in ImportFormat::ALL {
+        let divisor = match format {
+            ImportFormat::Countersign => 16,
+            _ => 256,
+        };
+        let budget = KdfBudget::per_import().scaled_down(divisor);
+        let Ok(report) = transfer::import_within(format, data, Some(password(format)), budget)
+        else {
+            continue;
+        };
+        // Every account, failure and duplicate stands for at least one byte of input.
+        let reported = report.accounts.len() + report.failures.len() + report.duplicates.len();
+        assert!(reported <= data.len() + 1, "{format:?}: {reported} from {} bytes", data.len());
+    }
+});
