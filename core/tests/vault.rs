@@ -680,3 +680,42 @@ fn a_schema_1_vault_is_migrated_on_open_and_keeps_every_account() {
         .unwrap();
     assert_eq!(version, 3);
 }
+
+/// Issue 10, finding 6: a hostile vault file may hold any number of passphrase slots, each
+/// asking for a costly derivation; an unlock derives for at most `MAX_SLOTS_TRIED` of them.
+#[test]
+fn a_vault_file_with_hundreds_of_slots_is_not_derived_for_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut vault) = new_vault(dir.path(), 1);
+    vault.lock();
+    // The cost of one derivation, on this machine now.
+    let started = std::time::Instant::now();
+    assert!(vault.unlock_with_passphrase("not the passphrase").is_err());
+    let one = started.elapsed();
+    drop(vault);
+    {
+        let db = rusqlite::Connection::open(&path).unwrap();
+        for i in 0..200 {
+            // Copies under other ids: their AAD differs, so none opens; listed first.
+            db.execute(
+                "INSERT INTO key_slots (id, params, nonce, wrapped_key, created_at) SELECT randomblob(length(id)), params, nonce, wrapped_key, created_at - ?1 FROM key_slots WHERE params LIKE '%passphrase%' ORDER BY created_at DESC LIMIT 1",
+                rusqlite::params![1000 + i],
+            )
+            .unwrap();
+        }
+    }
+    let mut vault = Vault::open(&path).unwrap();
+    let started = std::time::Instant::now();
+    let result = vault.unlock_with_passphrase(PASS);
+    let took = started.elapsed();
+    assert!(
+        matches!(result, Err(VaultError::WrongPassphrase)),
+        "{result:?}"
+    );
+    // 201 slots tried would cost about 200 derivations; the cap allows 8.
+    assert!(
+        took < one * 40,
+        "{took:?} (one derivation: {one:?}; at most {} allowed)",
+        countersign_core::vault::MAX_SLOTS_TRIED
+    );
+}

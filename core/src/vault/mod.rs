@@ -13,6 +13,9 @@ pub(crate) mod record;
 mod schema;
 mod slots;
 
+/// Slots of one kind an unlock derives a key for, at most (the oldest first).
+pub const MAX_SLOTS_TRIED: usize = 8;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -353,28 +356,38 @@ impl Vault {
         })
     }
 
-    /// Tries every slot for which `kek_for` derives a key-encryption key (returns `None` for
+    /// Tries the slots for which `kek_for` derives a key-encryption key (returns `None` for
     /// slots of other kinds); `wrong` when some slot was tried and none opened.
+    ///
+    /// At most [`MAX_SLOTS_TRIED`] slots are derived for: each derivation may cost up to the
+    /// KDF bound, and a hostile vault file could hold any number of slots.
     fn unlock_with_wrapping_slot(
         &mut self,
         wrong: VaultError,
         kek_for: impl Fn(&SlotParams) -> Option<Result<Key, VaultError>>,
     ) -> Result<(), VaultError> {
-        let mut tried = false;
+        let mut tried = 0;
         for (id, params_text, nonce, wrapped, _) in self.slots_raw()? {
+            if tried == MAX_SLOTS_TRIED {
+                break;
+            }
             let Ok(params) = serde_json::from_str::<SlotParams>(&params_text) else {
                 continue;
             };
             let Some(kek) = kek_for(&params) else {
                 continue;
             };
-            tried = true;
+            tried += 1;
             let aad = slot_aad(&self.vault_id, &id, &params_text);
             if let Some(key) = crypto::open(&kek?, aad.as_slice(), &nonce, &wrapped) {
                 return self.finish_unlock(&key);
             }
         }
-        Err(if tried { wrong } else { VaultError::NoSuchSlot })
+        Err(if tried > 0 {
+            wrong
+        } else {
+            VaultError::NoSuchSlot
+        })
     }
 
     /// Unlocks with the platform key store's slot.
