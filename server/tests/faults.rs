@@ -369,7 +369,7 @@ fn a_stuck_or_read_only_database_is_reported_and_service_resumes() {
     let ledger = Mutex::new(Ledger::default());
     exercise(&server.base_url, &server.api_key, &users[0], &ledger);
 
-    let locker = Command::new("python3")
+    let mut locker = Command::new("python3")
         .args([
             "-c",
             "import sqlite3, sys, time\n\
@@ -385,11 +385,8 @@ fn a_stuck_or_read_only_database_is_reported_and_service_resumes() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(locker.stdout.unwrap()),
-        &mut line,
-    )
-    .unwrap();
+    let stdout = locker.stdout.take().unwrap();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
     assert_eq!(line.trim(), "locked");
     let started = Instant::now();
     let (status, body) = call(
@@ -419,6 +416,7 @@ fn a_stuck_or_read_only_database_is_reported_and_service_resumes() {
         Duration::from_secs(10),
         "the lock released",
     );
+    assert!(locker.wait().unwrap().success());
     exercise(&server.base_url, &server.api_key, &users[2], &ledger);
 
     let took = server.terminate();
