@@ -132,6 +132,7 @@ fn a_camera_frame_larger_than_1080p_is_bounded_like_an_image_file() {
         let frame = LumaFrame::new(&bytes, LIMIT_SQUARE, LIMIT_SQUARE, stride).expect("valid");
         scan::scan_frame(&frame).len()
     });
+    println!("{}: {took:?}", case.name);
     assert!(took <= limit, "{took:?}");
 }
 
@@ -146,6 +147,20 @@ fn a_side_longer_than_the_limit_is_refused_before_decoding() {
     ));
     let frame = LumaFrame::new(&column, column.len(), 1, column.len());
     assert!(matches!(frame, Err(ScanError::TooLarge { .. })));
+}
+
+#[test]
+fn a_picture_reduced_to_nothing_is_not_handed_to_the_decoders() {
+    let _alone = alone();
+    // 1 × 20 000: sides over 16,384 are reduced 2×, which leaves no column; rqrr panicked on
+    // the empty image (contained, but a decoder must not be asked to read nothing).
+    let column: Vec<u8> = (0..20_000)
+        .map(|y| if y % 3 == 0 { 0 } else { 255 })
+        .collect();
+    let png = adversarial::encode_png(&column, 1, column.len(), adversarial::ExtendedColorType::L8);
+    let panics_before = scan::contained_panics();
+    assert_eq!(scan::scan_image(&png), Ok(Vec::new()));
+    assert_eq!(scan::contained_panics(), panics_before);
 }
 
 fn texts(found: &[ScannedCode]) -> Vec<&str> {

@@ -54,6 +54,9 @@ pub(crate) struct Decoded {
 pub(crate) fn decode(view: &View<'_>, stages: &[Stage]) -> Vec<Decoded> {
     let reduced = within_size(view, MAX_STAGE_PIXELS);
     let view = reduced.as_ref().map_or(*view, Plane::view);
+    if view.width == 0 || view.height == 0 {
+        return Vec::new();
+    }
     let Some(source) = luma_source(&view) else {
         return Vec::new();
     };
@@ -96,11 +99,15 @@ pub(crate) fn decode(view: &View<'_>, stages: &[Stage]) -> Vec<Decoded> {
 fn rqrr_in_frame(view: &View<'_>) -> Vec<Decoded> {
     let reduced = within_size(view, RQRR_MAX_PIXELS);
     let view = reduced.as_ref().map_or(*view, Plane::view);
+    if view.width == 0 || view.height == 0 {
+        return Vec::new();
+    }
     in_frame(&view, rqrr_reader::read_codes(&view))
 }
 
 /// `view` reduced to at most `max_pixels` (and sides a decoder's run lengths can count), or
-/// `None` when it is within them already.
+/// `None` when it is within them already. A very thin picture may reduce to nothing: it
+/// holds no code, and the decoders are not asked (rqrr panics on a zero-width image).
 fn within_size(view: &View<'_>, max_pixels: usize) -> Option<Plane> {
     let factor = budget::reduction_factor(view.width, view.height, max_pixels);
     (factor > 1).then(|| view.reduced(factor))
