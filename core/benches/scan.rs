@@ -2,19 +2,25 @@
 //! 1. decode rate, misreads and contained panics on the photo corpora (`../shared/qr-corpus`,
 //!    or `COUNTERSIGN_QR_CORPUS`), every image at 0°, 90°, 180° and 270°, with per-photo times;
 //! 2. milliseconds per synthetic camera frame (1280×720 and 1920×1080; otpauth and
-//!    600-character txotp codes, each frame kind of `tests/support/frames.rs`, and no code).
+//!    600-character txotp codes, each frame kind of `tests/support/frames.rs`, and no code);
+//! 3. the worst case (issue 10, finding 4): milliseconds per adversarial image file and 1080p
+//!    frame of `tests/support/adversarial.rs`, against the stated budgets (1 s per file,
+//!    250 ms per 1080p frame), with the work limits reached.
 //!
 //! `cargo bench -p countersign-core --bench scan`. Under `cargo test` it runs as a smoke test
 //! on a few images and one repetition.
 
+#[path = "../tests/support/adversarial.rs"]
+mod adversarial;
 #[path = "../tests/support/frames.rs"]
 mod frames;
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use countersign_core::scan::{
     self, FRAME_STAGES, FrameScanner, IMAGE_STAGES, LumaFrame, Stage, contained_panics,
+    work_limits_reached,
 };
 
 const CONFIGS: &[(&str, &[Stage])] = &[
@@ -37,6 +43,7 @@ fn main() {
     let smoke = !std::env::args().any(|a| a == "--bench");
     corpus(smoke);
     camera_frames(smoke);
+    worst_case(smoke);
 }
 
 fn corpus(smoke: bool) {
@@ -227,4 +234,79 @@ fn percentiles(times: &mut [f64]) -> (f64, f64) {
     times.sort_by(f64::total_cmp);
     let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
     (at(0.5), at(0.95))
+}
+
+/// Release budgets stated in docs/scanner.md.
+const FILE_BUDGET: Duration = Duration::from_secs(1);
+const FRAME_BUDGET: Duration = Duration::from_millis(250);
+
+/// Every adversarial image file and 1080p frame, timed against its budget. The smoke run
+/// (under `cargo test`) takes the frames and the files below 5 megapixels once.
+fn worst_case(smoke: bool) {
+    let repeats = if smoke { 1 } else { 3 };
+    println!(
+        "\n## Worst case: adversarial inputs (slowest of {repeats} runs; budget {} ms per file, {} ms per 1080p frame)",
+        FILE_BUDGET.as_millis(),
+        FRAME_BUDGET.as_millis()
+    );
+    let mut over = Vec::new();
+    for case in adversarial::image_files() {
+        if smoke && case.width * case.height > 5_000_000 {
+            continue;
+        }
+        let file = case.file();
+        let timed = Timed::run(repeats, || {
+            scan::scan_image(&file).map_or(0, |codes| codes.len())
+        });
+        timed.report("file", &case.name, FILE_BUDGET, &mut over);
+    }
+    for case in adversarial::frames_1080p() {
+        let (bytes, stride) = case.padded_frame(64);
+        let frame = LumaFrame::new(&bytes, case.width, case.height, stride).expect("a valid frame");
+        let timed = Timed::run(repeats, || scan::scan_frame(&frame).len());
+        timed.report("frame", &case.name, FRAME_BUDGET, &mut over);
+    }
+    let over = if over.is_empty() {
+        "none".to_owned()
+    } else {
+        over.join(", ")
+    };
+    println!("over budget: {over}");
+}
+
+/// The slowest of a few scans of one input, the codes it read and the work limits reached.
+struct Timed {
+    slowest: Duration,
+    codes: usize,
+    limits_reached: u64,
+}
+
+impl Timed {
+    fn run(repeats: usize, mut scan: impl FnMut() -> usize) -> Timed {
+        let limits_before = work_limits_reached();
+        let (mut slowest, mut codes) = (Duration::ZERO, 0);
+        for _ in 0..repeats {
+            let start = Instant::now();
+            codes = scan();
+            slowest = slowest.max(start.elapsed());
+        }
+        Timed {
+            slowest,
+            codes,
+            limits_reached: (work_limits_reached() - limits_before) / repeats as u64,
+        }
+    }
+
+    fn report(&self, kind: &str, name: &str, budget: Duration, over: &mut Vec<String>) {
+        let verdict = if self.slowest <= budget { "ok" } else { "OVER" };
+        println!(
+            "  {kind:<5} {name:<50} {:>8.1} ms  {verdict:<4}  codes {:>3}  limits reached {}",
+            self.slowest.as_secs_f64() * 1e3,
+            self.codes,
+            self.limits_reached
+        );
+        if self.slowest > budget {
+            over.push(format!("{kind} {name}"));
+        }
+    }
 }

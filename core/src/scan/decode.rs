@@ -5,13 +5,16 @@
 //! zxing Java (finds some codes the other misses) — and rqrr (quirc's algorithm) reads some
 //! photos both miss. docs/scanner.md records the measured comparison behind this order.
 //!
-//! Decoders are third-party code run on hostile pixels: each call is contained with
-//! `catch_unwind`, so a decoder bug costs one stage, never the app. (This relies on unwinding
-//! panics: no release profile here sets `panic = "abort"`.)
+//! Decoders are third-party code run on hostile pixels. Each stage works within the limits of
+//! `budget` (the picture it sees is reduced to a bounded size first, and its work is counted),
+//! and each call is contained with `catch_unwind`, so a decoder bug costs one stage, never
+//! the app. (This relies on unwinding panics: no release profile here sets
+//! `panic = "abort"`.)
 
 use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use rxing::common::{GlobalHistogramBinarizer, HybridBinarizer};
 use rxing::{
@@ -19,7 +22,9 @@ use rxing::{
     Reader,
 };
 
-use super::frame::View;
+use super::budget::{self, MAX_JAVA_CENTRES, MAX_STAGE_PIXELS, RQRR_MAX_PIXELS, WorkLimitReached};
+use super::frame::{Plane, View};
+use super::{cpp_reader, rqrr_reader};
 
 /// One decoding attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,41 +41,52 @@ pub enum Stage {
     Rqrr,
 }
 
-/// What a decoder read, in the view's pixel coordinates.
+/// What a decoder read; `corners` in the view's pixel coordinates until `decode` hands them
+/// over in frame coordinates.
 #[derive(Debug, Clone)]
 pub(crate) struct Decoded {
     pub text: String,
     pub corners: Vec<(f32, f32)>,
 }
 
-/// Runs `stages` in order on `view` and returns the codes of the first stage that finds any.
+/// Runs `stages` in order on `view` and returns the codes of the first stage that finds any,
+/// with their corners in frame coordinates.
 pub(crate) fn decode(view: &View<'_>, stages: &[Stage]) -> Vec<Decoded> {
-    let Some(source) = luma_source(view) else {
+    let reduced = within_size(view, MAX_STAGE_PIXELS);
+    let view = reduced.as_ref().map_or(*view, Plane::view);
+    if view.width == 0 || view.height == 0 {
+        return Vec::new();
+    }
+    let Some(source) = luma_source(&view) else {
         return Vec::new();
     };
     let mut hybrid: Option<BinaryBitmap<HybridBinarizer<Luma8Source<'_>>>> = None;
     for &stage in stages {
-        let found = contained(|| match stage {
-            Stage::ZxingCpp => {
-                let bitmap = hybrid.get_or_insert_with(|| hybrid_bitmap(&source));
-                zxing_cpp(bitmap)
-            }
-            Stage::ZxingJava => {
-                let bitmap = hybrid.get_or_insert_with(|| hybrid_bitmap(&source));
-                zxing_java(bitmap)
-            }
-            Stage::ZxingCppInverted => {
-                // Invert the grey levels and binarise again: flipping the binarised bits
-                // instead is cheaper but reads fewer photos (the hybrid binariser treats
-                // flat blocks as background, which inverts too).
-                let mut inverted = source.clone();
-                inverted.invert();
-                zxing_cpp(&mut hybrid_bitmap(&inverted))
-            }
-            Stage::GlobalHistogram => zxing_cpp(&mut BinaryBitmap::new(
-                GlobalHistogramBinarizer::new(source.clone()),
-            )),
-            Stage::Rqrr => rqrr(view),
+        let found = contained(|| {
+            let found = match stage {
+                Stage::ZxingCpp => {
+                    let bitmap = hybrid.get_or_insert_with(|| hybrid_bitmap(&source));
+                    cpp_reader::read_codes(bitmap.get_black_matrix())
+                }
+                Stage::ZxingJava => {
+                    let bitmap = hybrid.get_or_insert_with(|| hybrid_bitmap(&source));
+                    zxing_java(bitmap)
+                }
+                Stage::ZxingCppInverted => {
+                    // Invert the grey levels and binarise again: flipping the binarised bits
+                    // instead is cheaper but reads fewer photos (the hybrid binariser treats
+                    // flat blocks as background, which inverts too).
+                    let mut inverted = source.clone();
+                    inverted.invert();
+                    cpp_reader::read_codes(hybrid_bitmap(&inverted).get_black_matrix())
+                }
+                Stage::GlobalHistogram => cpp_reader::read_codes(
+                    BinaryBitmap::new(GlobalHistogramBinarizer::new(source.clone()))
+                        .get_black_matrix(),
+                ),
+                Stage::Rqrr => return rqrr_in_frame(&view),
+            };
+            in_frame(&view, found)
         });
         if !found.is_empty() {
             return found;
@@ -79,17 +95,56 @@ pub(crate) fn decode(view: &View<'_>, stages: &[Stage]) -> Vec<Decoded> {
     Vec::new()
 }
 
+/// rqrr's cost per pixel is the highest: it sees at most `RQRR_MAX_PIXELS`.
+fn rqrr_in_frame(view: &View<'_>) -> Vec<Decoded> {
+    let reduced = within_size(view, RQRR_MAX_PIXELS);
+    let view = reduced.as_ref().map_or(*view, Plane::view);
+    if view.width == 0 || view.height == 0 {
+        return Vec::new();
+    }
+    in_frame(&view, rqrr_reader::read_codes(&view))
+}
+
+/// `view` reduced to at most `max_pixels` (and sides a decoder's run lengths can count), or
+/// `None` when it is within them already. A very thin picture may reduce to nothing: it
+/// holds no code, and the decoders are not asked (rqrr panics on a zero-width image).
+fn within_size(view: &View<'_>, max_pixels: usize) -> Option<Plane> {
+    let factor = budget::reduction_factor(view.width, view.height, max_pixels);
+    (factor > 1).then(|| view.reduced(factor))
+}
+
+/// `codes` with their corners moved from `view`'s pixels to the frame's.
+fn in_frame(view: &View<'_>, codes: Vec<Decoded>) -> Vec<Decoded> {
+    codes
+        .into_iter()
+        .map(|code| Decoded {
+            corners: code
+                .corners
+                .into_iter()
+                .map(|p| view.frame_point(p))
+                .collect(),
+            ..code
+        })
+        .collect()
+}
+
 static CONTAINED_PANICS: AtomicU64 = AtomicU64::new(0);
 
-/// How many decoder panics this process has contained (benchmarks report it).
+/// How many decoder panics this process has contained (benchmarks report it). Stages stopped
+/// at a work limit are counted by `work_limits_reached`, not here.
 pub fn contained_panics() -> u64 {
     CONTAINED_PANICS.load(Ordering::Relaxed)
 }
 
-/// Runs `work`; a panic inside a decoder reads as "nothing found".
+/// Runs `work`; a panic inside a decoder, or a decoder stopped at its work limit, reads as
+/// "nothing found".
 fn contained(work: impl FnOnce() -> Vec<Decoded>) -> Vec<Decoded> {
-    catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|_| {
-        CONTAINED_PANICS.fetch_add(1, Ordering::Relaxed);
+    catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|payload| {
+        if payload.is::<WorkLimitReached>() {
+            budget::note_limit_reached();
+        } else {
+            CONTAINED_PANICS.fetch_add(1, Ordering::Relaxed);
+        }
         Vec::new()
     })
 }
@@ -141,17 +196,22 @@ fn hints() -> DecodeHints {
     }
 }
 
-fn zxing_cpp<B: Binarizer>(bitmap: &mut BinaryBitmap<B>) -> Vec<Decoded> {
-    use rxing::multi::MultipleBarcodeReader;
-    rxing::qrcode::cpp_port::QrReader
-        .decode_multiple_with_hints(bitmap, &hints())
-        .map(|results| results.iter().map(from_rxing).collect())
-        .unwrap_or_default()
-}
-
+/// The zxing Java port, stopped when it has collected `MAX_JAVA_CENTRES` finder-pattern
+/// centres: it reports each new one through the point callback, and its search for the best
+/// triple is cubic in their number.
 fn zxing_java<B: Binarizer>(bitmap: &mut BinaryBitmap<B>) -> Vec<Decoded> {
+    let centres = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&centres);
+    let hints = DecodeHints {
+        NeedResultPointCallback: Some(Arc::new(move |_| {
+            if counter.fetch_add(1, Ordering::Relaxed) >= MAX_JAVA_CENTRES {
+                budget::stop_decoder();
+            }
+        })),
+        ..hints()
+    };
     rxing::qrcode::QRCodeReader
-        .decode_with_hints(bitmap, &hints())
+        .decode_with_hints(bitmap, &hints)
         .map(|result| vec![from_rxing(&result)])
         .unwrap_or_default()
 }
@@ -161,33 +221,4 @@ fn from_rxing(result: &RXingResult) -> Decoded {
         text: result.getText().to_owned(),
         corners: result.getPoints().iter().map(|p| (p.x, p.y)).collect(),
     }
-}
-
-fn rqrr(view: &View<'_>) -> Vec<Decoded> {
-    let mut image = rqrr::PreparedImage::prepare_from_greyscale(view.width, view.height, |x, y| {
-        view.pixel(x, y)
-    });
-    image
-        .detect_grids()
-        .iter()
-        .filter_map(|grid| {
-            let mut bytes = Vec::new();
-            grid.decode_to(&mut bytes).ok()?;
-            Some(Decoded {
-                text: text_of(bytes)?,
-                corners: grid
-                    .bounds
-                    .iter()
-                    .map(|p| (p.x as f32, p.y as f32))
-                    .collect(),
-            })
-        })
-        .collect()
-}
-
-/// rqrr hands over the payload bytes without the character-set handling zxing does (ECI,
-/// Shift JIS): only UTF-8 payloads are taken from it, anything else is left to the zxing
-/// stages rather than risk a misread.
-fn text_of(bytes: Vec<u8>) -> Option<String> {
-    String::from_utf8(bytes).ok()
 }

@@ -6,6 +6,21 @@ use super::ScanError;
 /// Largest frame or image accepted, in pixels (a 48-megapixel photo is 8000 × 6000).
 pub const MAX_PIXELS: usize = 50_000_000;
 
+/// Longest side accepted, in pixels: the most JPEG and GIF can store. A PNG may claim more,
+/// but decoding costs per row as well as per pixel, and a 1 × 50 000 000 column took 1.8 s.
+pub const MAX_SIDE: usize = 65_535;
+
+/// Refuses a picture beyond `MAX_PIXELS` or `MAX_SIDE`, before any pixel is touched.
+pub(crate) fn check_size(width: usize, height: usize) -> Result<(), ScanError> {
+    let too_many = width
+        .checked_mul(height)
+        .is_none_or(|pixels| pixels > MAX_PIXELS);
+    if too_many || width > MAX_SIDE || height > MAX_SIDE {
+        return Err(ScanError::TooLarge { width, height });
+    }
+    Ok(())
+}
+
 /// A camera luma plane borrowed from the platform (Android `YUV_420_888` Y plane, iOS
 /// bi-planar 4:2:0 Y plane): `height` rows of `width` bytes, each row starting `row_stride`
 /// bytes after the previous one. The last row may end right after its `width` bytes.
@@ -33,12 +48,7 @@ impl<'a> LumaFrame<'a> {
         if width == 0 || height == 0 || row_stride < width {
             return Err(geometry);
         }
-        if width
-            .checked_mul(height)
-            .is_none_or(|pixels| pixels > MAX_PIXELS)
-        {
-            return Err(ScanError::TooLarge { width, height });
-        }
+        check_size(width, height)?;
         let needed = row_stride
             .checked_mul(height - 1)
             .and_then(|n| n.checked_add(width));
@@ -59,10 +69,6 @@ impl<'a> LumaFrame<'a> {
 
     pub fn height(&self) -> usize {
         self.height
-    }
-
-    fn row(&self, y: usize) -> &'a [u8] {
-        &self.bytes[y * self.row_stride..y * self.row_stride + self.width]
     }
 
     /// The whole frame, borrowed.
@@ -86,34 +92,18 @@ impl<'a> LumaFrame<'a> {
             width: region.width,
             height: region.height,
             scale: 1.0,
+            origin: (0.0, 0.0),
         }
     }
 
     /// A half-size copy, each pixel the mean of a 2 × 2 block: the first pyramid level.
     pub(crate) fn half(&self) -> Plane {
-        let (width, height) = (self.width / 2, self.height / 2);
-        let mut pixels = Vec::with_capacity(width * height);
-        for y in 0..height {
-            let (upper, lower) = (self.row(2 * y), self.row(2 * y + 1));
-            for x in 0..width {
-                let sum = upper[2 * x] as u16
-                    + upper[2 * x + 1] as u16
-                    + lower[2 * x] as u16
-                    + lower[2 * x + 1] as u16;
-                pixels.push((sum / 4) as u8);
-            }
-        }
-        Plane {
-            pixels,
-            width,
-            height,
-            scale: 2.0,
-        }
+        self.view().reduced(2)
     }
 }
 
 /// A rectangle of luma pixels borrowed from a frame or a plane, and how its pixels map to
-/// the caller's frame: frame = ((left + x) × scale, (top + y) × scale).
+/// the caller's frame: frame = origin + ((left + x) × scale, (top + y) × scale).
 #[derive(Clone, Copy)]
 pub(crate) struct View<'a> {
     pub data: &'a [u8],
@@ -123,6 +113,7 @@ pub(crate) struct View<'a> {
     pub width: usize,
     pub height: usize,
     pub scale: f32,
+    pub origin: (f32, f32),
 }
 
 impl View<'_> {
@@ -133,22 +124,63 @@ impl View<'_> {
 
     pub fn frame_point(&self, (x, y): (f32, f32)) -> (f32, f32) {
         (
-            (self.left as f32 + x) * self.scale,
-            (self.top as f32 + y) * self.scale,
+            self.origin.0 + (self.left as f32 + x) * self.scale,
+            self.origin.1 + (self.top as f32 + y) * self.scale,
         )
+    }
+
+    /// A copy `factor` times smaller in each direction, each pixel the mean of a
+    /// `factor` × `factor` block (a partial block at the right or bottom edge is dropped).
+    pub fn reduced(&self, factor: usize) -> Plane {
+        let factor = factor.max(1);
+        let (width, height) = (self.width / factor, self.height / factor);
+        let area = (factor * factor) as u32;
+        let mut pixels = Vec::with_capacity(width * height);
+        let mut sums = vec![0u32; width];
+        for y in 0..height {
+            sums.fill(0);
+            for dy in 0..factor {
+                let start = (self.top + y * factor + dy) * self.stride + self.left;
+                let row = &self.data[start..start + width * factor];
+                for (sum, block) in sums.iter_mut().zip(row.chunks_exact(factor)) {
+                    *sum += block.iter().map(|&p| u32::from(p)).sum::<u32>();
+                }
+            }
+            pixels.extend(sums.iter().map(|&sum| (sum / area) as u8));
+        }
+        Plane {
+            pixels,
+            width,
+            height,
+            scale: self.scale * factor as f32,
+            origin: self.frame_point((0.0, 0.0)),
+        }
     }
 }
 
-/// An owned, packed luma buffer (a pyramid level or a decoded image file).
+/// An owned, packed luma buffer (a pyramid level, a reduced copy or a decoded image file).
 pub(crate) struct Plane {
     pub pixels: Vec<u8>,
     pub width: usize,
     pub height: usize,
     /// Frame pixels per plane pixel.
     pub scale: f32,
+    /// Where the plane's top-left corner is in the frame.
+    pub origin: (f32, f32),
 }
 
 impl Plane {
+    /// A decoded image: the plane is the frame.
+    pub fn packed(pixels: Vec<u8>, width: usize, height: usize) -> Plane {
+        Plane {
+            pixels,
+            width,
+            height,
+            scale: 1.0,
+            origin: (0.0, 0.0),
+        }
+    }
+
     pub fn view(&self) -> View<'_> {
         View {
             data: &self.pixels,
@@ -158,6 +190,7 @@ impl Plane {
             width: self.width,
             height: self.height,
             scale: self.scale,
+            origin: self.origin,
         }
     }
 }
@@ -237,6 +270,14 @@ mod tests {
             LumaFrame::new(&bytes, usize::MAX, 2, usize::MAX),
             Err(ScanError::TooLarge { .. })
         ));
+        // A side beyond MAX_SIDE is refused even when the pixel count is small.
+        assert_eq!(
+            LumaFrame::new(&bytes, 1, MAX_SIDE + 1, 1).err(),
+            Some(ScanError::TooLarge {
+                width: 1,
+                height: MAX_SIDE + 1
+            })
+        );
     }
 
     #[test]
@@ -262,5 +303,32 @@ mod tests {
         assert_eq!((half.width, half.height), (2, 1));
         assert_eq!(half.pixels, vec![5, 7]); // (0+1+10+11)/4, (2+3+12+13)/4
         assert_eq!(half.view().frame_point((1.0, 0.5)), (2.0, 1.0));
+    }
+
+    #[test]
+    fn a_reduced_region_keeps_frame_coordinates() {
+        // 8 × 7 plane, stride 9, value = 10 y + x; the region from (2, 1), 6 × 6, reduced 3×.
+        let mut bytes = vec![0u8; 9 * 7];
+        for y in 0..7 {
+            for x in 0..8 {
+                bytes[y * 9 + x] = (10 * y + x) as u8;
+            }
+        }
+        let frame = LumaFrame::new(&bytes, 8, 7, 9).unwrap();
+        let region = frame.view_of(Region {
+            left: 2,
+            top: 1,
+            width: 6,
+            height: 6,
+        });
+        let reduced = region.reduced(3);
+        assert_eq!((reduced.width, reduced.height), (2, 2));
+        // Means of the 3 × 3 blocks whose top-left pixels are (2, 1), (5, 1), (2, 4), (5, 4).
+        assert_eq!(reduced.pixels, vec![23, 26, 53, 56]);
+        let view = reduced.view();
+        assert_eq!(view.frame_point((0.0, 0.0)), (2.0, 1.0));
+        assert_eq!(view.frame_point((1.0, 1.0)), (5.0, 4.0));
+        // Reducing again composes: one pixel of the 6× level spans 6 frame pixels.
+        assert_eq!(view.reduced(2).view().frame_point((0.5, 0.5)), (5.0, 4.0));
     }
 }

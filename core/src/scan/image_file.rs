@@ -5,7 +5,7 @@ use std::io::Cursor;
 use image::{ImageFormat, ImageReader, Limits};
 
 use super::ScanError;
-use super::frame::{MAX_PIXELS, Plane};
+use super::frame::{MAX_PIXELS, Plane, check_size};
 
 /// Largest file accepted.
 pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
@@ -25,9 +25,7 @@ pub(crate) fn decode_luma(encoded: &[u8]) -> Result<Plane, ScanError> {
         .into_dimensions()
         .map_err(|error| ScanError::ImageDecode(error.to_string()))?;
     let (width, height) = (width as usize, height as usize);
-    if width.saturating_mul(height) > MAX_PIXELS {
-        return Err(ScanError::TooLarge { width, height });
-    }
+    check_size(width, height)?;
     let mut reader = ImageReader::new(Cursor::new(encoded))
         .with_guessed_format()
         .map_err(|_| ScanError::UnsupportedFormat)?;
@@ -38,12 +36,8 @@ pub(crate) fn decode_luma(encoded: &[u8]) -> Result<Plane, ScanError> {
     let image = reader
         .decode()
         .map_err(|error| ScanError::ImageDecode(error.to_string()))?;
-    let luma = image.to_luma8();
+    // Grey images are taken as they are; colour ones converted once.
+    let luma = image.into_luma8();
     let (width, height) = (luma.width() as usize, luma.height() as usize);
-    Ok(Plane {
-        pixels: luma.into_raw(),
-        width,
-        height,
-        scale: 1.0,
-    })
+    Ok(Plane::packed(luma.into_raw(), width, height))
 }

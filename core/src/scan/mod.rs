@@ -9,14 +9,18 @@
 //!   then full resolution; each level stops at the first decoder that finds a code.
 //! - [`scan_frame`]: one frame without history.
 
+mod budget;
 mod classify;
+mod cpp_reader;
 mod decode;
 mod frame;
 mod image_file;
+mod rqrr_reader;
 
+pub use budget::{MAX_STAGE_PIXELS, work_limits_reached};
 pub use classify::{Payload, PayloadKind, classify};
 pub use decode::{Stage, contained_panics};
-pub use frame::{LumaFrame, MAX_PIXELS};
+pub use frame::{LumaFrame, MAX_PIXELS, MAX_SIDE};
 pub use image_file::MAX_FILE_BYTES;
 
 use decode::Decoded;
@@ -24,6 +28,7 @@ use frame::{Region, View};
 
 /// Scanning errors. Finding no code is not an error: the result is empty.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ScanError {
     #[error(
         "frame geometry does not fit its buffer: {width}×{height}, row stride {row_stride}, {len} bytes"
@@ -34,7 +39,9 @@ pub enum ScanError {
         row_stride: usize,
         len: usize,
     },
-    #[error("image is too large to scan: {width}×{height} pixels (limit {MAX_PIXELS})")]
+    #[error(
+        "image is too large to scan: {width}×{height} pixels (limits: {MAX_PIXELS} pixels, {MAX_SIDE} a side)"
+    )]
     TooLarge { width: usize, height: usize },
     #[error("image file is larger than {MAX_FILE_BYTES} bytes")]
     FileTooLarge,
@@ -148,10 +155,7 @@ fn scan_view(view: &View<'_>, stages: &[Stage]) -> Vec<ScannedCode> {
         if codes.iter().any(|code| code.text == text) {
             continue;
         }
-        let corners = outline(corners.into_iter().map(|p| {
-            let (x, y) = view.frame_point(p);
-            Point { x, y }
-        }));
+        let corners = outline(corners.into_iter().map(|(x, y)| Point { x, y }));
         let payload = classify(&text);
         codes.push(ScannedCode {
             text,
