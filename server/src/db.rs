@@ -302,13 +302,17 @@ impl Db {
             .await?;
             tracing::info!(table, column, "database schema migrated");
         }
-        sqlx::query("DELETE FROM schema_version")
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
-            .bind(SCHEMA_VERSION)
-            .execute(&mut *tx)
-            .await?;
+        // Written only when it changes: a start (or an `outbox` listing) on an up-to-date
+        // database then only reads, and cannot collide with running instances' writes.
+        if version != Some(SCHEMA_VERSION) {
+            sqlx::query("DELETE FROM schema_version")
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
+                .bind(SCHEMA_VERSION)
+                .execute(&mut *tx)
+                .await?;
+        }
         callback_leases::migrate(&mut tx, self.dialect).await?;
         tx.commit().await?;
         Ok(())
