@@ -230,14 +230,18 @@ impl Db {
                 .max_connections(max)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .after_connect(move |conn, _| Box::pin(async move { prepare(conn, dialect).await }))
-                .after_release(move |conn, _| {
-                    Box::pin(async move { Ok(outside_transaction(conn, dialect).await) })
-                })
+        };
+        // Only the writer can be left inside a failed write transaction; readers are not
+        // checked (the check costs a statement per release).
+        let writer_options = move |max: u32| {
+            options(max).after_release(move |conn, _| {
+                Box::pin(async move { Ok(outside_transaction(conn, dialect).await) })
+            })
         };
         let (pool, writer) = match dialect {
             Dialect::Sqlite => {
                 // The writer connects first: it creates the file and switches it to WAL.
-                let writer = options(1).connect(&url).await?;
+                let writer = writer_options(1).connect(&url).await?;
                 (options(4).connect(&url).await?, writer)
             }
             Dialect::Postgres => {

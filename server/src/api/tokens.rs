@@ -375,6 +375,9 @@ async fn find_code(
             );
         }
     }
+    if matches!(found, Found::Step(..)) {
+        return Ok(found); // The common case: no need to read the sent codes.
+    }
     let sent = sent_codes::valid(state, user.id, &sent_codes::purpose(action), time).await?;
     if !sent.is_empty() {
         let seed = seed(state, user)?;
