@@ -61,23 +61,7 @@ impl<'a> Api<'a> {
     }
 
     fn outbox_code(&self, recipient: &str) -> String {
-        let out = std::process::Command::new(&self.server.outbox_command()[0])
-            .args(&self.server.outbox_command()[1..])
-            .output()
-            .unwrap();
-        let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-        let text = list
-            .iter()
-            .rev()
-            .find(|m| m["recipient"] == recipient)
-            .unwrap()["text"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        text.split(|c: char| !c.is_ascii_digit())
-            .rfind(|w| w.len() >= 4)
-            .unwrap()
-            .to_owned()
+        self.server.last_message(recipient).1
     }
 }
 

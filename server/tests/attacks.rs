@@ -39,34 +39,10 @@ fn post(server: &common::Server, path: &str, form: &[(&str, &str)]) -> Answer {
     }
 }
 
-/// The newest message the `log` sender delivered to `recipient`: (full text, its code).
-fn outbox(server: &common::Server, recipient: &str) -> (String, String) {
-    let command = server.outbox_command();
-    let out = std::process::Command::new(&command[0])
-        .args(&command[1..])
-        .output()
-        .unwrap();
-    let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-    let text = list
-        .iter()
-        .rev()
-        .find(|m| m["recipient"] == recipient)
-        .expect("a message to the recipient")["text"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let code = text
-        .split(|c: char| !c.is_ascii_digit())
-        .rfind(|w| w.len() >= 4)
-        .unwrap()
-        .to_owned();
-    (text, code)
-}
-
 fn sms_code(server: &common::Server, user: i64, phone: &str) -> String {
     let sent = get(server, &format!("/protected/json/sms/{user}?force=true"));
     assert_eq!(sent.status, 200, "{:?}", sent.body);
-    outbox(server, &format!("+44{phone}")).1
+    server.last_message(&format!("+44{phone}")).1
 }
 
 /// Codes of the same length as the real one, all different from it.
@@ -281,7 +257,7 @@ fn phone_verification_checks_released_together_are_limited() {
         ],
     );
     assert_eq!(started.status, 200, "{:?}", started.body);
-    let (_, code) = outbox(&server, "+447700900401");
+    let (_, code) = server.last_message("+447700900401");
     let requests: Vec<Raw> = wrong_codes(&code, 60)
         .iter()
         .enumerate()
@@ -383,7 +359,7 @@ fn the_outbox_keeps_no_code_in_clear() {
     }
     let user = server.new_user("7700900601");
     let _ = sms_code(&server, user, "7700900601");
-    let (text, _) = outbox(&server, "+447700900601");
+    let (text, _) = server.last_message("+447700900601");
     let mut bytes = Vec::new();
     for name in ["server.db", "server.db-wal"] {
         bytes.extend(std::fs::read(server.path().join(name)).unwrap_or_default());

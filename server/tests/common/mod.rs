@@ -92,6 +92,30 @@ impl Server {
         cmd
     }
 
+    /// The newest message the `log` sender delivered to `recipient`: (its text, the code in it).
+    pub fn last_message(&self, recipient: &str) -> (String, String) {
+        let command = self.outbox_command();
+        let out = Command::new(&command[0])
+            .args(&command[1..])
+            .output()
+            .unwrap();
+        let list: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+        let text = list
+            .iter()
+            .rev()
+            .find(|m| m["recipient"] == recipient)
+            .expect("a message to the recipient")["text"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let code = text
+            .split(|c: char| !c.is_ascii_digit())
+            .rfind(|w| w.len() >= 4)
+            .unwrap()
+            .to_owned();
+        (text, code)
+    }
+
     pub fn outbox_command(&self) -> Vec<String> {
         // The Python side runs this to read delivered messages.
         let script = format!(
