@@ -10,10 +10,10 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use countersign_core::device::Challenge;
-use countersign_core::scan::{self, FrameScanner, LumaFrame};
-use countersign_core::vault::{EntryId, EntryMeta, KdfParams, Vault};
-use countersign_core::{SystemClock, migration, otpauth, transactional, transfer, txotp};
+use countersign_app::device::Challenge;
+use countersign_app::scan::{self, FrameScanner, LumaFrame};
+use countersign_app::vault::{EntryId, EntryMeta, KdfParams, Vault};
+use countersign_app::{SystemClock, migration, otpauth, transactional, transfer, txotp};
 
 use crate::error::CountersignError;
 use crate::platform::{Clock, ClockBridge, KeyProvider, KeyProviderBridge};
@@ -35,7 +35,7 @@ pub enum KdfStrength {
 #[derive(uniffi::Object)]
 pub struct Authenticator {
     pub(crate) vault: Mutex<Vault>,
-    clock: Box<dyn countersign_core::Clock>,
+    clock: Box<dyn countersign_app::Clock>,
     frames: Mutex<FrameScanner>,
     /// Verified challenges from the last `pending_approvals`, by uuid, with the registration
     /// that fetched them.

@@ -10,11 +10,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use countersign_core::device::{
+use countersign_app::device::{
     Challenge, ClientError, Decision, DeviceClient, DeviceCredentials, RegistrationLink,
     SoftwareSigner,
 };
-use countersign_core::vault::{
+use countersign_app::vault::{
     DeviceKey, DeviceRecord, EntryMeta, SHARED_PLATFORM_KEY_ALIAS, new_registration_id,
 };
 use tokio::task::JoinSet;
@@ -75,7 +75,7 @@ impl Registered {
 }
 
 fn client_for(record: &DeviceRecord, keys: &Arc<dyn DeviceKeyStore>) -> Result<DeviceClient> {
-    let signer: Arc<dyn countersign_core::device::DeviceSigner> = match &record.key {
+    let signer: Arc<dyn countersign_app::device::DeviceSigner> = match &record.key {
         DeviceKey::Software(secret) => {
             Arc::new(SoftwareSigner::from_secret(secret).ok_or_else(|| {
                 CountersignError::Integrity {

@@ -1,14 +1,14 @@
 //! The error the apps see: few variants, each telling the app what to do. The core's rich
 //! errors map onto them here; their messages never carry secrets (the core's never do).
 
-use countersign_core::device::{ClientError, LinkError, SignerError};
-use countersign_core::migration::MigrationError;
-use countersign_core::otpauth::UriError;
-use countersign_core::scan::ScanError;
-use countersign_core::transactional::TransactionalError;
-use countersign_core::transfer::ImportError;
-use countersign_core::txotp::TxotpError;
-use countersign_core::vault::{KeyProviderError, VaultError};
+use countersign_app::device::{ClientError, LinkError, SignerError};
+use countersign_app::migration::MigrationError;
+use countersign_app::otpauth::UriError;
+use countersign_app::scan::ScanError;
+use countersign_app::transactional::TransactionalError;
+use countersign_app::transfer::ImportError;
+use countersign_app::txotp::TxotpError;
+use countersign_app::vault::{KeyProviderError, VaultError};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum CountersignError {
@@ -152,5 +152,5 @@ invalid_input!(
     TransactionalError,
     ScanError,
     LinkError,
-    countersign_core::account::ParameterError
+    countersign_app::account::ParameterError
 );

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use countersign_core::device::SignerError;
-use countersign_core::vault::KeyProviderError;
+use countersign_app::device::SignerError;
+use countersign_app::vault::KeyProviderError;
 use zeroize::Zeroizing;
 
 use crate::error::CountersignError;
@@ -69,7 +69,7 @@ fn key_provider_error(error: CountersignError) -> KeyProviderError {
 
 pub(crate) struct SignerBridge(pub Arc<dyn DeviceSigner>);
 
-impl countersign_core::device::DeviceSigner for SignerBridge {
+impl countersign_app::device::DeviceSigner for SignerBridge {
     fn public_key_spki(&self) -> Result<Vec<u8>, SignerError> {
         self.0.public_key_spki().map_err(signer_error)
     }
@@ -81,7 +81,7 @@ impl countersign_core::device::DeviceSigner for SignerBridge {
 
 pub(crate) struct KeyProviderBridge(pub Arc<dyn KeyProvider>);
 
-impl countersign_core::vault::KeyProvider for KeyProviderBridge {
+impl countersign_app::vault::KeyProvider for KeyProviderBridge {
     fn provider_id(&self) -> String {
         self.0.provider_id()
     }
@@ -100,7 +100,7 @@ impl countersign_core::vault::KeyProvider for KeyProviderBridge {
 
 pub(crate) struct ClockBridge(pub Arc<dyn Clock>);
 
-impl countersign_core::Clock for ClockBridge {
+impl countersign_app::Clock for ClockBridge {
     fn now_unix(&self) -> u64 {
         self.0.now_unix()
     }

@@ -1,8 +1,8 @@
 //! The data the apps receive: plain records and enums, no secrets unless asked for.
 
-use countersign_core::scan::{Payload, ScannedCode};
-use countersign_core::vault::Entry;
-use countersign_core::{Account, OtpKind};
+use countersign_app::scan::{Payload, ScannedCode};
+use countersign_app::vault::Entry;
+use countersign_app::{Account, OtpKind};
 
 use crate::error::CountersignError;
 
@@ -203,9 +203,9 @@ pub enum ImportFormat {
     Countersign,
 }
 
-impl From<ImportFormat> for countersign_core::transfer::ImportFormat {
+impl From<ImportFormat> for countersign_app::transfer::ImportFormat {
     fn from(format: ImportFormat) -> Self {
-        use countersign_core::transfer::ImportFormat as F;
+        use countersign_app::transfer::ImportFormat as F;
         match format {
             ImportFormat::Aegis => F::Aegis,
             ImportFormat::GoogleAuthenticator => F::GoogleAuthenticator,

@@ -1,8 +1,8 @@
 //! How commands name an account: a base32 secret with parameters, or an otpauth URI.
 
 use clap::Args;
-use countersign_core::otp::Algorithm;
-use countersign_core::{Account, OtpParameters, Secret, otpauth};
+use countersign_app::otp::Algorithm;
+use countersign_app::{Account, OtpParameters, Secret, otpauth};
 
 use crate::error::CliError;
 

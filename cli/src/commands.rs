@@ -2,9 +2,9 @@
 
 use std::process::ExitCode;
 
-use countersign_core::migration::{self, MigrationCollector};
-use countersign_core::otp::Window;
-use countersign_core::{Clock, SystemClock, otpauth, transactional, txotp};
+use countersign_app::migration::{self, MigrationCollector};
+use countersign_app::otp::Window;
+use countersign_app::{Clock, SystemClock, otpauth, transactional, txotp};
 use serde::Serialize;
 use serde_json::json;
 
@@ -81,7 +81,7 @@ pub fn migration_encode(uris: &[String], max_len: usize, json: bool) -> Result<E
     let export = migration::encode(
         &accounts,
         max_len,
-        countersign_core::migration::random_batch_id(),
+        countersign_app::migration::random_batch_id(),
     );
     if json {
         print_json(&json!({"uris": export.uris, "skipped": export.skipped}))?;
@@ -178,7 +178,7 @@ pub fn scan(files: &[std::path::PathBuf]) -> Result<ExitCode, CliError> {
     for file in files {
         let bytes = std::fs::read(file)
             .map_err(|error| CliError::Usage(format!("cannot read {}: {error}", file.display())))?;
-        let codes = countersign_core::scan::scan_image(&bytes)
+        let codes = countersign_app::scan::scan_image(&bytes)
             .map_err(|error| CliError::Usage(format!("{}: {error}", file.display())))?;
         for code in &codes {
             found_any = true;

@@ -2,15 +2,15 @@
 
 use std::process::ExitCode;
 
-use countersign_core::migration::{self, MigrationCollector};
-use countersign_core::otp::{Algorithm, Window};
-use countersign_core::{
+use countersign_app::migration::{self, MigrationCollector};
+use countersign_app::otp::{Algorithm, Window};
+use countersign_app::{
     Account, Clock, OtpParameters, Secret, SystemClock, otpauth, transactional, txotp,
 };
 
 use crate::error::CliError;
-use countersign_core::transfer::{self, ImportFormat};
-use countersign_core::vault::{EntryMeta, KdfParams, Vault};
+use countersign_app::transfer::{self, ImportFormat};
+use countersign_app::vault::{EntryMeta, KdfParams, Vault};
 
 fn step(n: u32, title: &str) {
     println!("\n== {n}. {title}");

@@ -8,12 +8,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use base64::Engine;
-use countersign_core::device::{
+use countersign_app::device::{
     self, Decision, DeviceClient, DeviceSigner, RegistrationLink, SoftwareSigner,
 };
-use countersign_core::scan::{self, Payload};
-use countersign_core::vault::{EntryMeta, Vault};
-use countersign_core::{Clock, SystemClock, transactional};
+use countersign_app::scan::{self, Payload};
+use countersign_app::vault::{EntryMeta, Vault};
+use countersign_app::{Clock, SystemClock, transactional};
 use countersign_server::config::FileConfig;
 use serde_json::Value;
 
@@ -164,10 +164,9 @@ async fn with_server(first: u32, bank: Bank, vault: &mut Vault) -> Result<(), Cl
     let (phone, registered) =
         DeviceClient::register(&link, signer.clone(), "Demo phone", "android", None).await?;
     let credentials = phone.credentials().clone();
-    let key = countersign_core::vault::DeviceKey::Software(software_key);
-    vault.save_device(
-        &credentials.to_record(&countersign_core::vault::new_registration_id(), key),
-    )?;
+    let key = countersign_app::vault::DeviceKey::Software(software_key);
+    vault
+        .save_device(&credentials.to_record(&countersign_app::vault::new_registration_id(), key))?;
     let authy_account = registered
         .account
         .ok_or_else(|| fail("no TOTP account in the registration"))?;

@@ -7,11 +7,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use countersign_core::device::{
+use countersign_app::device::{
     Challenge, ClientError, Decision, DeviceClient, DeviceCredentials, RegistrationLink,
     SoftwareSigner,
 };
-use countersign_core::vault::{DeviceKey, DeviceRecord, EntryMeta, Vault, new_registration_id};
+use countersign_app::vault::{DeviceKey, DeviceRecord, EntryMeta, Vault, new_registration_id};
 use serde_json::json;
 use zeroize::Zeroizing;
 

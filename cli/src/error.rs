@@ -1,10 +1,10 @@
-use countersign_core::migration::CollectorError;
+use countersign_app::migration::CollectorError;
 
 /// What the command line reports; the message is printed on one line.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error(transparent)]
-    Core(#[from] countersign_core::Error),
+    Core(#[from] countersign_app::Error),
     #[error("{0}")]
     Usage(String),
     #[error("cannot write output: {0}")]
@@ -29,16 +29,16 @@ macro_rules! from_core {
 }
 
 from_core!(
-    countersign_core::otpauth::UriError,
-    countersign_core::migration::MigrationError,
-    countersign_core::txotp::TxotpError,
-    countersign_core::transactional::TransactionalError,
-    countersign_core::secret::SecretError,
-    countersign_core::account::ParameterError,
-    countersign_core::vault::VaultError,
-    countersign_core::transfer::ImportError,
-    countersign_core::scan::ScanError,
-    countersign_core::device::LinkError,
-    countersign_core::device::ClientError,
-    countersign_core::device::SignerError
+    countersign_app::otpauth::UriError,
+    countersign_app::migration::MigrationError,
+    countersign_app::txotp::TxotpError,
+    countersign_app::transactional::TransactionalError,
+    countersign_app::secret::SecretError,
+    countersign_app::account::ParameterError,
+    countersign_app::vault::VaultError,
+    countersign_app::transfer::ImportError,
+    countersign_app::scan::ScanError,
+    countersign_app::device::LinkError,
+    countersign_app::device::ClientError,
+    countersign_app::device::SignerError
 );

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use countersign_core::transfer::{self, ImportFormat};
-use countersign_core::vault::{EntryId, EntryMeta, KdfParams, Vault, VaultError};
-use countersign_core::{Clock, SystemClock, migration, otpauth};
+use countersign_app::transfer::{self, ImportFormat};
+use countersign_app::vault::{EntryId, EntryMeta, KdfParams, Vault, VaultError};
+use countersign_app::{Clock, SystemClock, migration, otpauth};
 use serde_json::json;
 use zeroize::Zeroizing;
 

@@ -1,10 +1,10 @@
 //! JSON shapes printed by the commands. Secrets appear only when asked for.
 
-use countersign_core::account::TimedCode;
-use countersign_core::otpauth::{self, Warning};
-use countersign_core::scan::{Payload, ScannedCode};
-use countersign_core::txotp::Transaction;
-use countersign_core::{Account, OtpKind};
+use countersign_app::account::TimedCode;
+use countersign_app::otpauth::{self, Warning};
+use countersign_app::scan::{Payload, ScannedCode};
+use countersign_app::txotp::Transaction;
+use countersign_app::{Account, OtpKind};
 use serde::Serialize;
 use serde_json::json;
 
@@ -99,7 +99,7 @@ impl<'a> TransactionView<'a> {
             length,
             long,
             canonical: tx.canonical_string(),
-            challenge: countersign_core::transactional::challenge(tx),
+            challenge: countersign_app::transactional::challenge(tx),
         }
     }
 }

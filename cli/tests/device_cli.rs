@@ -1,6 +1,8 @@
 //! `countersign device register` and `countersign approvals …` against a real server started
 //! in this process on a loopback port.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
+
 use assert_cmd::Command;
 use serde_json::Value;
 

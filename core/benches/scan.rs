@@ -7,8 +7,10 @@
 //!    frame of `tests/support/adversarial.rs`, against the stated budgets (1 s per file,
 //!    250 ms per 1080p frame), with the work limits reached.
 //!
-//! `cargo bench -p countersign-core --bench scan`. Under `cargo test` it runs as a smoke test
+//! `cargo bench -p countersign-app --bench scan`. Under `cargo test` it runs as a smoke test
 //! on a few images and one repetition.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
 
 #[path = "../tests/support/adversarial.rs"]
 mod adversarial;
@@ -18,7 +20,7 @@ mod frames;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use countersign_core::scan::{
+use countersign_app::scan::{
     self, FRAME_STAGES, FrameScanner, IMAGE_STAGES, LumaFrame, Stage, contained_panics,
     work_limits_reached,
 };

@@ -2,11 +2,13 @@
 //! 5.3 s while duplicate detection compared every pair), and the key derivation an
 //! encrypted Aegis vault costs at Aegis's own setting and at the largest one accepted.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
+
 use std::hint::black_box;
 
-use countersign_core::transfer::{self, ImportError, ImportFormat};
-use countersign_core::vault::{Entry, EntryId, EntryMeta};
-use countersign_core::{Account, OtpParameters, Secret};
+use countersign_app::transfer::{self, ImportError, ImportFormat};
+use countersign_app::vault::{Entry, EntryId, EntryMeta};
+use countersign_app::{Account, OtpParameters, Secret};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 /// 40,000 accounts sharing issuer and label, then every tenth one again.

@@ -2,10 +2,12 @@
 //! adding one account durably ≤ 5 ms; codes for all 1,000 accounts ≤ 2 ms. Also the
 //! Argon2id default cost (target ≈ 0.5 s).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
+
 use std::hint::black_box;
 
-use countersign_core::vault::{EntryMeta, KdfParams, SoftwareKeyProvider, Vault};
-use countersign_core::{Account, OtpParameters, Secret};
+use countersign_app::vault::{EntryMeta, KdfParams, SoftwareKeyProvider, Vault};
+use countersign_app::{Account, OtpParameters, Secret};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn account(i: usize) -> Account {

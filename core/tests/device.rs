@@ -1,13 +1,13 @@
 //! Device signatures: DER ↔ raw conversion, ES256 JWS, and the canonical content strings —
 //! checked against Python's `cryptography` and a Python implementation of the spec.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
+
 use std::process::Command;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use countersign_core::device::{
-    self, DeviceSigner, JwsError, SignatureFormatError, SoftwareSigner,
-};
+use countersign_app::device::{self, DeviceSigner, JwsError, SignatureFormatError, SoftwareSigner};
 use serde_json::json;
 
 fn python(args: &[&str]) -> String {

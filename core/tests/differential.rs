@@ -5,12 +5,14 @@
 //! The Python side needs `pyotp` and `oath`; `scripts/test` installs them into a virtual
 //! environment and points `COUNTERSIGN_PYTHON` at it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
+
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
-use countersign_core::ocra::{Inputs, Suite};
-use countersign_core::otp::{Algorithm, hotp_code};
-use countersign_core::{Account, OtpParameters, Secret};
+use countersign_app::ocra::{Inputs, Suite};
+use countersign_app::otp::{Algorithm, hotp_code};
+use countersign_app::{Account, OtpParameters, Secret};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde_json::json;
@@ -287,8 +289,8 @@ fn random_text(rng: &mut StdRng) -> String {
 
 #[test]
 fn transactional_codes_agree_with_python() {
-    use countersign_core::transactional;
-    use countersign_core::txotp::Transaction;
+    use countersign_app::transactional;
+    use countersign_app::txotp::Transaction;
 
     let mut rng = StdRng::seed_from_u64(0x7e07);
     let mut requests = Vec::new();
@@ -335,8 +337,8 @@ fn transactional_codes_agree_with_python() {
 /// Countersign's encrypted exports open with independent implementations of their formats.
 #[test]
 fn encrypted_exports_open_with_independent_libraries() {
-    use countersign_core::transfer;
-    use countersign_core::vault::{EntryMeta, KdfParams, Vault};
+    use countersign_app::transfer;
+    use countersign_app::vault::{EntryMeta, KdfParams, Vault};
 
     let dir = tempfile::tempdir().unwrap();
     let mut vault = Vault::create(&dir.path().join("v.db"), "pw", KdfParams::MINIMUM).unwrap();

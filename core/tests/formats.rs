@@ -1,9 +1,11 @@
 //! The test vectors of docs/vault.md and docs/backup.md (computed with libsodium).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
+
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use countersign_core::transfer::{self, ImportFormat};
-use countersign_core::vault::format;
+use countersign_app::transfer::{self, ImportFormat};
+use countersign_app::vault::format;
 use std::collections::HashMap;
 
 fn vectors(doc: &str) -> HashMap<String, String> {

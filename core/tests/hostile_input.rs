@@ -1,9 +1,11 @@
 //! Arbitrary input never panics any parser: it is accepted or gets a typed error. The
 //! cargo-fuzz targets in core/fuzz explore the same entry points with coverage guidance.
 
-use countersign_core::migration;
-use countersign_core::ocra::Suite;
-use countersign_core::{Secret, otpauth, txotp};
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
+
+use countersign_app::migration;
+use countersign_app::ocra::Suite;
+use countersign_app::{Secret, otpauth, txotp};
 use proptest::prelude::*;
 
 fn uri_like(scheme: &'static str) -> impl Strategy<Value = String> {
@@ -84,11 +86,11 @@ mod bounds {
 
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
-    use countersign_core::migration::{
+    use countersign_app::migration::{
         self, CollectorError, MAX_MIGRATION_PARTS, MigrationBatch, MigrationCollector,
         MigrationError,
     };
-    use countersign_core::transfer::{self, ImportError, ImportFormat};
+    use countersign_app::transfer::{self, ImportError, ImportFormat};
     use serde_json::json;
 
     /// Refusing a hostile file takes microseconds; a generous bound that the unbounded code

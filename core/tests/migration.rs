@@ -1,10 +1,12 @@
 //! Google Authenticator export decoding and encoding.
 
-use countersign_core::migration::{
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
+
+use countersign_app::migration::{
     self, Added, EntryError, ExportError, MigrationCollector, MigrationError,
 };
-use countersign_core::otp::Algorithm;
-use countersign_core::{Account, OtpParameters, Secret};
+use countersign_app::otp::Algorithm;
+use countersign_app::{Account, OtpParameters, Secret};
 
 /// A one-account export as Google Authenticator writes it ("Example:alice@google.com",
 /// secret "Hello!" + DEADBEEF, a negative batch id).

@@ -1,9 +1,11 @@
 //! `otpauth://` parsing rules, typed errors and the emit → parse round trip.
 
-use countersign_core::otp::Algorithm;
-use countersign_core::otpauth::{self, UriError, Warning};
-use countersign_core::secret::SecretError;
-use countersign_core::{Account, OtpKind, OtpParameters, Secret};
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
+
+use countersign_app::otp::Algorithm;
+use countersign_app::otpauth::{self, UriError, Warning};
+use countersign_app::secret::SecretError;
+use countersign_app::{Account, OtpKind, OtpParameters, Secret};
 use proptest::prelude::*;
 
 fn parse(uri: &str) -> otpauth::ParsedAccount {

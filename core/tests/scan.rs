@@ -2,6 +2,8 @@
 //! from the zxing and zxing-cpp corpora, two of which make rqrr panic), every file format,
 //! payload classification of what is read, and hostile input.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
+
 #[path = "support/frames.rs"]
 #[allow(dead_code)]
 mod frames;
@@ -9,11 +11,11 @@ mod frames;
 use std::io::Cursor;
 use std::path::Path;
 
-use countersign_core::migration;
-use countersign_core::scan::{
+use countersign_app::migration;
+use countersign_app::scan::{
     self, FrameScanner, LumaFrame, Payload, PayloadKind, ScanError, ScannedCode,
 };
-use countersign_core::{Account, OtpParameters, Secret};
+use countersign_app::{Account, OtpParameters, Secret};
 use image::{GrayImage, ImageFormat};
 use proptest::prelude::*;
 

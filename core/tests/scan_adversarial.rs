@@ -8,6 +8,8 @@
 //! machine, so they assert a generous multiple. Each scan runs on a watchdog thread so that a
 //! scanner without a work limit fails here in seconds instead of hanging the run.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
+
 #[path = "support/adversarial.rs"]
 mod adversarial;
 #[path = "support/frames.rs"]
@@ -18,7 +20,7 @@ use std::sync::{Mutex, MutexGuard, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use countersign_core::scan::{self, FrameScanner, LumaFrame, ScanError, ScannedCode};
+use countersign_app::scan::{self, FrameScanner, LumaFrame, ScanError, ScannedCode};
 
 /// Release budgets (docs/scanner.md) and the multiple allowed to a test build.
 const FILE_BUDGET: Duration = Duration::from_secs(1);

@@ -1,10 +1,12 @@
 //! Imports from other authenticators (fixtures in tests/fixtures/import, the encrypted ones
 //! written by an independent Python implementation) and export round trips.
 
-use countersign_core::otp::Algorithm;
-use countersign_core::transfer::{self, ImportError, ImportFormat, ImportReport};
-use countersign_core::vault::{EntryMeta, KdfParams, Vault};
-use countersign_core::{Account, OtpParameters, Secret, migration};
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
+
+use countersign_app::otp::Algorithm;
+use countersign_app::transfer::{self, ImportError, ImportFormat, ImportReport};
+use countersign_app::vault::{EntryMeta, KdfParams, Vault};
+use countersign_app::{Account, OtpParameters, Secret, migration};
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(

@@ -1,12 +1,14 @@
 //! The encrypted vault: unlocking, key slots, integrity, confidentiality at rest.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
+
 use std::path::{Path, PathBuf};
 
-use countersign_core::otp::Algorithm;
-use countersign_core::vault::{
+use countersign_app::otp::Algorithm;
+use countersign_app::vault::{
     EntryMeta, IntegrityError, KdfParams, SlotParams, SoftwareKeyProvider, Vault, VaultError,
 };
-use countersign_core::{Account, OtpKind, OtpParameters, Secret};
+use countersign_app::{Account, OtpKind, OtpParameters, Secret};
 use rusqlite::{Connection, params};
 
 const PASS: &str = "correct horse battery staple";
@@ -522,7 +524,7 @@ fn files_that_are_not_vaults_are_refused() {
 
 #[test]
 fn device_registrations_are_sealed_per_registration_and_survive_reopening() {
-    use countersign_core::vault::{DeviceKey, DeviceRecord};
+    use countersign_app::vault::{DeviceKey, DeviceRecord};
     use zeroize::Zeroizing;
     let dir = tempfile::tempdir().unwrap();
     let (path, mut vault) = new_vault(dir.path(), 1);
@@ -607,7 +609,7 @@ fn device_registrations_are_sealed_per_registration_and_survive_reopening() {
 fn two_registrations_with_one_server_are_both_kept() {
     // Issue 10, finding 8: the second registration with a server replaced the first, whose
     // key was lost while the server still listed that device.
-    use countersign_core::vault::{DeviceKey, DeviceRecord, new_registration_id};
+    use countersign_app::vault::{DeviceKey, DeviceRecord, new_registration_id};
     use zeroize::Zeroizing;
     let dir = tempfile::tempdir().unwrap();
     let (path, mut vault) = new_vault(dir.path(), 0);
@@ -633,7 +635,7 @@ fn two_registrations_with_one_server_are_both_kept() {
 
 #[test]
 fn a_schema_1_vault_is_migrated_on_open_and_keeps_every_account() {
-    use countersign_core::vault::DeviceRecord;
+    use countersign_app::vault::DeviceRecord;
     let dir = tempfile::tempdir().unwrap();
     let (path, vault) = new_vault(dir.path(), 3);
     let before: Vec<Account> = vault
@@ -662,12 +664,12 @@ fn a_schema_1_vault_is_migrated_on_open_and_keeps_every_account() {
     for device_id in [1, 2] {
         vault
             .save_device(&DeviceRecord {
-                registration_id: countersign_core::vault::new_registration_id(),
+                registration_id: countersign_app::vault::new_registration_id(),
                 server_url: "https://bank.example".into(),
                 device_id,
                 authy_id: 2,
                 server_public_key: vec![3],
-                key: countersign_core::vault::DeviceKey::Platform {
+                key: countersign_app::vault::DeviceKey::Platform {
                     alias: format!("key-{device_id}"),
                 },
             })
@@ -716,6 +718,6 @@ fn a_vault_file_with_hundreds_of_slots_is_not_derived_for_each() {
     assert!(
         took < one * 40,
         "{took:?} (one derivation: {one:?}; at most {} allowed)",
-        countersign_core::vault::MAX_SLOTS_TRIED
+        countersign_app::vault::MAX_SLOTS_TRIED
     );
 }

@@ -4,14 +4,16 @@
 //!
 //! The writer is this test binary re-executed with `COUNTERSIGN_CRASH_WRITER` set.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use countersign_core::vault::{EntryId, EntryMeta, KdfParams, Vault};
-use countersign_core::{Account, OtpKind, OtpParameters, Secret};
+use countersign_app::vault::{EntryId, EntryMeta, KdfParams, Vault};
+use countersign_app::{Account, OtpKind, OtpParameters, Secret};
 use rand::{RngExt, SeedableRng};
 
 const PASS: &str = "crash test passphrase";

@@ -1,11 +1,13 @@
 //! A full disk and a read-only file system: clear errors, no corruption. Uses a real small
 //! tmpfs mount (the tests run as root on the development machines and in CI).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use countersign_core::vault::{EntryMeta, KdfParams, Vault, VaultError};
-use countersign_core::{Account, OtpParameters, Secret};
+use countersign_app::vault::{EntryMeta, KdfParams, Vault, VaultError};
+use countersign_app::{Account, OtpParameters, Secret};
 
 const PASS: &str = "disk test passphrase";
 

@@ -9,8 +9,8 @@
 //! - generic authenticator codes: a separate secret (6 digits, SHA-1, 30 s) from
 //!   `POST users/{id}/secret`.
 
-use countersign_core::otp::{Algorithm, TotpMatch, Window};
-use countersign_core::{Account, OtpParameters, Secret};
+use countersign_otp::otp::{Algorithm, TotpMatch, Window};
+use countersign_otp::{Account, OtpParameters, Secret};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 

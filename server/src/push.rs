@@ -11,7 +11,7 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use countersign_core::device::{self, SoftwareSigner};
+use countersign_protocol::{self as device, SoftwareSigner};
 use serde_json::{Value, json};
 use sqlx::Row;
 

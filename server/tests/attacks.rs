@@ -3,6 +3,8 @@
 //! database (SQLite here; PostgreSQL when COUNTERSIGN_TEST_DATABASE_URL is set, as
 //! `scripts/test` runs every server suite a second time).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
+
 mod common;
 
 use common::burst::{Answer, Raw, count, release_together};

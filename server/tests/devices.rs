@@ -1,11 +1,13 @@
 //! Device registration over HTTP (docs/device-protocol.md), with the core's software signer.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
+
 mod common;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use countersign_core::device::{self, DeviceSigner, SoftwareSigner};
-use countersign_core::{Account, OtpParameters, Secret};
+use countersign_otp::{Account, OtpParameters, Secret};
+use countersign_protocol::{self as device, DeviceSigner, SoftwareSigner};
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
 

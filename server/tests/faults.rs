@@ -7,6 +7,8 @@
 //! the PostgreSQL case needs the server that `scripts/with-postgres` started (it exports
 //! where its data directory and binaries are).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
+
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -15,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use countersign_core::{Account, otpauth};
+use countersign_otp::{Account, otpauth};
 use reqwest::blocking::Client;
 use serde_json::Value;
 

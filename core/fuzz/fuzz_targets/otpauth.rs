@@ -1,7 +1,7 @@
 //! Any text into the otpauth parser: no panic, no hang; what parses must round-trip.
 #![no_main]
 
-use countersign_core::otpauth;
+use countersign_app::otpauth;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -14,7 +14,7 @@
 
 use std::sync::Once;
 
-use countersign_core::scan::{self, FrameScanner, LumaFrame, ScanError};
+use countersign_app::scan::{self, FrameScanner, LumaFrame, ScanError};
 use libfuzzer_sys::fuzz_target;
 
 /// Largest plane built from a fuzz input: enough for every stage, small enough to run fast.

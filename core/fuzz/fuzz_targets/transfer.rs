@@ -6,7 +6,7 @@
 //! that admits Argon2id at OWASP's minimum (19 MiB × 2), the smallest they may use.
 #![no_main]
 
-use countersign_core::transfer::{self, ImportFormat, KdfBudget};
+use countersign_app::transfer::{self, ImportFormat, KdfBudget};
 use libfuzzer_sys::fuzz_target;
 
 fn password(format: ImportFormat) -> &'static str {

@@ -2,7 +2,7 @@
 //! have a transactional code.
 #![no_main]
 
-use countersign_core::{Account, OtpParameters, Secret, transactional, txotp};
+use countersign_app::{Account, OtpParameters, Secret, transactional, txotp};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,26 +1,12 @@
-//! The device side of signed approvals (docs/device-protocol.md): ES256 keys behind the
-//! `DeviceSigner` seam, signature encodings, JWS compact, the canonical strings that
-//! bind a signature to exactly what the user saw, and what may be shown at all.
+//! The device side of signed approvals: the protocol's formats (re-exported from
+//! `countersign-protocol`) and, with the `client` feature, the HTTP client that speaks them.
 
 #[cfg(feature = "client")]
 mod client;
-mod content;
-mod display;
-mod jws;
-mod link;
-mod sig;
-mod signer;
+
+pub use countersign_protocol::*;
 
 #[cfg(feature = "client")]
 pub use client::{
     Challenge, ClientError, Decision, DeviceClient, DeviceCredentials, Pending, Registration,
 };
-pub use content::{displayed_content, hidden_details_sha256, registration_string, request_string};
-pub use display::{
-    DisplayField, ForbiddenCharacter, MAX_COMBINING_MARKS, MAX_DETAILS, MAX_KEY_CHARS,
-    MAX_MESSAGE_CHARS, MAX_VALUE_CHARS, UndisplayableContent, check_displayable,
-};
-pub use jws::{JwsError, sign_compact, verify_compact};
-pub use link::{LinkError, RegistrationLink};
-pub use sig::{SignatureFormatError, der_to_raw, raw_to_der};
-pub use signer::{DeviceSigner, SignerError, SoftwareSigner, verify_es256};

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use countersign_core::device::{self, DeviceSigner, SoftwareSigner};
+use countersign_protocol::{self as device, DeviceSigner, SoftwareSigner};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -62,7 +62,7 @@ pub async fn create_registration(
 ) -> Response {
     let result = async {
         let user = users::load(&state, call.app.id, &id).await?;
-        let code = countersign_core::Secret::generate(16).to_base32();
+        let code = countersign_otp::Secret::generate(16).to_base32();
         sqlx::query("INSERT INTO registrations (code_hash, app_id, user_id, expires_at, used) VALUES ($1, $2, $3, $4, 0)")
             .bind(code_hash(&code))
             .bind(call.app.id)
@@ -70,7 +70,7 @@ pub async fn create_registration(
             .bind(now() + REGISTRATION_TTL)
             .execute(&state.db.writer)
             .await?;
-        let uri = countersign_core::device::RegistrationLink {
+        let uri = countersign_protocol::RegistrationLink {
             server_url: state.settings.public_url.clone(),
             code: code.clone(),
         }
@@ -258,7 +258,7 @@ async fn complete_registration(
         .map_err(|e| internal(&e))?;
     // Every copy of the seed is wiped when dropped: the opened bytes (Zeroizing), the
     // Secret (zeroized on drop) and its base32 text.
-    let seed_b32 = countersign_core::Secret::from_bytes(seed.to_vec())
+    let seed_b32 = countersign_otp::Secret::from_bytes(seed.to_vec())
         .map(|s| zeroize::Zeroizing::new(s.to_base32()))
         .map_err(|e| internal(&e))?;
     let server_key = server_signer(state)

@@ -136,7 +136,7 @@ pub async fn create(
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        if let Err(e) = countersign_core::device::check_displayable(message, &shown) {
+        if let Err(e) = countersign_protocol::check_displayable(message, &shown) {
             return Err(ApiError::invalid_parameter(format!(
                 "The request cannot be displayed on a phone: {e}."
             )));

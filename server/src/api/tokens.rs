@@ -5,8 +5,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use base64::Engine;
-use countersign_core::txotp::{TransactionFields, TxotpError};
-use countersign_core::{otpauth, transactional};
+use countersign_otp::txotp::{TransactionFields, TxotpError};
+use countersign_otp::{otpauth, transactional};
 use serde_json::{Value, json};
 use sqlx::Row;
 
@@ -165,7 +165,7 @@ impl Found {
     }
 }
 
-fn transaction(call: &Call) -> Result<Option<countersign_core::txotp::Transaction>, ApiError> {
+fn transaction(call: &Call) -> Result<Option<countersign_otp::txotp::Transaction>, ApiError> {
     let p = &call.params;
     if p.get("message").is_none() && !p.has_prefix("details") && !p.has_prefix("hidden_details") {
         return Ok(None);
@@ -177,12 +177,12 @@ fn transaction(call: &Call) -> Result<Option<countersign_core::txotp::Transactio
     }
     for (key, value) in p.section("details") {
         fields
-            .add_detail(countersign_core::txotp::Section::Details, key, value)
+            .add_detail(countersign_otp::txotp::Section::Details, key, value)
             .map_err(fail)?;
     }
     for (key, value) in p.section("hidden_details") {
         fields
-            .add_detail(countersign_core::txotp::Section::HiddenDetails, key, value)
+            .add_detail(countersign_otp::txotp::Section::HiddenDetails, key, value)
             .map_err(fail)?;
     }
     fields.finish().map(Some).map_err(fail)
@@ -287,7 +287,7 @@ fn authenticator(
     state: &AppState,
     user: &User,
     time: i64,
-) -> Result<Option<countersign_core::Account>, ApiError> {
+) -> Result<Option<countersign_otp::Account>, ApiError> {
     let Some(sealed) = &user.authenticator_sealed else {
         return Ok(None);
     };
@@ -307,7 +307,7 @@ fn time_based_accounts(
     call: &Call,
     user: &User,
     time: i64,
-) -> Result<Vec<(Kind, StepColumn, countersign_core::Account, i64)>, ApiError> {
+) -> Result<Vec<(Kind, StepColumn, countersign_otp::Account, i64)>, ApiError> {
     let mut accounts = Vec::new();
     if user.active_devices > 0 {
         let seed = seed(state, user)?;
@@ -341,7 +341,7 @@ fn find_transactional(
     user: &User,
     token: &str,
     time: i64,
-    tx: &countersign_core::txotp::Transaction,
+    tx: &countersign_otp::txotp::Transaction,
 ) -> Result<Found, ApiError> {
     let mut found = Found::Nothing;
     for (kind, column, account, last) in time_based_accounts(state, call, user, time)? {
@@ -409,8 +409,8 @@ pub async fn secret(
         if label.chars().count() > 200 {
             return Err(ApiError::invalid_parameter("label is too long."));
         }
-        let secret = countersign_core::Secret::generate(20);
-        let account = countersign_core::Account::new(Some(call.app.name.clone()), label.clone(), secret.clone(), countersign_core::OtpParameters::default_totp());
+        let secret = countersign_otp::Secret::generate(20);
+        let account = countersign_otp::Account::new(Some(call.app.name.clone()), label.clone(), secret.clone(), countersign_otp::OtpParameters::default_totp());
         let uri = otpauth::to_uri(&account);
         let qr_code = qr_data_url(&uri, size as u32)?;
         // A new request replaces the previous secret; it is valid for 24 h until verified.

@@ -26,8 +26,9 @@ pub const MAX_URI_LEN: usize = 16384;
 /// Longest issuer or account name, in bytes of UTF-8.
 pub const MAX_FIELD_BYTES: usize = 512;
 
-/// Everything except RFC 3986's unreserved characters is percent-encoded.
-pub(crate) const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+/// Everything except RFC 3986's unreserved characters is percent-encoded (also the migration
+/// URI's `data` parameter).
+pub const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')

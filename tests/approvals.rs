@@ -7,6 +7,8 @@
 //! `cargo bench -p countersign-server --bench approvals [-- --approvals 1000]`; PostgreSQL with
 //! `scripts/with-postgres cargo bench …` (COUNTERSIGN_TEST_DATABASE_URL).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -2,7 +2,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::txotp::enc;
+use countersign_otp::txotp::enc;
 
 fn hex_sha256(text: &str) -> String {
     Sha256::digest(text.as_bytes())

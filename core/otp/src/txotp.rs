@@ -191,8 +191,9 @@ impl TransactionFields {
     }
 }
 
-/// `enc(s)`: NFC, UTF-8, percent-encoded except `A–Z a–z 0–9 - . _ ~`, uppercase hex.
-pub(crate) fn enc(text: &str) -> String {
+/// `enc(s)`: NFC, UTF-8, percent-encoded except `A–Z a–z 0–9 - . _ ~`, uppercase hex. The device
+/// protocol builds its canonical strings with the same encoding.
+pub fn enc(text: &str) -> String {
     let normalized: String = text.nfc().collect();
     utf8_percent_encode(&normalized, UNRESERVED).to_string()
 }
