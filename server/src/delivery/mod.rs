@@ -38,6 +38,7 @@ registry!(SMS_PROVIDERS: SmsProvider, mod sms {
 registry!(PUSH_PROVIDERS: PushProvider, mod push {
     fcm,
     apns,
+    webhook,
 });
 
 /// Unix seconds now, as the database stores time.
