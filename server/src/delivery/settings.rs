@@ -87,3 +87,83 @@ impl DeliverySettings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn alias<'a>(
+        section: Section,
+        provider: &'static str,
+        key: &'static str,
+        value: Option<&'a str>,
+        creates_table: bool,
+    ) -> Alias<'a> {
+        Alias {
+            section,
+            provider,
+            key,
+            value,
+            creates_table,
+        }
+    }
+
+    #[test]
+    fn a_filling_alias_alone_configures_no_provider() {
+        let aliases = [
+            alias(Section::Push, "fcm", "service_account_file", None, true),
+            alias(
+                Section::Push,
+                "fcm",
+                "endpoint",
+                Some("http://proxy"),
+                false,
+            ),
+        ];
+        let settings = DeliverySettings::new(None, None, None, &aliases);
+        assert!(settings.push.is_empty());
+    }
+
+    #[test]
+    fn a_filling_alias_fills_the_table_its_anchor_created_whatever_their_order() {
+        let aliases = [
+            alias(
+                Section::Push,
+                "fcm",
+                "endpoint",
+                Some("http://proxy"),
+                false,
+            ),
+            alias(
+                Section::Push,
+                "fcm",
+                "service_account_file",
+                Some("/sa.json"),
+                true,
+            ),
+        ];
+        let settings = DeliverySettings::new(None, None, None, &aliases);
+        let expected: Table = toml::from_str(
+            "[fcm]\nservice_account_file = \"/sa.json\"\nendpoint = \"http://proxy\"",
+        )
+        .unwrap();
+        assert_eq!(settings.push, expected);
+    }
+
+    #[test]
+    fn aliases_override_the_file_tables_and_the_sender_the_provider() {
+        let sms: SmsSettings =
+            toml::from_str("provider = \"log\"\n[twilio]\nfrom = \"+1\"\naccount_sid = \"AC1\"")
+                .unwrap();
+        let aliases = [
+            alias(Section::Sms, "twilio", "from", Some("+2"), true),
+            alias(Section::Sms, "twilio", "auth_token", None, true),
+        ];
+        let settings = DeliverySettings::new(Some(&sms), None, Some("twilio"), &aliases);
+        assert_eq!(settings.sms.provider.as_deref(), Some("twilio"));
+        let expected: Table = toml::from_str("from = \"+2\"\naccount_sid = \"AC1\"").unwrap();
+        assert_eq!(settings.sms.tables["twilio"], Value::Table(expected));
+    }
+}
