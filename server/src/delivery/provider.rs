@@ -25,16 +25,21 @@ pub struct Context {
 /// A provider's config table (`[sms.twilio]`, `[push.webhook]`, …).
 pub type Table = toml::Table;
 
+/// Builds an SMS provider from its table.
+pub type BuildSender = fn(&Table, &Context) -> Result<Arc<dyn Sender>, DeliveryError>;
+/// Builds a push provider from its table.
+pub type BuildPusher = fn(&Table, &Context) -> Result<Box<dyn Pusher>, DeliveryError>;
+
 /// An SMS and voice provider in [`super::SMS_PROVIDERS`].
 pub struct SmsProvider {
     pub name: &'static str,
-    pub build: fn(&Table, &Context) -> Result<Arc<dyn Sender>, DeliveryError>,
+    pub build: BuildSender,
 }
 
 /// A push provider in [`super::PUSH_PROVIDERS`].
 pub struct PushProvider {
     pub name: &'static str,
-    pub build: fn(&Table, &Context) -> Result<Box<dyn Pusher>, DeliveryError>,
+    pub build: BuildPusher,
 }
 
 /// Why the providers could not be set up (at start, so the server does not serve).
