@@ -46,3 +46,17 @@ pub(crate) fn now() -> i64 {
     use countersign_otp::Clock;
     i64::try_from(countersign_otp::SystemClock.now_unix()).unwrap_or(i64::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{PUSH_PROVIDERS, SMS_PROVIDERS};
+
+    /// The order is documented: the push order decides which provider serves an OS.
+    #[test]
+    fn the_registries_list_the_documented_providers_in_order() {
+        let sms: Vec<_> = SMS_PROVIDERS.iter().map(|p| p.name).collect();
+        let push: Vec<_> = PUSH_PROVIDERS.iter().map(|p| p.name).collect();
+        assert_eq!(sms, ["log", "webhook", "twilio"]);
+        assert_eq!(push, ["fcm", "apns", "webhook"]);
+    }
+}

@@ -76,10 +76,26 @@ pub fn approval_data(uuid: &str) -> Value {
     json!({"type": "approval_request", "uuid": uuid})
 }
 
+/// Largest provider answer read: error and token answers are a few hundred bytes.
+pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// A provider's answer as JSON, read only up to [`MAX_ANSWER_BYTES`] (longer, or not JSON:
+/// `None`). Time is bounded by the HTTP client's timeout.
+pub(crate) async fn bounded_json(mut response: reqwest::Response) -> Option<Value> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.ok()? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return None;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&body).ok()
+}
+
 /// A provider's refusal: its status and the reason it gave, if any.
 pub(crate) async fn refusal(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
+    let body = bounded_json(response).await.unwrap_or(Value::Null);
     // FCM: {"error": {"status", "details": [{"errorCode"}]}}; APNs: {"reason"}.
     let reason = body["reason"]
         .as_str()
@@ -124,4 +140,61 @@ pub fn notify_user(db: Db, notifier: Arc<dyn Notifier>, user_id: i64, uuid: Stri
             let _ = push_targets::mark_notified(&db, &uuid).await;
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    /// Answers one request with `body` as JSON, then closes.
+    async fn answer_once(body: String) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            // The request head first (a GET: no body).
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 1024];
+            while !request.ends_with(b"\r\n\r\n") {
+                let n = stream.read(&mut buffer).await.unwrap();
+                if n == 0 {
+                    return;
+                }
+                request.extend_from_slice(&buffer[..n]);
+            }
+            let head = format!(
+                "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes()).await;
+            let _ = stream.write_all(body.as_bytes()).await;
+        });
+        url
+    }
+
+    async fn refusal_of(body: String) -> (u16, String) {
+        let url = answer_once(body).await;
+        let response = reqwest::Client::new().get(url).send().await.unwrap();
+        refusal(response).await
+    }
+
+    #[tokio::test]
+    async fn a_refusal_reason_is_read_from_a_short_answer_only() {
+        let reason = |padding: usize| {
+            json!({"reason": "BadDeviceToken", "padding": "x".repeat(padding)}).to_string()
+        };
+        assert_eq!(
+            refusal_of(reason(100)).await,
+            (400, "BadDeviceToken".to_owned())
+        );
+        // Past the bound the answer is not read into memory, and no reason is taken from it.
+        assert_eq!(
+            refusal_of(reason(MAX_ANSWER_BYTES)).await,
+            (400, String::new())
+        );
+    }
 }

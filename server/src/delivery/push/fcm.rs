@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 use crate::delivery::notifier::{
-    PushError, PushFuture, PushTarget, Pusher, approval_data, refusal,
+    PushError, PushFuture, PushTarget, Pusher, approval_data, bounded_json, refusal,
 };
 use crate::delivery::now;
 use crate::delivery::provider::{
@@ -153,10 +153,9 @@ impl Fcm {
                 "token endpoint answered HTTP {status} {reason}"
             )));
         }
-        let body: Value = response
-            .json()
+        let body = bounded_json(response)
             .await
-            .map_err(|_| PushError::Credentials("token endpoint answer is not JSON".into()))?;
+            .ok_or_else(|| PushError::Credentials("token endpoint answer is not JSON".into()))?;
         let token = body["access_token"]
             .as_str()
             .ok_or_else(|| PushError::Credentials("no access_token".into()))?
