@@ -8,10 +8,9 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use crate::db::{Db, Dialect};
+use crate::delivery::settings::{Alias, DeliverySettings, Section, SmsSettings};
 use crate::error::ServerError;
-use crate::push::{Apns, Fcm, Providers};
 use crate::seal::MasterKey;
-use crate::sender::{LogSender, Sender, TwilioSender, WebhookSender};
 use crate::state::{Inner, Settings};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -26,7 +25,12 @@ pub struct FileConfig {
     /// is created on first start when neither is given.
     pub master_key: Option<String>,
     pub master_key_file: Option<PathBuf>,
-    /// `log` (default), `webhook` or `twilio`.
+    /// `[sms]`: `provider` (default `log`) and one table per provider (`[sms.twilio]`).
+    pub sms: Option<SmsSettings>,
+    /// `[push]`: one table per configured push provider (`[push.fcm]`, `[push.webhook]`).
+    pub push: Option<toml::Table>,
+    /// Alias of `[sms] provider`; the keys below down to `apns_endpoint` are aliases of
+    /// provider table keys (see [`FileConfig::delivery_settings`]).
     pub sender: Option<String>,
     pub webhook_url: Option<String>,
     pub twilio_account_sid: Option<String>,
@@ -34,17 +38,12 @@ pub struct FileConfig {
     pub twilio_from: Option<String>,
     pub twilio_base_url: Option<String>,
     pub public_url: Option<String>,
-    /// Firebase service account JSON file (Android push).
     pub fcm_service_account_file: Option<PathBuf>,
-    /// Overrides `https://fcm.googleapis.com` (tests, proxies).
     pub fcm_endpoint: Option<String>,
-    /// APNs token-auth key (`AuthKey_<key id>.p8`), its key id, the team id and the app's bundle id.
     pub apns_key_file: Option<PathBuf>,
     pub apns_key_id: Option<String>,
     pub apns_team_id: Option<String>,
     pub apns_topic: Option<String>,
-    /// Overrides `https://api.push.apple.com` (`https://api.sandbox.push.apple.com` for
-    /// development builds).
     pub apns_endpoint: Option<String>,
     pub max_failures: Option<i64>,
     pub lockout_seconds: Option<i64>,
@@ -143,47 +142,61 @@ impl FileConfig {
         MasterKey::load_or_create(&path)
     }
 
-    fn push_providers(&self, http: &reqwest::Client) -> Result<Providers, ServerError> {
-        let read = |path: &PathBuf| {
-            std::fs::read(path)
-                .map_err(|e| ServerError::Config(format!("cannot read {}: {e}", path.display())))
+    /// The `[sms]` and `[push]` sections with the flat keys of earlier versions applied as
+    /// aliases: (flat key, its table, the key in that table).
+    pub fn delivery_settings(&self) -> DeliverySettings {
+        fn text(value: &Option<String>) -> Option<&str> {
+            value.as_deref()
+        }
+        fn path(value: &Option<PathBuf>) -> Option<&str> {
+            value.as_deref().and_then(std::path::Path::to_str)
+        }
+        let alias = |section, provider, key, value, creates_table| Alias {
+            section,
+            provider,
+            key,
+            value,
+            creates_table,
         };
-        let push = |e: crate::push::PushError| ServerError::Config(e.to_string());
-        let fcm = match &self.fcm_service_account_file {
-            Some(path) => {
-                let json = zeroize::Zeroizing::new(read(path)?);
-                let text = std::str::from_utf8(&json)
-                    .map_err(|_| ServerError::Config(format!("{} is not UTF-8", path.display())))?;
-                Some(
-                    Fcm::from_service_account(text, self.fcm_endpoint.clone(), http.clone())
-                        .map_err(push)?,
-                )
-            }
-            None => None,
-        };
-        let apns = match &self.apns_key_file {
-            Some(path) => {
-                let key = zeroize::Zeroizing::new(read(path)?);
-                let required = |value: &Option<String>, name: &str| {
-                    value
-                        .clone()
-                        .ok_or_else(|| ServerError::Config(format!("APNs push needs {name}")))
-                };
-                Some(
-                    Apns::new(
-                        &key,
-                        required(&self.apns_key_id, "apns_key_id")?,
-                        required(&self.apns_team_id, "apns_team_id")?,
-                        required(&self.apns_topic, "apns_topic")?,
-                        self.apns_endpoint.clone(),
-                        http.clone(),
-                    )
-                    .map_err(push)?,
-                )
-            }
-            None => None,
-        };
-        Ok(Providers { fcm, apns })
+        use Section::{Push, Sms};
+        let aliases = [
+            alias(Sms, "webhook", "url", text(&self.webhook_url), true),
+            alias(
+                Sms,
+                "twilio",
+                "account_sid",
+                text(&self.twilio_account_sid),
+                true,
+            ),
+            alias(
+                Sms,
+                "twilio",
+                "auth_token",
+                text(&self.twilio_auth_token),
+                true,
+            ),
+            alias(Sms, "twilio", "from", text(&self.twilio_from), true),
+            alias(Sms, "twilio", "base_url", text(&self.twilio_base_url), true),
+            alias(
+                Push,
+                "fcm",
+                "service_account_file",
+                path(&self.fcm_service_account_file),
+                true,
+            ),
+            alias(Push, "fcm", "endpoint", text(&self.fcm_endpoint), false),
+            alias(Push, "apns", "key_file", path(&self.apns_key_file), true),
+            alias(Push, "apns", "key_id", text(&self.apns_key_id), false),
+            alias(Push, "apns", "team_id", text(&self.apns_team_id), false),
+            alias(Push, "apns", "topic", text(&self.apns_topic), false),
+            alias(Push, "apns", "endpoint", text(&self.apns_endpoint), false),
+        ];
+        DeliverySettings::new(
+            self.sms.as_ref(),
+            self.push.as_ref(),
+            self.sender.as_deref(),
+            &aliases,
+        )
     }
 
     /// Connects to the database and builds everything a request needs.
@@ -196,40 +209,14 @@ impl FileConfig {
             .timeout(std::time::Duration::from_secs(8))
             .build()
             .map_err(|e| ServerError::Config(e.to_string()))?;
-        let required = |value: &Option<String>, name: &str| {
-            value.clone().ok_or_else(|| {
-                ServerError::Config(format!(
-                    "the {} sender needs {name}",
-                    self.sender.as_deref().unwrap_or("log")
-                ))
-            })
+        let context = crate::delivery::Context {
+            http: http.clone(),
+            db: db.clone(),
+            master: master.clone(),
         };
-        let sender: Arc<dyn Sender> = match self.sender.as_deref().unwrap_or("log") {
-            "log" => Arc::new(LogSender {
-                db: db.clone(),
-                master: master.clone(),
-            }),
-            "webhook" => Arc::new(WebhookSender {
-                http: http.clone(),
-                url: required(&self.webhook_url, "webhook_url")?,
-            }),
-            "twilio" => Arc::new(TwilioSender {
-                http: http.clone(),
-                base_url: self
-                    .twilio_base_url
-                    .clone()
-                    .unwrap_or_else(|| "https://api.twilio.com".into()),
-                account_sid: required(&self.twilio_account_sid, "twilio_account_sid")?,
-                auth_token: required(&self.twilio_auth_token, "twilio_auth_token")?,
-                from: required(&self.twilio_from, "twilio_from")?,
-            }),
-            other => {
-                return Err(ServerError::Config(format!(
-                    "unknown sender \"{other}\" (log, webhook or twilio)"
-                )));
-            }
-        };
-        let notifier = Arc::new(self.push_providers(&http)?);
+        let (sender, push) = crate::delivery::build_all(&self.delivery_settings(), &context)
+            .map_err(|e| ServerError::Config(e.to_string()))?;
+        let notifier = Arc::new(push);
         let settings = Settings {
             max_failures: self.max_failures.unwrap_or(5).max(1),
             lockout_seconds: self.lockout_seconds.unwrap_or(300).max(1),

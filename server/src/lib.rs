@@ -2,20 +2,19 @@
 
 pub mod api;
 pub mod batch;
-pub mod callbacks;
 pub mod config;
 pub mod db;
+pub mod delivery;
 pub mod error;
 pub mod health;
 pub mod jobs;
 pub mod otp;
 pub mod params;
-pub mod push;
 pub mod render;
 pub mod run;
 pub mod seal;
-pub mod sender;
 pub mod sent_codes;
 pub mod signature;
 pub mod state;
+pub mod store;
 pub mod templates;

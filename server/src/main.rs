@@ -211,7 +211,8 @@ async fn update_app(
 
 async fn outbox(config: FileConfig, json_output: bool) -> Result<(), ServerError> {
     let inner = config.build().await?;
-    let list = countersign_server::sender::read_outbox(&inner.db, &inner.master).await?;
+    let list =
+        countersign_server::delivery::sms::log::read_outbox(&inner.db, &inner.master).await?;
     if json_output {
         println!("{}", serde_json::Value::Array(list));
     } else {

@@ -11,11 +11,11 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::db::Db;
+use crate::delivery::{Notifier, Sender};
 use crate::error::ApiError;
 use crate::params::Params;
 use crate::render::{self, Format};
 use crate::seal::MasterKey;
-use crate::sender::Sender;
 
 pub struct Settings {
     /// Consecutive failed verifications before a user is locked out.
@@ -76,7 +76,7 @@ pub struct Inner {
     pub keys: KeyCache,
     pub master: MasterKey,
     pub sender: Arc<dyn Sender>,
-    pub notifier: Arc<dyn crate::push::Notifier>,
+    pub notifier: Arc<dyn Notifier>,
     pub http: reqwest::Client,
     pub settings: Settings,
 }

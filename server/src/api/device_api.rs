@@ -367,7 +367,7 @@ pub async fn answer(
     }
     let expires_at: i64 = row.get(2);
     if expires_at > 0 && expires_at <= now() {
-        let _ = crate::callbacks::expire_due(&state).await;
+        let _ = crate::delivery::callbacks::expire_due(&state.db).await;
         return refuse(StatusCode::GONE, "expired", "This request has expired.");
     }
     if row.get::<String, _>(1) != "pending" {
@@ -397,14 +397,15 @@ pub async fn answer(
         && payload.get("number").and_then(|n| n.as_i64()) != Some(number)
     {
         // One guess only: a wrong number denies the request, so picking at random cannot win.
-        let _ = crate::callbacks::resolve(&state, &uuid, "denied", Some(&evidence)).await;
+        let _ =
+            crate::delivery::callbacks::resolve(&state.db, &uuid, "denied", Some(&evidence)).await;
         return refuse(
             StatusCode::BAD_REQUEST,
             "wrong_number",
             "The number chosen is not the one shown; the request is denied.",
         );
     }
-    match crate::callbacks::resolve(&state, &uuid, decision, Some(&evidence)).await {
+    match crate::delivery::callbacks::resolve(&state.db, &uuid, decision, Some(&evidence)).await {
         Ok(true) => (StatusCode::OK, Json(json!({"status": decision}))).into_response(),
         Ok(false) => refuse(
             StatusCode::CONFLICT,

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 
 use super::users;
-use crate::callbacks;
+use crate::delivery::callbacks;
 use crate::error::ApiError;
 use crate::state::{AppState, Call, now};
 
@@ -202,7 +202,12 @@ pub async fn create(
         };
         insert_within_limits(&state, &stored).await?;
         super::record_event(&state, call.app.id, "approval_request").await;
-        crate::push::notify_user(state.clone(), user.id, uuid.clone());
+        crate::delivery::notify_user(
+            state.db.clone(),
+            state.notifier.clone(),
+            user.id,
+            uuid.clone(),
+        );
         let mut request = json!({"uuid": uuid});
         if number > 0 {
             request["number"] = json!(number);
@@ -247,7 +252,7 @@ pub async fn status(
 ) -> Response {
     let result = async {
         // Expiry is enforced by the server clock, on read as well as by the sweeper.
-        callbacks::expire_due(&state).await?;
+        callbacks::expire_due(&state.db).await?;
         let row = sqlx::query(
             "SELECT r.user_id, r.status, r.seconds_to_expire, r.created_at, r.updated_at, r.processed_at, r.notified, r.expires_at, u.email, r.number
              FROM approval_requests r JOIN users u ON u.id = r.user_id WHERE r.uuid = $1 AND r.app_id = $2",
@@ -281,7 +286,7 @@ pub async fn status(
         if row.get::<i64, _>(9) > 0 {
             body["approval_request"]["number"] = json!(row.get::<i64, _>(9));
         }
-        if let Some(evidence) = callbacks::evidence(&state, &uuid).await? {
+        if let Some(evidence) = callbacks::evidence(&state.db, &uuid).await? {
             body["approval_request"]["signed_answer"] = evidence;
         }
         Ok((StatusCode::OK, body))

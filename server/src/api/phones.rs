@@ -9,8 +9,8 @@ use sqlx::Row;
 use subtle::ConstantTimeEq;
 
 use super::users::{normalize_phone, parse_country_code};
+use crate::delivery::{Channel, Message};
 use crate::error::ApiError;
-use crate::sender::{Channel, Message};
 use crate::state::{AppState, Call, now};
 use crate::templates;
 

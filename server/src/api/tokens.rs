@@ -12,9 +12,9 @@ use sqlx::Row;
 
 use super::users::{self, User, masked_phone};
 use crate::batch::{Acceptance, Failure, StepColumn};
+use crate::delivery::{Channel, Message};
 use crate::error::ApiError;
 use crate::otp;
-use crate::sender::{Channel, Message};
 use crate::sent_codes;
 use crate::state::{AppState, Call, now};
 use crate::templates;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::callbacks;
+use crate::delivery::callbacks;
 use crate::error::ServerError;
 use crate::state::AppState;
 
@@ -15,7 +15,7 @@ const MAX_BATCHES_PER_ROUND: usize = 20;
 /// Expires what is due, batch after batch while batches come back full.
 pub async fn run_once(state: AppState) -> Result<(), ServerError> {
     for _ in 0..MAX_BATCHES_PER_ROUND {
-        let expired = callbacks::expire_batch(&state).await?;
+        let expired = callbacks::expire_batch(&state.db).await?;
         if !callbacks::batch_was_full(expired) {
             break;
         }

@@ -1,0 +1,92 @@
+//! What a bank hears about its approval requests: each state change (approved, denied,
+//! expired) is queued for the app's callback URL in the same transaction as the change
+//! (`store::approval_outcomes`), so a change and its callback are committed together or not
+//! at all. Sending them (leases, signing, retries) is the job in `crate::jobs::callbacks`.
+
+use serde_json::{Value, json};
+
+use crate::db::Db;
+use crate::error::ServerError;
+use crate::store::approval_outcomes::{self, Outcome, Settled};
+
+/// Pending requests expired per query of [`expire_batch`].
+const EXPIRY_BATCH: usize = 100;
+
+/// The callback body Authy's SDKs expect for a settled request.
+fn callback_body(
+    settled: &Settled,
+    uuid: &str,
+    status: &str,
+    evidence: Option<&Value>,
+    time: i64,
+) -> String {
+    json!({
+        "authy_id": settled.user_id,
+        "device_uuid": evidence.and_then(|e| e.get("device_id")).cloned().unwrap_or(Value::Null),
+        "callback_action": "approval_request_status",
+        "uuid": uuid,
+        "status": status,
+        "approval_request": {
+            "transaction": {
+                "details": settled.details,
+                "hidden_details": settled.hidden_details,
+                "message": settled.message,
+                "status": status,
+                "uuid": uuid,
+                "created_at_time": settled.created_at,
+                "device_signing_time": time,
+            },
+            "expiration_timestamp": settled.expires_at,
+        },
+        "signed_answer": evidence.cloned().unwrap_or(Value::Null),
+    })
+    .to_string()
+}
+
+/// Moves a pending request to `status` ("approved", "denied", "expired") in one atomic step
+/// and queues its callback. Returns false when the request was no longer pending.
+pub async fn resolve(
+    db: &Db,
+    uuid: &str,
+    status: &str,
+    evidence: Option<&Value>,
+) -> Result<bool, ServerError> {
+    let time = super::now();
+    let outcome = Outcome {
+        uuid,
+        status,
+        evidence: evidence.map(Value::to_string),
+        time,
+    };
+    let settled = approval_outcomes::settle(db, outcome, |settled| {
+        callback_body(settled, uuid, status, evidence, time)
+    })
+    .await?;
+    Ok(settled)
+}
+
+/// Expires pending requests whose time is up (one batch; the expiry job repeats it).
+pub async fn expire_due(db: &Db) -> Result<(), ServerError> {
+    expire_batch(db).await.map(|_| ())
+}
+
+/// Expires up to one batch of due requests; returns how many were due, so that a caller can
+/// go on while batches come back full.
+pub async fn expire_batch(db: &Db) -> Result<usize, ServerError> {
+    let due = approval_outcomes::due_to_expire(db, super::now(), EXPIRY_BATCH).await?;
+    for uuid in &due {
+        resolve(db, uuid, "expired", None).await?;
+    }
+    Ok(due.len())
+}
+
+/// True when a batch of [`expire_batch`] was full, so more may be due.
+pub fn batch_was_full(expired: usize) -> bool {
+    expired >= EXPIRY_BATCH
+}
+
+/// The signed device answer kept as evidence; none before a device answered.
+pub async fn evidence(db: &Db, uuid: &str) -> Result<Option<Value>, ServerError> {
+    let text = approval_outcomes::evidence(db, uuid).await?;
+    Ok(text.and_then(|text| serde_json::from_str(&text).ok()))
+}
