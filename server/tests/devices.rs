@@ -663,10 +663,11 @@ fn signed_answers_approve_or_deny_exactly_what_was_shown() {
     );
     assert_eq!(status(&second)["approval_request"]["status"], "denied");
 
-    // Expired.
-    let third = create("1");
+    // Expired. Expiry is counted in whole seconds: with 2 s the request is still listed
+    // however close to a second's end it was created (1 s could already be over).
+    let third = create("2");
     let c3 = challenge(&third);
-    std::thread::sleep(std::time::Duration::from_millis(2100));
+    std::thread::sleep(std::time::Duration::from_millis(3100));
     refused(
         device_post(
             &server,
