@@ -5,6 +5,7 @@
 //! as the RFC's own mutual-authentication vectors require. Time steps accept any count of
 //! seconds, minutes or hours, so a suite can name any TOTP period (`T45S`).
 
+use data_encoding::{HEXLOWER_PERMISSIVE, HEXUPPER};
 use zeroize::Zeroizing;
 
 use crate::otp::MAX_DIGITS;
@@ -255,38 +256,38 @@ fn encode_challenge(format: ChallengeFormat, challenge: &str) -> Result<Vec<u8>,
 /// Hex digits to bytes; an odd final digit fills the high nibble (the RFC pads the hex
 /// string on the right with zeros before converting).
 fn hex_left_aligned(hex: &str) -> Result<Vec<u8>, OcraError> {
-    let nibbles: Vec<u8> = hex
-        .chars()
-        .map(|c| c.to_digit(16).map(|d| d as u8))
-        .collect::<Option<_>>()
-        .ok_or(OcraError::InvalidChallenge(
-            "hex challenges are hexadecimal digits",
-        ))?;
-    Ok(nibbles
-        .chunks(2)
-        .map(|pair| (pair[0] << 4) | pair.get(1).copied().unwrap_or(0))
-        .collect())
+    let mut padded = hex.to_owned();
+    if padded.len() % 2 == 1 {
+        padded.push('0');
+    }
+    HEXLOWER_PERMISSIVE
+        .decode(padded.as_bytes())
+        .map_err(|_| OcraError::InvalidChallenge("hex challenges are hexadecimal digits"))
 }
 
 /// A decimal number of any length written in hexadecimal (uppercase, no leading zeros;
-/// "0" for zero), by repeated division of the decimal digits.
+/// "0" for zero): its big-endian bytes, by repeated division of the decimal digits by 256,
+/// hex-encoded.
 fn decimal_to_hex(decimal: &str) -> String {
     let mut digits: Vec<u8> = decimal.bytes().map(|b| b - b'0').collect();
-    let mut hex = Vec::new();
+    let mut bytes = Vec::new();
     while digits.iter().any(|d| *d != 0) {
         let mut remainder = 0u32;
         for d in digits.iter_mut() {
             let value = remainder * 10 + u32::from(*d);
-            *d = (value / 16) as u8;
-            remainder = value % 16;
+            *d = (value / 256) as u8;
+            remainder = value % 256;
         }
-        hex.push(b"0123456789ABCDEF"[remainder as usize]);
+        bytes.push(remainder as u8);
     }
-    if hex.is_empty() {
-        hex.push(b'0');
+    bytes.reverse();
+    let hex = HEXUPPER.encode(&bytes);
+    // The most significant byte may be below 0x10: its leading zero digit is not written.
+    match hex.strip_prefix('0') {
+        Some(rest) => rest.to_owned(),
+        None if hex.is_empty() => "0".to_owned(),
+        None => hex,
     }
-    hex.reverse();
-    String::from_utf8(hex).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -297,6 +298,24 @@ mod tests {
     fn decimal_to_hex_matches_integer_formatting() {
         for n in [0u64, 1, 15, 16, 255, 12345678, 99999999, u64::MAX] {
             assert_eq!(decimal_to_hex(&n.to_string()), format!("{n:X}"));
+        }
+        // Beyond u64: 2^64 and 2^68 + 1, written out by hand.
+        assert_eq!(decimal_to_hex("18446744073709551616"), "10000000000000000");
+        assert_eq!(
+            decimal_to_hex("295147905179352825857"),
+            "100000000000000001"
+        );
+        assert_eq!(decimal_to_hex("0000"), "0");
+    }
+
+    #[test]
+    fn hex_challenges_are_left_aligned_in_either_case() {
+        assert_eq!(hex_left_aligned("ABC").ok(), Some(vec![0xAB, 0xC0]));
+        assert_eq!(hex_left_aligned("abc").ok(), Some(vec![0xAB, 0xC0]));
+        assert_eq!(hex_left_aligned("0f1E").ok(), Some(vec![0x0F, 0x1E]));
+        assert_eq!(hex_left_aligned("").ok(), Some(vec![]));
+        for bad in ["G", "+f", "1 2", "é0"] {
+            assert!(hex_left_aligned(bad).is_err(), "{bad}");
         }
     }
 

@@ -19,6 +19,7 @@ pub const MAX_SLOTS_TRIED: usize = 8;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use data_encoding::{HEXLOWER, HEXLOWER_PERMISSIVE};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 
 use crate::Clock;
@@ -37,18 +38,10 @@ pub use slots::{
 /// Version of the record encryption format, bound into every record's associated data.
 pub const FORMAT_VERSION: u64 = 1;
 
-pub(crate) fn hex_encode(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
+/// Ids (accounts, slots, registrations) and hex fields are written in lowercase hex and read
+/// in either case.
 pub(crate) fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) || !text.is_ascii() {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
-        .collect()
+    HEXLOWER_PERMISSIVE.decode(text.as_bytes()).ok()
 }
 
 fn random_id() -> [u8; 16] {
@@ -73,7 +66,7 @@ impl EntryId {
 
 impl std::fmt::Display for EntryId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&hex_encode(&self.0))
+        f.write_str(&HEXLOWER.encode(&self.0))
     }
 }
 
@@ -471,7 +464,7 @@ impl Vault {
             let (raw_id, sort_order, created_at, updated_at, revision, nonce, ciphertext) = row?;
             let Some(id) = EntryId::from_blob(&raw_id) else {
                 damaged.push(IntegrityError::Record {
-                    id: hex_encode(&raw_id),
+                    id: HEXLOWER.encode(&raw_id),
                 });
                 continue;
             };
@@ -800,7 +793,7 @@ impl Vault {
                 let params = serde_json::from_str(&params)
                     .map_err(|_| VaultError::Storage("unreadable key slot".into()))?;
                 Ok(SlotInfo {
-                    id: hex_encode(&id),
+                    id: HEXLOWER.encode(&id),
                     params,
                     created_at,
                 })
@@ -843,7 +836,7 @@ impl Vault {
             params![&id[..], params_text, &nonce[..], [binding.as_slice(), &wrapped].concat(), now()],
         )?;
         tx.commit()?;
-        Ok(hex_encode(&id))
+        Ok(HEXLOWER.encode(&id))
     }
 
     /// Adds a recovery-code slot; the code is returned once and never stored.
@@ -867,7 +860,7 @@ impl Vault {
             params![&id[..], params_text, &nonce[..], wrapped, now()],
         )?;
         tx.commit()?;
-        Ok((hex_encode(&id), code))
+        Ok((HEXLOWER.encode(&id), code))
     }
 
     pub fn remove_slot(&mut self, slot_id: &str) -> Result<(), VaultError> {
@@ -946,10 +939,35 @@ fn insert_passphrase_slot(
         "INSERT INTO key_slots (id, params, nonce, wrapped_key, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![&id[..], params_text, &nonce[..], wrapped, now()],
     )?;
-    Ok(hex_encode(&id))
+    Ok(HEXLOWER.encode(&id))
 }
 
 /// Same issuer, label and secret: the duplicate rule of imports.
 pub fn same_account(a: &Account, b: &Account) -> bool {
     a.issuer == b.issuer && a.label == b.label && a.secret == b.secret
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_ids_are_32_hex_digits_in_either_case_and_nothing_else() {
+        let id = EntryId::parse("00112233445566778899AABBCCDDEEFF");
+        assert_eq!(
+            id.map(|id| id.to_string()).as_deref(),
+            Some("00112233445566778899aabbccddeeff")
+        );
+        for bad in [
+            "",
+            "0011223344556677",
+            "00112233445566778899aabbccddeef",
+            "00112233445566778899aabbccddeeff00",
+            "+0112233445566778899aabbccddeeff",
+            "0g112233445566778899aabbccddeeff",
+            "é0112233445566778899aabbccddeef",
+        ] {
+            assert!(EntryId::parse(bad).is_none(), "{bad}");
+        }
+    }
 }
