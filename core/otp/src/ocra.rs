@@ -15,6 +15,7 @@ use crate::otp::{Algorithm, Code, hmac};
 const CHALLENGE_FIELD: usize = 128;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum OcraError {
     #[error("invalid OCRA suite: {0}")]
     InvalidSuite(&'static str),

@@ -35,6 +35,7 @@ pub const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum UriError {
     #[error("not a URI (no \"scheme://\")")]
     NotAUri,

@@ -11,6 +11,7 @@ use crate::otp::{Code, TotpMatch, Window, verify_totp};
 use crate::txotp::Transaction;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TransactionalError {
     #[error("transactional codes need a TOTP account (not HOTP or Steam)")]
     NotTotp,

@@ -110,6 +110,7 @@ pub trait KeyProvider: Send + Sync {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeyProviderError {
     #[error("the platform key is not available: {0}")]
     Unavailable(String),
