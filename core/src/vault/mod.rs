@@ -106,6 +106,16 @@ pub struct AddReport {
 /// A key slot row: id, parameters (JSON), nonce, wrapped key, creation time.
 type SlotRow = (Vec<u8>, String, Vec<u8>, Vec<u8>, i64);
 
+/// What [`Vault::open_records`] found in the record rows.
+#[derive(Default)]
+struct OpenedRecords {
+    /// In display order.
+    entries: Vec<Entry>,
+    damaged: Vec<IntegrityError>,
+    /// Each row's revision, by id (the manifest's stand-in when the manifest is damaged).
+    row_revisions: BTreeMap<EntryId, u64>,
+}
+
 struct Unlocked {
     key: Key,
     /// Sorted by `sort_order`.
@@ -420,86 +430,12 @@ impl Vault {
 
     fn finish_unlock(&mut self, key_bytes: &[u8]) -> Result<(), VaultError> {
         let key = Key::from_slice(key_bytes).ok_or(VaultError::KeyCheck)?;
-        let (check_nonce, check, manifest_nonce, manifest): (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>) = self.conn.query_row(
-            "SELECT key_check_nonce, key_check, manifest_nonce, manifest FROM vault WHERE singleton = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )?;
-        if crypto::open(
-            &key,
-            key_check_aad(&self.vault_id).as_slice(),
-            &check_nonce,
-            &check,
-        )
-        .is_none()
-        {
-            return Err(VaultError::KeyCheck);
-        }
-        let manifest = crypto::open(
-            &key,
-            manifest_aad(&self.vault_id).as_slice(),
-            &manifest_nonce,
-            &manifest,
-        )
-        .and_then(|plain| decode_manifest(&plain));
-
-        let mut stmt = self.conn.prepare(
-            "SELECT id, sort_order, created_at, updated_at, revision, nonce, ciphertext FROM accounts ORDER BY sort_order, id",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, Vec<u8>>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, Vec<u8>>(5)?,
-                r.get::<_, Vec<u8>>(6)?,
-            ))
-        })?;
-        let mut entries = Vec::new();
-        let mut damaged = Vec::new();
-        let mut row_revisions = BTreeMap::new();
-        for row in rows {
-            let (raw_id, sort_order, created_at, updated_at, revision, nonce, ciphertext) = row?;
-            let Some(id) = EntryId::from_blob(&raw_id) else {
-                damaged.push(IntegrityError::Record {
-                    id: HEXLOWER.encode(&raw_id),
-                });
-                continue;
-            };
-            let revision = revision as u64;
-            row_revisions.insert(id, revision);
-            let plain = crypto::open(
-                &key,
-                record_aad(&self.vault_id, &id, revision).as_slice(),
-                &nonce,
-                &ciphertext,
-            );
-            let Some((account, meta)) = plain.as_deref().and_then(|p| RecordV1::decode(p)) else {
-                damaged.push(IntegrityError::Record { id: id.to_string() });
-                continue;
-            };
-            if let Some(expected) = manifest.as_ref().and_then(|m| m.get(&id))
-                && *expected != revision
-            {
-                damaged.push(IntegrityError::RolledBack { id: id.to_string() });
-                continue;
-            }
-            if manifest.as_ref().is_some_and(|m| !m.contains_key(&id)) {
-                damaged.push(IntegrityError::Unexpected { id: id.to_string() });
-                continue;
-            }
-            entries.push(Entry {
-                id,
-                account,
-                meta,
-                sort_order,
-                created_at,
-                updated_at,
-            });
-        }
-        drop(stmt);
+        let manifest = self.check_key(&key)?;
+        let OpenedRecords {
+            entries,
+            mut damaged,
+            row_revisions,
+        } = self.open_records(&key, manifest.as_ref())?;
         let revisions = match manifest {
             Some(manifest) => {
                 for id in manifest.keys().filter(|id| !row_revisions.contains_key(id)) {
@@ -519,6 +455,103 @@ impl Vault {
             damaged,
         });
         Ok(())
+    }
+
+    /// Proves `key` against the key check, then opens the manifest (`None` when it does not
+    /// open or decode: every record is then reported against a missing manifest).
+    fn check_key(&self, key: &Key) -> Result<Option<BTreeMap<EntryId, u64>>, VaultError> {
+        let (check_nonce, check, manifest_nonce, manifest): (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>) = self.conn.query_row(
+            "SELECT key_check_nonce, key_check, manifest_nonce, manifest FROM vault WHERE singleton = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
+        if crypto::open(
+            key,
+            key_check_aad(&self.vault_id).as_slice(),
+            &check_nonce,
+            &check,
+        )
+        .is_none()
+        {
+            return Err(VaultError::KeyCheck);
+        }
+        Ok(crypto::open(
+            key,
+            manifest_aad(&self.vault_id).as_slice(),
+            &manifest_nonce,
+            &manifest,
+        )
+        .and_then(|plain| decode_manifest(&plain)))
+    }
+
+    /// Every record row decrypted and checked against the manifest: the accounts that
+    /// opened, the records that did not (and why), and each row's revision.
+    fn open_records(
+        &self,
+        key: &Key,
+        manifest: Option<&BTreeMap<EntryId, u64>>,
+    ) -> Result<OpenedRecords, VaultError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, sort_order, created_at, updated_at, revision, nonce, ciphertext FROM accounts ORDER BY sort_order, id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, Vec<u8>>(5)?,
+                r.get::<_, Vec<u8>>(6)?,
+            ))
+        })?;
+        let mut opened = OpenedRecords::default();
+        for row in rows {
+            let (raw_id, sort_order, created_at, updated_at, revision, nonce, ciphertext) = row?;
+            let Some(id) = EntryId::from_blob(&raw_id) else {
+                opened.damaged.push(IntegrityError::Record {
+                    id: HEXLOWER.encode(&raw_id),
+                });
+                continue;
+            };
+            let revision = revision as u64;
+            opened.row_revisions.insert(id, revision);
+            let plain = crypto::open(
+                key,
+                record_aad(&self.vault_id, &id, revision).as_slice(),
+                &nonce,
+                &ciphertext,
+            );
+            let Some((account, meta)) = plain.as_deref().and_then(|p| RecordV1::decode(p)) else {
+                opened
+                    .damaged
+                    .push(IntegrityError::Record { id: id.to_string() });
+                continue;
+            };
+            if let Some(expected) = manifest.and_then(|m| m.get(&id))
+                && *expected != revision
+            {
+                opened
+                    .damaged
+                    .push(IntegrityError::RolledBack { id: id.to_string() });
+                continue;
+            }
+            if manifest.is_some_and(|m| !m.contains_key(&id)) {
+                opened
+                    .damaged
+                    .push(IntegrityError::Unexpected { id: id.to_string() });
+                continue;
+            }
+            opened.entries.push(Entry {
+                id,
+                account,
+                meta,
+                sort_order,
+                created_at,
+                updated_at,
+            });
+        }
+        Ok(opened)
     }
 
     fn state(&self) -> Result<&Unlocked, VaultError> {
