@@ -3,13 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
 
-use countersign_app::otp::{Algorithm, Window};
-use countersign_app::transactional::{self, TransactionalError};
-use countersign_app::txotp::{self, Section, Transaction, TxotpError};
-use countersign_app::{Account, OtpParameters, Secret};
+use countersign_otp::otp::{Algorithm, Window};
+use countersign_otp::transactional::{self, TransactionalError};
+use countersign_otp::txotp::{self, Section, Transaction, TxotpError};
+use countersign_otp::{Account, OtpParameters, Secret};
 use proptest::prelude::*;
 
-const SPEC: &str = include_str!("../../docs/transactional-totp.md");
+const SPEC: &str = include_str!("../../../docs/transactional-totp.md");
 
 struct DocVector {
     name: String,

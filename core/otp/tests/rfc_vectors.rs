@@ -2,9 +2,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
 
-use countersign_app::ocra::{Inputs, Suite};
-use countersign_app::otp::{Algorithm, hotp_code};
-use countersign_app::{Account, OtpParameters, Secret, otpauth};
+use countersign_otp::ocra::{Inputs, Suite};
+use countersign_otp::otp::{Algorithm, hotp_code};
+use countersign_otp::{Account, OtpParameters, Secret, otpauth};
 
 const SEED_20: &[u8] = b"12345678901234567890";
 const SEED_32: &[u8] = b"12345678901234567890123456789012";
