@@ -77,10 +77,9 @@ fn rfc6238_appendix_b_all_hashes() {
 }
 
 fn hex(text: &str) -> Vec<u8> {
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-        .collect()
+    data_encoding::HEXLOWER_PERMISSIVE
+        .decode(text.as_bytes())
+        .unwrap()
 }
 
 /// PIN "1234" hashed with SHA-1, as RFC 6287 appendix C uses it.
