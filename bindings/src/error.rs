@@ -11,6 +11,7 @@ use countersign_app::txotp::TxotpError;
 use countersign_app::vault::{KeyProviderError, VaultError};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+#[non_exhaustive]
 pub enum CountersignError {
     /// Ask again: the passphrase (or recovery code, or file password) is wrong.
     #[error("wrong passphrase")]

@@ -6,7 +6,6 @@
 uniffi::setup_scaffolding!();
 
 mod authenticator;
-mod devices;
 mod error;
 mod platform;
 mod records;

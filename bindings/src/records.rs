@@ -4,6 +4,12 @@ use countersign_app::scan::{Payload, ScannedCode};
 use countersign_app::vault::Entry;
 use countersign_app::{Account, OtpKind};
 
+// The core's own types, exported as they are: `#[uniffi::remote]` re-declares each one and
+// the code it generates matches every variant / builds every field, so the compiler rejects
+// a re-declaration that drifts from the real type (no hand-kept copy and conversion).
+pub use countersign_app::scan::Point;
+pub use countersign_app::transfer::ImportFormat;
+
 use crate::error::CountersignError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -65,7 +71,7 @@ pub struct CodeInfo {
     pub seconds_remaining: Option<u32>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+#[uniffi::remote(Record)]
 pub struct Point {
     pub x: f32,
     pub y: f32,
@@ -117,11 +123,7 @@ impl From<ScannedCode> for ScannedQr {
             },
         };
         ScannedQr {
-            corners: code
-                .corners
-                .iter()
-                .map(|p| Point { x: p.x, y: p.y })
-                .collect(),
+            corners: code.corners,
             text: code.text,
             kind,
         }
@@ -132,6 +134,16 @@ impl From<ScannedCode> for ScannedQr {
 pub struct Detail {
     pub key: String,
     pub value: String,
+}
+
+/// A transaction's or a request's `(key, value)` details as records, in display order.
+pub(crate) fn details(list: &[(String, String)]) -> Vec<Detail> {
+    list.iter()
+        .map(|(key, value)| Detail {
+            key: key.clone(),
+            value: value.clone(),
+        })
+        .collect()
 }
 
 /// A transactional code with the transaction as it must be displayed next to it.
@@ -189,7 +201,7 @@ pub struct PendingApprovals {
     pub failures: Vec<ServerFailure>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[uniffi::remote(Enum)]
 pub enum ImportFormat {
     Aegis,
     GoogleAuthenticator,
@@ -201,24 +213,6 @@ pub enum ImportFormat {
     FreeOtpPlus,
     OtpauthList,
     Countersign,
-}
-
-impl From<ImportFormat> for countersign_app::transfer::ImportFormat {
-    fn from(format: ImportFormat) -> Self {
-        use countersign_app::transfer::ImportFormat as F;
-        match format {
-            ImportFormat::Aegis => F::Aegis,
-            ImportFormat::GoogleAuthenticator => F::GoogleAuthenticator,
-            ImportFormat::TwoFas => F::TwoFas,
-            ImportFormat::BitwardenJson => F::BitwardenJson,
-            ImportFormat::BitwardenCsv => F::BitwardenCsv,
-            ImportFormat::Ente => F::Ente,
-            ImportFormat::AndOtp => F::AndOtp,
-            ImportFormat::FreeOtpPlus => F::FreeOtpPlus,
-            ImportFormat::OtpauthList => F::OtpauthList,
-            ImportFormat::Countersign => F::Countersign,
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]

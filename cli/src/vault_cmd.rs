@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use countersign_app::transfer::{self, ImportFormat};
 use countersign_app::vault::{EntryId, EntryMeta, KdfParams, Vault, VaultError};
-use countersign_app::{Clock, SystemClock, migration, otpauth};
+use countersign_app::{Clock, SystemClock, migration, otpauth, payload};
 use serde_json::json;
 use zeroize::Zeroizing;
 
@@ -221,7 +221,7 @@ pub fn run(args: VaultArgs, json_output: bool) -> Result<ExitCode, CliError> {
                 .collect();
             let mut accounts = Vec::new();
             for uri in uris {
-                if uri.to_ascii_lowercase().starts_with("otpauth-migration:") {
+                if payload::kind_of(uri) == payload::PayloadKind::MigrationBatch {
                     let batch = migration::decode(uri)?;
                     for failure in &batch.failures {
                         eprintln!(

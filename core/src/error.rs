@@ -14,6 +14,7 @@ use crate::txotp::TxotpError;
 use crate::vault::VaultError;
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     #[error(transparent)]
     Secret(#[from] SecretError),

@@ -5,6 +5,7 @@
 //!
 //! Modules, one job each:
 //! - [`migration`]: Google Authenticator `otpauth-migration://offline` exports.
+//! - [`payload`]: what a scanned or pasted text is (account, export part, transaction, …).
 //! - [`scan`]: QR codes in camera frames and image files, payloads classified.
 //! - [`vault`], [`transfer`], [`device`]: encrypted storage, imports/exports, signed approvals.
 //!
@@ -13,6 +14,7 @@
 
 pub mod device;
 pub mod migration;
+pub mod payload;
 #[cfg(feature = "scan")]
 pub mod scan;
 pub mod transfer;

@@ -217,7 +217,7 @@ fn spec_vectors() -> std::collections::HashMap<String, String> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    data_encoding::HEXLOWER.encode(bytes)
 }
 
 #[test]
@@ -249,10 +249,9 @@ fn the_specifications_vectors_hold() {
     );
     assert_eq!(request.replace('\n', "\\n"), v["request_string"]);
     // ES256 with a fixed key: RFC 6979 deterministic nonces make the signature reproducible.
-    let key_bytes: Vec<u8> = (0..64)
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&v["device_key"][i..i + 2], 16).unwrap())
-        .collect();
+    let key_bytes: Vec<u8> = data_encoding::HEXLOWER_PERMISSIVE
+        .decode(&v["device_key"].as_bytes()[..64])
+        .unwrap();
     let signer = SoftwareSigner::from_secret(&key_bytes).unwrap();
     let spki = URL_SAFE_NO_PAD.encode(signer.public_key_spki().unwrap());
     assert_eq!(spki, v["device_public_key"]);

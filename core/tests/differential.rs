@@ -29,7 +29,7 @@ fn hash(algorithm: Algorithm, data: &[u8]) -> Vec<u8> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    data_encoding::HEXLOWER.encode(bytes)
 }
 
 /// Keys of `min` to 64 bytes. pyotp refuses keys under 112 bits, so its cases start at 14

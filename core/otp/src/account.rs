@@ -18,6 +18,7 @@ pub enum OtpKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ParameterError {
     #[error("digits must be between {MIN_DIGITS} and {MAX_DIGITS}, not {0}")]
     DigitsOutOfRange(u32),

@@ -35,6 +35,7 @@ pub const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum UriError {
     #[error("not a URI (no \"scheme://\")")]
     NotAUri,
@@ -158,7 +159,36 @@ pub fn parse(uri: &str) -> Result<ParsedAccount, UriError> {
     if uri.len() > MAX_URI_LEN {
         return Err(UriError::TooLong);
     }
-    let uri = uri.trim();
+    let (otp_type, raw_label, query) = split_uri(uri.trim())?;
+    let mut warnings = Vec::new();
+    let q = parse_query(query, &mut warnings)?;
+    let (issuer, label) = issuer_and_label(raw_label, q.issuer.as_deref(), &mut warnings)?;
+
+    let secret = Secret::from_base32(q.secret.as_deref().ok_or(UriError::MissingSecret)?)?;
+    if secret.is_weak() {
+        warnings.push(Warning::WeakSecret {
+            bits: secret.bits(),
+        });
+    }
+    let otp_type = otp_type.to_ascii_lowercase();
+    let params = parameters(&otp_type, issuer.as_deref(), &q, &mut warnings)?;
+
+    if label.len() > MAX_FIELD_BYTES {
+        return Err(UriError::FieldTooLong {
+            field: "account name",
+        });
+    }
+    if issuer.as_ref().is_some_and(|i| i.len() > MAX_FIELD_BYTES) {
+        return Err(UriError::FieldTooLong { field: "issuer" });
+    }
+    Ok(ParsedAccount {
+        account: Account::new(issuer, label, secret, params),
+        warnings,
+    })
+}
+
+/// `scheme://TYPE/LABEL?QUERY` into its type, raw label and raw query, the scheme checked.
+fn split_uri(uri: &str) -> Result<(&str, &str, &str), UriError> {
     let (scheme, rest) = uri.split_once("://").ok_or(UriError::NotAUri)?;
     if !scheme.eq_ignore_ascii_case("otpauth") {
         return Err(UriError::WrongScheme {
@@ -167,19 +197,23 @@ pub fn parse(uri: &str) -> Result<ParsedAccount, UriError> {
     }
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     let (otp_type, raw_label) = path.split_once('/').unwrap_or((path, ""));
+    Ok((otp_type, raw_label, query))
+}
 
-    let mut warnings = Vec::new();
-    let q = parse_query(query, &mut warnings)?;
-
+/// The issuer (the parameter wins over the label's prefix, with a warning when they differ)
+/// and the account name.
+fn issuer_and_label(
+    raw_label: &str,
+    parameter: Option<&str>,
+    warnings: &mut Vec<Warning>,
+) -> Result<(Option<String>, String), UriError> {
     let (raw_prefix, raw_account) = split_label(raw_label);
     let label = decode_label_part(raw_account)?;
     let label_issuer = match raw_prefix {
         Some(prefix) => Some(decode_label_part(prefix)?).filter(|s| !s.is_empty()),
         None => None,
     };
-    let parameter_issuer = q
-        .issuer
-        .as_deref()
+    let parameter_issuer = parameter
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_owned);
@@ -195,14 +229,17 @@ pub fn parse(uri: &str) -> Result<ParsedAccount, UriError> {
         }
         (from_label, from_param) => from_param.or(from_label),
     };
+    Ok((issuer, label))
+}
 
-    let secret = Secret::from_base32(q.secret.as_deref().ok_or(UriError::MissingSecret)?)?;
-    if secret.is_weak() {
-        warnings.push(Warning::WeakSecret {
-            bits: secret.bits(),
-        });
-    }
-
+/// The OTP parameters of `otp_type` (lowercase): Steam when the type, the issuer or the
+/// encoder says so, else TOTP or HOTP from the algorithm, digits, period and counter.
+fn parameters(
+    otp_type: &str,
+    issuer: Option<&str>,
+    q: &Query<'_>,
+    warnings: &mut Vec<Warning>,
+) -> Result<OtpParameters, UriError> {
     let algorithm = match q.algorithm.as_deref() {
         None => Algorithm::Sha1,
         Some(name) => Algorithm::from_name(name).ok_or_else(|| UriError::UnsupportedAlgorithm {
@@ -219,73 +256,74 @@ pub fn parse(uri: &str) -> Result<ParsedAccount, UriError> {
                 })?,
         ),
     };
-
-    let otp_type = otp_type.to_ascii_lowercase();
-    let issuer_is_steam = issuer
-        .as_deref()
-        .is_some_and(|i| i.eq_ignore_ascii_case("steam"));
+    let issuer_is_steam = issuer.is_some_and(|i| i.eq_ignore_ascii_case("steam"));
     let encoder_is_steam = q
         .encoder
         .as_deref()
         .is_some_and(|e| e.eq_ignore_ascii_case("steam"));
     let steam_digits = digits.is_none_or(|d| d == u32::from(STEAM_DIGITS));
 
-    let params = match otp_type.as_str() {
-        "steam" => OtpParameters::steam(),
-        "totp" if steam_digits && (issuer_is_steam || encoder_is_steam) => OtpParameters::steam(),
-        "totp" => {
-            let period = match q.period.as_deref() {
-                None => 30,
-                Some(text) => text
-                    .trim()
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|p| *p >= 1)
-                    .ok_or_else(|| UriError::InvalidPeriod {
-                        found: excerpt(text),
-                    })?,
-            };
-            if q.counter.is_some() {
-                warnings.push(Warning::IgnoredParameter {
-                    name: "counter".into(),
-                });
-            }
-            OtpParameters::totp(algorithm, digits.unwrap_or(6), period)?
+    match otp_type {
+        "steam" => Ok(OtpParameters::steam()),
+        "totp" if steam_digits && (issuer_is_steam || encoder_is_steam) => {
+            Ok(OtpParameters::steam())
         }
-        "hotp" => {
-            let text = q.counter.as_deref().ok_or(UriError::MissingCounter)?;
-            let counter = text
-                .trim()
-                .parse::<u64>()
-                .map_err(|_| UriError::InvalidCounter {
-                    found: excerpt(text),
-                })?;
-            if q.period.is_some() {
-                warnings.push(Warning::IgnoredParameter {
-                    name: "period".into(),
-                });
-            }
-            OtpParameters::hotp(algorithm, digits.unwrap_or(6), counter)?
-        }
-        other => {
-            return Err(UriError::UnsupportedType {
-                found: excerpt(other),
-            });
-        }
-    };
+        "totp" => totp_parameters(algorithm, digits, q, warnings),
+        "hotp" => hotp_parameters(algorithm, digits, q, warnings),
+        other => Err(UriError::UnsupportedType {
+            found: excerpt(other),
+        }),
+    }
+}
 
-    if label.len() > MAX_FIELD_BYTES {
-        return Err(UriError::FieldTooLong {
-            field: "account name",
+fn totp_parameters(
+    algorithm: Algorithm,
+    digits: Option<u32>,
+    q: &Query<'_>,
+    warnings: &mut Vec<Warning>,
+) -> Result<OtpParameters, UriError> {
+    let period = match q.period.as_deref() {
+        None => 30,
+        Some(text) => text
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|p| *p >= 1)
+            .ok_or_else(|| UriError::InvalidPeriod {
+                found: excerpt(text),
+            })?,
+    };
+    if q.counter.is_some() {
+        warnings.push(Warning::IgnoredParameter {
+            name: "counter".into(),
         });
     }
-    if issuer.as_ref().is_some_and(|i| i.len() > MAX_FIELD_BYTES) {
-        return Err(UriError::FieldTooLong { field: "issuer" });
+    Ok(OtpParameters::totp(algorithm, digits.unwrap_or(6), period)?)
+}
+
+fn hotp_parameters(
+    algorithm: Algorithm,
+    digits: Option<u32>,
+    q: &Query<'_>,
+    warnings: &mut Vec<Warning>,
+) -> Result<OtpParameters, UriError> {
+    let text = q.counter.as_deref().ok_or(UriError::MissingCounter)?;
+    let counter = text
+        .trim()
+        .parse::<u64>()
+        .map_err(|_| UriError::InvalidCounter {
+            found: excerpt(text),
+        })?;
+    if q.period.is_some() {
+        warnings.push(Warning::IgnoredParameter {
+            name: "period".into(),
+        });
     }
-    Ok(ParsedAccount {
-        account: Account::new(issuer, label, secret, params),
-        warnings,
-    })
+    Ok(OtpParameters::hotp(
+        algorithm,
+        digits.unwrap_or(6),
+        counter,
+    )?)
 }
 
 fn enc(text: &str) -> String {

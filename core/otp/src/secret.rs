@@ -15,6 +15,7 @@ pub const RECOMMENDED_MIN_BITS: usize = 128;
 pub const MAX_SECRET_BYTES: usize = 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SecretError {
     #[error("the secret is empty")]
     Empty,

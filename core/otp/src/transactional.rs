@@ -11,6 +11,7 @@ use crate::otp::{Code, TotpMatch, Window, verify_totp};
 use crate::txotp::Transaction;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TransactionalError {
     #[error("transactional codes need a TOTP account (not HOTP or Steam)")]
     NotTotp,
@@ -33,7 +34,7 @@ pub fn suite_text(account: &Account) -> Result<String, TransactionalError> {
 /// Q: the SHA-256 of the canonical string, as 64 lowercase hex characters.
 pub fn challenge(transaction: &Transaction) -> String {
     let digest = Sha256::digest(transaction.canonical_string().as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    data_encoding::HEXLOWER.encode(&digest)
 }
 
 /// A suite and challenge prepared once, for computing or checking several time steps.

@@ -38,6 +38,7 @@ impl Section {
 
 /// Errors; the empty-value messages are Authy's own wording, which clients show.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TxotpError {
     #[error("not a txotp://totp transaction string")]
     NotTxotp,

@@ -1,14 +1,12 @@
 //! The canonical strings of docs/device-protocol.md.
 
+use data_encoding::HEXLOWER;
 use sha2::{Digest, Sha256};
 
 use countersign_otp::txotp::enc;
 
 fn hex_sha256(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    HEXLOWER.encode(&Sha256::digest(text.as_bytes()))
 }
 
 /// `message=enc(message)` then `&enc(key)=enc(value)` per detail, in display order.
@@ -39,10 +37,7 @@ pub fn request_string(
     nonce: &str,
     body: &[u8],
 ) -> String {
-    let body_hash: String = Sha256::digest(body)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let body_hash = HEXLOWER.encode(&Sha256::digest(body));
     format!(
         "countersign-device-request-v1\n{}\n{path_and_query}\n{timestamp}\n{nonce}\n{body_hash}",
         method.to_ascii_uppercase()

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::signer::{DeviceSigner, SignerError, verify_es256};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum JwsError {
     #[error("not a JWS compact serialisation")]
     Malformed,

@@ -2,6 +2,7 @@
 //! produce) and JOSE's raw `r ‖ s` (what JWS carries).
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SignatureFormatError {
     #[error("the signature is not a DER-encoded ECDSA signature")]
     NotDer,

@@ -10,6 +10,7 @@ use zeroize::Zeroizing;
 use super::sig::der_to_raw;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SignerError {
     #[error("the device key is not available: {0}")]
     Unavailable(String),

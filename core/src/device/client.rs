@@ -549,10 +549,7 @@ impl Challenge {
     /// Hex SHA-256 of [`Challenge::displayed_content`]: what the answer binds.
     pub fn content_sha256(&self) -> String {
         use sha2::{Digest, Sha256};
-        Sha256::digest(self.displayed_content().as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        data_encoding::HEXLOWER.encode(&Sha256::digest(self.displayed_content().as_bytes()))
     }
 }
 

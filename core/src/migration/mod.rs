@@ -62,6 +62,7 @@ pub enum MigrationError {
 /// Why one entry of an export could not become an account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[serde(tag = "reason", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum EntryError {
     #[error("unsupported algorithm ({name})")]
     UnsupportedAlgorithm { name: String },
@@ -371,6 +372,7 @@ impl MigrationCollector {
 /// Why an account cannot travel in a Google Authenticator export.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[serde(tag = "reason", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ExportError {
     #[error("Google Authenticator has no Steam Guard codes")]
     Steam,

@@ -10,15 +10,14 @@
 //! - [`scan_frame`]: one frame without history.
 
 mod budget;
-mod classify;
 mod cpp_reader;
 mod decode;
 mod frame;
 mod image_file;
 mod rqrr_reader;
 
+pub use crate::payload::{Payload, PayloadKind, classify};
 pub use budget::{MAX_STAGE_PIXELS, work_limits_reached};
-pub use classify::{Payload, PayloadKind, classify};
 pub use decode::{Stage, contained_panics};
 pub use frame::{LumaFrame, MAX_PIXELS, MAX_SIDE};
 pub use image_file::MAX_FILE_BYTES;

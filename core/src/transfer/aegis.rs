@@ -5,6 +5,7 @@ use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use data_encoding::HEXLOWER;
 use std::collections::HashMap;
 
 use serde::Deserialize;
@@ -14,7 +15,7 @@ use zeroize::Zeroizing;
 use super::kdf::{Kdf, KdfBudget};
 use super::{Fields, ImportError, ImportFormat, ImportReport, ReportBuilder, hex};
 use crate::account::{Account, OtpKind};
-use crate::vault::{Entry, EntryMeta, hex_encode};
+use crate::vault::{Entry, EntryMeta};
 
 const FORMAT: ImportFormat = ImportFormat::Aegis;
 /// Aegis's own scrypt cost: N = 2^15, r = 8, p = 1.
@@ -71,7 +72,7 @@ fn gcm_seal(key: &[u8], plaintext: &[u8]) -> (Vec<u8>, Value) {
     let tag = sealed.split_off(sealed.len().saturating_sub(16));
     (
         sealed,
-        json!({"nonce": hex_encode(&nonce), "tag": hex_encode(&tag)}),
+        json!({"nonce": HEXLOWER.encode(&nonce), "tag": HEXLOWER.encode(&tag)}),
     )
 }
 
@@ -261,7 +262,7 @@ fn uuid() -> String {
     rand::fill(&mut b[..]);
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex_encode(&b);
+    let h = HEXLOWER.encode(&b);
     format!(
         "{}-{}-{}-{}-{}",
         &h[..8],
@@ -333,8 +334,8 @@ pub fn export(entries: &[Entry], password: Option<&str>) -> Zeroizing<String> {
             json!({
                 "version": 1,
                 "header": {
-                    "slots": [{"type": 1, "uuid": uuid(), "key": hex_encode(&wrapped), "key_params": key_params,
-                               "n": 1u64 << SCRYPT_LOG_N, "r": 8, "p": 1, "salt": hex_encode(&salt),
+                    "slots": [{"type": 1, "uuid": uuid(), "key": HEXLOWER.encode(&wrapped), "key_params": key_params,
+                               "n": 1u64 << SCRYPT_LOG_N, "r": 8, "p": 1, "salt": HEXLOWER.encode(&salt),
                                "repaired": true, "is_backup": false}],
                     "params": params,
                 },

@@ -6,11 +6,12 @@ use serde_json::Value;
 use super::{Fields, ImportError, ImportFormat, ImportReport, ReportBuilder};
 use crate::account::Account;
 use crate::otpauth;
+use crate::payload::{self, PayloadKind};
 use crate::vault::EntryMeta;
 
 fn account_from_totp(totp: &str, item_name: &str, username: &str) -> Result<Account, String> {
     let totp = totp.trim();
-    if totp.to_ascii_lowercase().starts_with("otpauth://") {
+    if payload::kind_of(totp) == PayloadKind::Account {
         let mut account = otpauth::parse(totp).map_err(|e| e.to_string())?.account;
         if account.issuer.is_none() && !item_name.is_empty() {
             account.issuer = Some(item_name.to_owned());

@@ -285,7 +285,7 @@ impl Fields<'_> {
     }
 }
 
-/// Hex and base64 helpers shared by the encrypted formats.
+/// Hex fields of the encrypted formats (either case).
 pub(crate) fn hex(text: &str) -> Option<Vec<u8>> {
     crate::vault::hex_decode(text)
 }

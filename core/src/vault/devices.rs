@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::crypto::{self, Aad};
-use super::{Vault, VaultError, hex_encode, now};
+use super::{Vault, VaultError, now};
 
 /// The alias of the one platform key registrations used before each got its own (the iOS
 /// shell's default Secure Enclave tag). Rows sealed before schema 3 without a software key
@@ -62,7 +62,7 @@ pub struct DeviceRecord {
 pub fn new_registration_id() -> String {
     let mut bytes = [0u8; 16];
     rand::fill(&mut bytes[..]);
-    hex_encode(&bytes)
+    data_encoding::HEXLOWER.encode(&bytes)
 }
 
 /// The sealed plaintext; wiped when dropped (it holds the software key).

@@ -2,6 +2,7 @@ use super::slots::KeyProviderError;
 
 /// Which record an integrity failure concerns, and how.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum IntegrityError {
     #[error("record {id} failed authentication (altered, moved or from another vault)")]
     Record { id: String },
@@ -29,6 +30,7 @@ impl IntegrityError {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum VaultError {
     #[error("wrong passphrase")]
     WrongPassphrase,

@@ -19,6 +19,7 @@ pub const MAX_SLOTS_TRIED: usize = 8;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use data_encoding::{HEXLOWER, HEXLOWER_PERMISSIVE};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 
 use crate::Clock;
@@ -37,18 +38,10 @@ pub use slots::{
 /// Version of the record encryption format, bound into every record's associated data.
 pub const FORMAT_VERSION: u64 = 1;
 
-pub(crate) fn hex_encode(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
+/// Ids (accounts, slots, registrations) and hex fields are written in lowercase hex and read
+/// in either case.
 pub(crate) fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) || !text.is_ascii() {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
-        .collect()
+    HEXLOWER_PERMISSIVE.decode(text.as_bytes()).ok()
 }
 
 fn random_id() -> [u8; 16] {
@@ -73,7 +66,7 @@ impl EntryId {
 
 impl std::fmt::Display for EntryId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&hex_encode(&self.0))
+        f.write_str(&HEXLOWER.encode(&self.0))
     }
 }
 
@@ -112,6 +105,16 @@ pub struct AddReport {
 
 /// A key slot row: id, parameters (JSON), nonce, wrapped key, creation time.
 type SlotRow = (Vec<u8>, String, Vec<u8>, Vec<u8>, i64);
+
+/// What [`Vault::open_records`] found in the record rows.
+#[derive(Default)]
+struct OpenedRecords {
+    /// In display order.
+    entries: Vec<Entry>,
+    damaged: Vec<IntegrityError>,
+    /// Each row's revision, by id (the manifest's stand-in when the manifest is damaged).
+    row_revisions: BTreeMap<EntryId, u64>,
+}
 
 struct Unlocked {
     key: Key,
@@ -427,86 +430,12 @@ impl Vault {
 
     fn finish_unlock(&mut self, key_bytes: &[u8]) -> Result<(), VaultError> {
         let key = Key::from_slice(key_bytes).ok_or(VaultError::KeyCheck)?;
-        let (check_nonce, check, manifest_nonce, manifest): (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>) = self.conn.query_row(
-            "SELECT key_check_nonce, key_check, manifest_nonce, manifest FROM vault WHERE singleton = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )?;
-        if crypto::open(
-            &key,
-            key_check_aad(&self.vault_id).as_slice(),
-            &check_nonce,
-            &check,
-        )
-        .is_none()
-        {
-            return Err(VaultError::KeyCheck);
-        }
-        let manifest = crypto::open(
-            &key,
-            manifest_aad(&self.vault_id).as_slice(),
-            &manifest_nonce,
-            &manifest,
-        )
-        .and_then(|plain| decode_manifest(&plain));
-
-        let mut stmt = self.conn.prepare(
-            "SELECT id, sort_order, created_at, updated_at, revision, nonce, ciphertext FROM accounts ORDER BY sort_order, id",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, Vec<u8>>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, Vec<u8>>(5)?,
-                r.get::<_, Vec<u8>>(6)?,
-            ))
-        })?;
-        let mut entries = Vec::new();
-        let mut damaged = Vec::new();
-        let mut row_revisions = BTreeMap::new();
-        for row in rows {
-            let (raw_id, sort_order, created_at, updated_at, revision, nonce, ciphertext) = row?;
-            let Some(id) = EntryId::from_blob(&raw_id) else {
-                damaged.push(IntegrityError::Record {
-                    id: hex_encode(&raw_id),
-                });
-                continue;
-            };
-            let revision = revision as u64;
-            row_revisions.insert(id, revision);
-            let plain = crypto::open(
-                &key,
-                record_aad(&self.vault_id, &id, revision).as_slice(),
-                &nonce,
-                &ciphertext,
-            );
-            let Some((account, meta)) = plain.as_deref().and_then(|p| RecordV1::decode(p)) else {
-                damaged.push(IntegrityError::Record { id: id.to_string() });
-                continue;
-            };
-            if let Some(expected) = manifest.as_ref().and_then(|m| m.get(&id))
-                && *expected != revision
-            {
-                damaged.push(IntegrityError::RolledBack { id: id.to_string() });
-                continue;
-            }
-            if manifest.as_ref().is_some_and(|m| !m.contains_key(&id)) {
-                damaged.push(IntegrityError::Unexpected { id: id.to_string() });
-                continue;
-            }
-            entries.push(Entry {
-                id,
-                account,
-                meta,
-                sort_order,
-                created_at,
-                updated_at,
-            });
-        }
-        drop(stmt);
+        let manifest = self.check_key(&key)?;
+        let OpenedRecords {
+            entries,
+            mut damaged,
+            row_revisions,
+        } = self.open_records(&key, manifest.as_ref())?;
         let revisions = match manifest {
             Some(manifest) => {
                 for id in manifest.keys().filter(|id| !row_revisions.contains_key(id)) {
@@ -526,6 +455,103 @@ impl Vault {
             damaged,
         });
         Ok(())
+    }
+
+    /// Proves `key` against the key check, then opens the manifest (`None` when it does not
+    /// open or decode: every record is then reported against a missing manifest).
+    fn check_key(&self, key: &Key) -> Result<Option<BTreeMap<EntryId, u64>>, VaultError> {
+        let (check_nonce, check, manifest_nonce, manifest): (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>) = self.conn.query_row(
+            "SELECT key_check_nonce, key_check, manifest_nonce, manifest FROM vault WHERE singleton = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
+        if crypto::open(
+            key,
+            key_check_aad(&self.vault_id).as_slice(),
+            &check_nonce,
+            &check,
+        )
+        .is_none()
+        {
+            return Err(VaultError::KeyCheck);
+        }
+        Ok(crypto::open(
+            key,
+            manifest_aad(&self.vault_id).as_slice(),
+            &manifest_nonce,
+            &manifest,
+        )
+        .and_then(|plain| decode_manifest(&plain)))
+    }
+
+    /// Every record row decrypted and checked against the manifest: the accounts that
+    /// opened, the records that did not (and why), and each row's revision.
+    fn open_records(
+        &self,
+        key: &Key,
+        manifest: Option<&BTreeMap<EntryId, u64>>,
+    ) -> Result<OpenedRecords, VaultError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, sort_order, created_at, updated_at, revision, nonce, ciphertext FROM accounts ORDER BY sort_order, id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, Vec<u8>>(5)?,
+                r.get::<_, Vec<u8>>(6)?,
+            ))
+        })?;
+        let mut opened = OpenedRecords::default();
+        for row in rows {
+            let (raw_id, sort_order, created_at, updated_at, revision, nonce, ciphertext) = row?;
+            let Some(id) = EntryId::from_blob(&raw_id) else {
+                opened.damaged.push(IntegrityError::Record {
+                    id: HEXLOWER.encode(&raw_id),
+                });
+                continue;
+            };
+            let revision = revision as u64;
+            opened.row_revisions.insert(id, revision);
+            let plain = crypto::open(
+                key,
+                record_aad(&self.vault_id, &id, revision).as_slice(),
+                &nonce,
+                &ciphertext,
+            );
+            let Some((account, meta)) = plain.as_deref().and_then(|p| RecordV1::decode(p)) else {
+                opened
+                    .damaged
+                    .push(IntegrityError::Record { id: id.to_string() });
+                continue;
+            };
+            if let Some(expected) = manifest.and_then(|m| m.get(&id))
+                && *expected != revision
+            {
+                opened
+                    .damaged
+                    .push(IntegrityError::RolledBack { id: id.to_string() });
+                continue;
+            }
+            if manifest.is_some_and(|m| !m.contains_key(&id)) {
+                opened
+                    .damaged
+                    .push(IntegrityError::Unexpected { id: id.to_string() });
+                continue;
+            }
+            opened.entries.push(Entry {
+                id,
+                account,
+                meta,
+                sort_order,
+                created_at,
+                updated_at,
+            });
+        }
+        Ok(opened)
     }
 
     fn state(&self) -> Result<&Unlocked, VaultError> {
@@ -800,7 +826,7 @@ impl Vault {
                 let params = serde_json::from_str(&params)
                     .map_err(|_| VaultError::Storage("unreadable key slot".into()))?;
                 Ok(SlotInfo {
-                    id: hex_encode(&id),
+                    id: HEXLOWER.encode(&id),
                     params,
                     created_at,
                 })
@@ -843,7 +869,7 @@ impl Vault {
             params![&id[..], params_text, &nonce[..], [binding.as_slice(), &wrapped].concat(), now()],
         )?;
         tx.commit()?;
-        Ok(hex_encode(&id))
+        Ok(HEXLOWER.encode(&id))
     }
 
     /// Adds a recovery-code slot; the code is returned once and never stored.
@@ -867,7 +893,7 @@ impl Vault {
             params![&id[..], params_text, &nonce[..], wrapped, now()],
         )?;
         tx.commit()?;
-        Ok((hex_encode(&id), code))
+        Ok((HEXLOWER.encode(&id), code))
     }
 
     pub fn remove_slot(&mut self, slot_id: &str) -> Result<(), VaultError> {
@@ -946,10 +972,35 @@ fn insert_passphrase_slot(
         "INSERT INTO key_slots (id, params, nonce, wrapped_key, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![&id[..], params_text, &nonce[..], wrapped, now()],
     )?;
-    Ok(hex_encode(&id))
+    Ok(HEXLOWER.encode(&id))
 }
 
 /// Same issuer, label and secret: the duplicate rule of imports.
 pub fn same_account(a: &Account, b: &Account) -> bool {
     a.issuer == b.issuer && a.label == b.label && a.secret == b.secret
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_ids_are_32_hex_digits_in_either_case_and_nothing_else() {
+        let id = EntryId::parse("00112233445566778899AABBCCDDEEFF");
+        assert_eq!(
+            id.map(|id| id.to_string()).as_deref(),
+            Some("00112233445566778899aabbccddeeff")
+        );
+        for bad in [
+            "",
+            "0011223344556677",
+            "00112233445566778899aabbccddeef",
+            "00112233445566778899aabbccddeeff00",
+            "+0112233445566778899aabbccddeeff",
+            "0g112233445566778899aabbccddeeff",
+            "é0112233445566778899aabbccddeef",
+        ] {
+            assert!(EntryId::parse(bad).is_none(), "{bad}");
+        }
+    }
 }

@@ -2,9 +2,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
 
-use countersign_app::ocra::{Inputs, Suite};
-use countersign_app::otp::{Algorithm, hotp_code};
-use countersign_app::{Account, OtpParameters, Secret, otpauth};
+use countersign_otp::ocra::{Inputs, Suite};
+use countersign_otp::otp::{Algorithm, hotp_code};
+use countersign_otp::{Account, OtpParameters, Secret, otpauth};
 
 const SEED_20: &[u8] = b"12345678901234567890";
 const SEED_32: &[u8] = b"12345678901234567890123456789012";
@@ -77,10 +77,9 @@ fn rfc6238_appendix_b_all_hashes() {
 }
 
 fn hex(text: &str) -> Vec<u8> {
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-        .collect()
+    data_encoding::HEXLOWER_PERMISSIVE
+        .decode(text.as_bytes())
+        .unwrap()
 }
 
 /// PIN "1234" hashed with SHA-1, as RFC 6287 appendix C uses it.

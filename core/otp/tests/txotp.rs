@@ -3,13 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
 
-use countersign_app::otp::{Algorithm, Window};
-use countersign_app::transactional::{self, TransactionalError};
-use countersign_app::txotp::{self, Section, Transaction, TxotpError};
-use countersign_app::{Account, OtpParameters, Secret};
+use countersign_otp::otp::{Algorithm, Window};
+use countersign_otp::transactional::{self, TransactionalError};
+use countersign_otp::txotp::{self, Section, Transaction, TxotpError};
+use countersign_otp::{Account, OtpParameters, Secret};
 use proptest::prelude::*;
 
-const SPEC: &str = include_str!("../../docs/transactional-totp.md");
+const SPEC: &str = include_str!("../../../docs/transactional-totp.md");
 
 struct DocVector {
     name: String,
@@ -47,10 +47,9 @@ fn doc_vectors() -> Vec<DocVector> {
 }
 
 fn hex(text: &str) -> Vec<u8> {
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-        .collect()
+    data_encoding::HEXLOWER_PERMISSIVE
+        .decode(text.as_bytes())
+        .unwrap()
 }
 
 #[test]

@@ -20,25 +20,14 @@ use countersign_app::vault::{
 use tokio::task::JoinSet;
 use zeroize::Zeroizing;
 
-use crate::authenticator::{Authenticator, locked};
+use super::{Authenticator, Result, locked};
 use crate::error::CountersignError;
 use crate::platform::{DeviceKeyStore, SignerBridge};
-use crate::records::{ApprovalRequest, Detail, DeviceInfo, PendingApprovals, ServerFailure};
-
-type Result<T> = std::result::Result<T, CountersignError>;
+use crate::records::{ApprovalRequest, DeviceInfo, PendingApprovals, ServerFailure, details};
 
 /// The platform key alias of a registration.
 fn key_alias(registration_id: &str) -> String {
     format!("{SHARED_PLATFORM_KEY_ALIAS}.{registration_id}")
-}
-
-fn details(list: &[(String, String)]) -> Vec<Detail> {
-    list.iter()
-        .map(|(key, value)| Detail {
-            key: key.clone(),
-            value: value.clone(),
-        })
-        .collect()
 }
 
 /// Deletes a key just created unless the registration that needed it was stored: a failed or

@@ -6,8 +6,8 @@
 
 use std::hint::black_box;
 
-use countersign_app::otp::Algorithm;
-use countersign_app::{Account, OtpParameters, Secret};
+use countersign_otp::otp::Algorithm;
+use countersign_otp::{Account, OtpParameters, Secret};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const ACCOUNTS: usize = 1000;

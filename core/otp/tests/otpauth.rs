@@ -2,10 +2,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
 
-use countersign_app::otp::Algorithm;
-use countersign_app::otpauth::{self, UriError, Warning};
-use countersign_app::secret::SecretError;
-use countersign_app::{Account, OtpKind, OtpParameters, Secret};
+use countersign_otp::otp::Algorithm;
+use countersign_otp::otpauth::{self, UriError, Warning};
+use countersign_otp::secret::SecretError;
+use countersign_otp::{Account, OtpKind, OtpParameters, Secret};
 use proptest::prelude::*;
 
 fn parse(uri: &str) -> otpauth::ParsedAccount {

@@ -1,4 +1,9 @@
-//! What a scanned text is: the payload kinds an authenticator acts on.
+//! Payload classification: what a scanned or pasted text is, decided in one place.
+//!
+//! The scanner, the bindings' `add_from_uri` and the CLI's `vault add` all ask "is this an
+//! `otpauth://` account or a Google Authenticator export part?"; they ask [`kind_of`], so a
+//! text is never an account to one caller and an export to another. The rule: the scheme
+//! (the text before the first `://`, leading whitespace ignored, any case) names the kind.
 
 use crate::device::RegistrationLink;
 use crate::migration::{self, MigrationBatch};
@@ -62,37 +67,68 @@ impl Payload {
     }
 }
 
-/// Classifies by scheme (case-insensitive), then parses with that kind's parser.
+/// The kind a text's scheme names, without parsing the rest: the scheme is the text before
+/// the first `://` (leading whitespace ignored), compared in any case.
+pub fn kind_of(text: &str) -> PayloadKind {
+    let Some((scheme, _)) = text.trim_start().split_once("://") else {
+        return PayloadKind::Text;
+    };
+    [
+        ("otpauth", PayloadKind::Account),
+        ("otpauth-migration", PayloadKind::MigrationBatch),
+        ("txotp", PayloadKind::Transaction),
+        ("countersign", PayloadKind::DeviceRegistration),
+    ]
+    .into_iter()
+    .find(|(known, _)| scheme.eq_ignore_ascii_case(known))
+    .map_or(PayloadKind::Text, |(_, kind)| kind)
+}
+
+/// Classifies by [`kind_of`], then parses with that kind's parser.
 pub fn classify(text: &str) -> Payload {
     let trimmed = text.trim_start();
-    let scheme = trimmed
-        .split_once("://")
-        .map(|(scheme, _)| scheme.to_ascii_lowercase());
     let malformed = |kind, reason: String| Payload::Malformed { kind, reason };
-    match scheme.as_deref() {
-        Some("otpauth") => match otpauth::parse(trimmed) {
+    match kind_of(trimmed) {
+        PayloadKind::Account => match otpauth::parse(trimmed) {
             Ok(parsed) => Payload::Account(Box::new(parsed)),
             Err(error) => malformed(PayloadKind::Account, error.to_string()),
         },
-        Some("otpauth-migration") => match migration::decode(trimmed) {
+        PayloadKind::MigrationBatch => match migration::decode(trimmed) {
             Ok(batch) => Payload::MigrationBatch(batch),
             Err(error) => malformed(PayloadKind::MigrationBatch, error.to_string()),
         },
-        Some("txotp") => match txotp::parse(trimmed) {
+        PayloadKind::Transaction => match txotp::parse(trimmed) {
             Ok(parsed) => Payload::Transaction(parsed),
             Err(error) => malformed(PayloadKind::Transaction, error.to_string()),
         },
-        Some("countersign") => match RegistrationLink::parse(trimmed) {
+        PayloadKind::DeviceRegistration => match RegistrationLink::parse(trimmed) {
             Ok(link) => Payload::DeviceRegistration(link),
             Err(error) => malformed(PayloadKind::DeviceRegistration, error.to_string()),
         },
-        _ => Payload::Text,
+        PayloadKind::Text => Payload::Text,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kind_of_reads_the_scheme_only() {
+        assert_eq!(kind_of("otpauth://totp/x"), PayloadKind::Account);
+        assert_eq!(
+            kind_of("  OTPAUTH-MIGRATION://offline?data=%%%"),
+            PayloadKind::MigrationBatch
+        );
+        assert_eq!(kind_of("\tTxOtP://totp"), PayloadKind::Transaction);
+        assert_eq!(kind_of("countersign://x"), PayloadKind::DeviceRegistration);
+        // The scheme ends at the first "://": a prefix of a known one is not that kind.
+        assert_eq!(kind_of("otpauth-migrationx://offline"), PayloadKind::Text);
+        assert_eq!(kind_of("xotpauth://totp/x"), PayloadKind::Text);
+        assert_eq!(kind_of("otpauth-migration:offline"), PayloadKind::Text);
+        assert_eq!(kind_of("https://otpauth://"), PayloadKind::Text);
+        assert_eq!(kind_of(""), PayloadKind::Text);
+    }
 
     #[test]
     fn each_scheme_goes_to_its_parser() {
