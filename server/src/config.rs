@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::db::{Db, Dialect};
 use crate::error::ServerError;
 use crate::push::{Apns, Fcm, Providers};
 use crate::seal::MasterKey;
 use crate::sender::{LogSender, Sender, TwilioSender, WebhookSender};
 use crate::state::{Inner, Settings};
+use crate::store::db::{Db, Dialect};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite:countersign.db";
@@ -245,9 +245,9 @@ impl FileConfig {
                 .unwrap_or_else(|| format!("http://{}", self.listen())),
         };
         Ok(Inner {
-            accepted: crate::batch::Batcher::start(
+            accepted: crate::service::verdicts::Batcher::start(
                 db.clone(),
-                crate::batch::Policy {
+                crate::service::verdicts::Policy {
                     max_failures: settings.max_failures,
                     window: settings.lockout_seconds,
                     lockout: settings.lockout_seconds,

@@ -3,10 +3,10 @@
 
 use serde_json::json;
 
-use crate::db::Db;
 use crate::error::ServerError;
 use crate::seal::MasterKey;
 use crate::state::now;
+use crate::store::db::Db;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Channel {

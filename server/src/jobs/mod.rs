@@ -9,6 +9,7 @@
 
 pub mod callbacks;
 pub mod expiry;
+pub mod health;
 pub mod nonces;
 pub mod stats;
 
@@ -49,7 +50,7 @@ impl Jobs {
             // The health probe logs its own changes (up, down), not every failed round.
             tokio::spawn(every(
                 "probing the database",
-                crate::health::PROBE_INTERVAL,
+                health::PROBE_INTERVAL,
                 background.clone(),
                 move || {
                     let state = health_state.clone();

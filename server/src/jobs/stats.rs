@@ -58,19 +58,7 @@ pub async fn flush(state: &AppState) -> Result<(), sqlx::Error> {
 }
 
 async fn write(state: &AppState, sorted: &[(Key, i64)]) -> Result<(), sqlx::Error> {
-    let mut tx = state.db.writer.begin().await?;
-    for ((app_id, kind), count) in sorted {
-        sqlx::query(
-            "INSERT INTO counters (app_id, kind, count) VALUES ($1, $2, $3)
-             ON CONFLICT (app_id, kind) DO UPDATE SET count = counters.count + excluded.count",
-        )
-        .bind(*app_id)
-        .bind(*kind)
-        .bind(*count)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await
+    crate::store::counters::add(&state.db, sorted).await
 }
 
 fn put_back(state: &AppState, counts: Vec<(Key, i64)>) {

@@ -1,0 +1,17 @@
+//! Storage: every SQL statement and the schema. The only module that runs `sqlx` queries;
+//! it depends on nothing above it (no service, no HTTP). Each file owns the statements of
+//! one table or one concern.
+
+pub mod approvals;
+pub mod apps;
+pub mod callback_queue;
+pub mod counters;
+pub mod db;
+pub mod devices;
+pub mod nonces;
+pub mod phone_verifications;
+pub mod registrations;
+pub mod sent_codes;
+pub mod server_keys;
+pub mod users;
+pub mod verdicts;
