@@ -4,9 +4,10 @@
 //! Layers, each depending only on those below it:
 //!
 //! ```text
-//! main.rs, run.rs   wiring: configuration, start and stop (axum::serve)
+//! main.rs, run.rs   wiring: configuration, start and stop
 //! http/             route table → router + OpenAPI; extractors; JSON/XML and QR rendering;
-//!                   error → status mapping; thin handlers. The only layer that knows axum.
+//!                   error → status mapping; thin handlers. The only layer that knows the
+//!                   web framework.
 //! service/          what the API does: verification, approvals, registration, users,
 //!                   phones, stats. Plain inputs in, JSON body or typed error out; no axum,
 //!                   no SQL.

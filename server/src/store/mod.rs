@@ -11,6 +11,7 @@ pub mod devices;
 pub mod nonces;
 pub mod phone_verifications;
 pub mod registrations;
+pub mod schema;
 pub mod sent_codes;
 pub mod server_keys;
 pub mod users;
