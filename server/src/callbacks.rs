@@ -48,8 +48,8 @@ pub async fn resolve(
             "status": status,
             "approval_request": {
                 "transaction": {
-                    "details": crate::service::approvals::object(&row.get::<String, _>(3)),
-                    "hidden_details": crate::service::approvals::object(&row.get::<String, _>(4)),
+                    "details": crate::store::approvals::details_object(&row.get::<String, _>(3)),
+                    "hidden_details": crate::store::approvals::details_object(&row.get::<String, _>(4)),
                     "message": row.get::<String, _>(2),
                     "status": status,
                     "uuid": uuid,

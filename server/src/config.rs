@@ -245,9 +245,9 @@ impl FileConfig {
                 .unwrap_or_else(|| format!("http://{}", self.listen())),
         };
         Ok(Inner {
-            accepted: crate::service::verdicts::Batcher::start(
+            accepted: crate::store::verdict_batch::Batcher::start(
                 db.clone(),
-                crate::service::verdicts::Policy {
+                crate::store::verdict_batch::Policy {
                     max_failures: settings.max_failures,
                     window: settings.lockout_seconds,
                     lockout: settings.lockout_seconds,

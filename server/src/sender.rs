@@ -3,9 +3,9 @@
 
 use serde_json::json;
 
+use crate::clock::now;
 use crate::error::ServerError;
 use crate::seal::MasterKey;
-use crate::state::now;
 use crate::store::db::Db;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

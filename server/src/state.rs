@@ -61,8 +61,8 @@ pub type KeyCache = std::sync::Mutex<std::collections::HashMap<String, (App, std
 
 pub struct Inner {
     pub db: Db,
-    pub health: Arc<crate::jobs::health::Health>,
-    pub accepted: crate::service::verdicts::Batcher,
+    pub health: Arc<crate::store::health::Health>,
+    pub accepted: crate::store::verdict_batch::Batcher,
     pub events: EventCounts,
     pub keys: KeyCache,
     pub master: MasterKey,

@@ -46,7 +46,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Answers at once with 503 while the database takes no writes (jobs/health.rs), and bounds
+/// Answers at once with 503 while the database takes no writes (store/health.rs), and bounds
 /// every other request by [`REQUEST_DEADLINE`]. `/healthz` always runs: it probes itself.
 async fn deadline(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();

@@ -21,16 +21,6 @@ fn pairs(list: &[(&str, &str)]) -> Value {
     Value::Array(list.iter().map(|(k, v)| json!([k, v])).collect())
 }
 
-/// Stored `[[key, value], …]` pairs as a JSON object.
-pub fn object(stored: &str) -> Value {
-    let list: Vec<(String, String)> = serde_json::from_str(stored).unwrap_or_default();
-    Value::Object(
-        list.into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect(),
-    )
-}
-
 /// A new request as the API received it.
 pub struct CreateRequest<'a> {
     pub message: Option<&'a str>,

@@ -16,7 +16,6 @@ pub mod registration;
 pub mod stats;
 pub mod templates;
 pub mod users;
-pub mod verdicts;
 pub mod verification;
 
 use crate::error::ApiError;

@@ -10,10 +10,10 @@ use serde_json::{Value, json};
 use super::codes::seed;
 use super::otp;
 use super::users::{self, User};
-use super::verdicts::{Acceptance, Failure, StepColumn};
 use crate::error::{ApiError, Refusal};
 use crate::state::{App, AppState, now};
 use crate::store::sent_codes;
+use crate::store::verdict_batch::{Acceptance, Failure, StepColumn};
 
 /// The fields of a transaction a code is bound to, in the order sent.
 pub struct TransactionInput<'a> {

@@ -1,6 +1,7 @@
 //! The `approval_requests` table, apart from the state changes that queue a callback (those
 //! live with the callbacks, in one transaction with their queue row).
 
+use serde_json::Value;
 use sqlx::Row;
 
 use super::db::Db;
@@ -206,4 +207,14 @@ pub async fn answerable(db: &Db, uuid: &str) -> Result<Option<Answerable>, sqlx:
         nonce: row.get(6),
         number: row.get(7),
     }))
+}
+
+/// Stored `[[key, value], …]` pairs as a JSON object.
+pub fn details_object(stored: &str) -> Value {
+    let list: Vec<(String, String)> = serde_json::from_str(stored).unwrap_or_default();
+    Value::Object(
+        list.into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect(),
+    )
 }

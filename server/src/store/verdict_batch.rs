@@ -18,11 +18,11 @@ use std::collections::HashSet;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::store::db::Db;
-use crate::store::verdicts::{accept_steps, count_failures, locked_users};
+use super::db::Db;
+use super::verdicts::{accept_steps, count_failures, locked_users};
 
 /// Which replay column an accepted code advances.
-pub use crate::store::verdicts::{Acceptance, Failure, Policy, StepColumn};
+pub use super::verdicts::{Acceptance, Failure, Policy, StepColumn};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Kind {
