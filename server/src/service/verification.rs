@@ -1,6 +1,6 @@
 //! Verifying a typed code (plain, custom action, transactional): compare it in memory with
 //! every code the user can have, then let one conditional write decide the verdict
-//! (`service::verdicts`, `store::sent_codes`), so concurrent guesses cannot outrun the
+//! (`store::verdict_batch`, `store::sent_codes`), so concurrent guesses cannot outrun the
 //! lock-out.
 
 use countersign_otp::transactional;
@@ -50,7 +50,7 @@ impl Kind {
 }
 
 /// What comparing a typed code with the user's valid codes found. Nothing is written yet:
-/// the verdict is the write's (verdicts.rs).
+/// the verdict is the write's (store/verdict_batch.rs).
 enum Found {
     /// A time-based code at `step` (app or authenticator secret).
     Step(Kind, StepColumn, u64),

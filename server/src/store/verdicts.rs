@@ -1,4 +1,4 @@
-//! The verification verdicts' writes (see `service::verdicts` for why they are batched):
+//! The verification verdicts' writes (see `verdict_batch` for why they are batched):
 //! each kind of write for a whole batch of users is one `UPDATE … FROM (VALUES …) …
 //! RETURNING`, conditional on the user's lock-out state at the moment it runs.
 
