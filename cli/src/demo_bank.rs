@@ -287,8 +287,8 @@ async fn with_server(first: u32, bank: Bank, vault: &mut Vault) -> Result<(), Cl
         "A transactional code from a QR on the bank's page",
     );
     let tx_uri = "txotp://totp?message=Approve+payment&details[Amount]=713.00+EUR&details[Payee]=Hermione+Granger&hidden_details[Payment+ID]=P-2292";
-    let png = countersign_server::api::tokens::qr_png(tx_uri, 360)
-        .ok_or_else(|| fail("rendering the QR"))?;
+    let png =
+        countersign_server::http::qr_png(tx_uri, 360).ok_or_else(|| fail("rendering the QR"))?;
     let frame = scan::scan_image(&png)?;
     let transaction = match frame.first().map(|code| &code.payload) {
         Some(Payload::Transaction(parsed)) => parsed.transaction.clone(),

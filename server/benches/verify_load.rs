@@ -14,8 +14,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use countersign_otp::{Account, OtpParameters, Secret};
-use countersign_server::db::Db;
 use countersign_server::seal::MasterKey;
+use countersign_server::store::db::Db;
 use sqlx::Row;
 
 const BIN: &str = env!("CARGO_BIN_EXE_countersign-server");

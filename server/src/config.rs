@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::db::{Db, Dialect};
 use crate::delivery::settings::{Alias, DeliverySettings, Section, SmsSettings};
 use crate::error::ServerError;
 use crate::seal::MasterKey;
 use crate::state::{Inner, Settings};
+use crate::store::db::{Db, Dialect};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite:countersign.db";
@@ -232,9 +232,9 @@ impl FileConfig {
                 .unwrap_or_else(|| format!("http://{}", self.listen())),
         };
         Ok(Inner {
-            accepted: crate::batch::Batcher::start(
+            accepted: crate::store::verdict_batch::Batcher::start(
                 db.clone(),
-                crate::batch::Policy {
+                crate::store::verdict_batch::Policy {
                     max_failures: settings.max_failures,
                     window: settings.lockout_seconds,
                     lockout: settings.lockout_seconds,

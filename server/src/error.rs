@@ -1,10 +1,28 @@
 //! Errors: `ServerError` for start-up and internals; `ApiError` for what a client receives,
-//! with Authy's HTTP status, message and error code (docs/server-api.md).
+//! with Authy's message and error code (docs/server-api.md) and a [`Refusal`] kind. The
+//! HTTP status of each kind is chosen in one place, at the HTTP boundary (`http::error`),
+//! so the services that build these errors know nothing of HTTP.
 
-use axum::http::StatusCode;
 use serde_json::{Value, json};
 
+/// Why a request is refused; `http::error::status` maps each kind to its HTTP status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    Gone,
+    PayloadTooLarge,
+    TooManyRequests,
+    Unavailable,
+}
+
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ServerError {
     #[error("configuration: {0}")]
     Config(String),
@@ -20,16 +38,16 @@ pub enum ServerError {
 /// "error_code"}`, plus any extra fields.
 #[derive(Debug)]
 pub struct ApiError {
-    pub status: StatusCode,
+    pub refusal: Refusal,
     pub code: &'static str,
     pub message: String,
     pub extra: Vec<(String, Value)>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    pub fn new(refusal: Refusal, code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError {
-            status,
+            refusal,
             code,
             message: message.into(),
             extra: Vec::new(),
@@ -42,43 +60,39 @@ impl ApiError {
     }
 
     pub fn internal() -> ApiError {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "60000",
-            "An error occurred",
-        )
+        ApiError::new(Refusal::Unavailable, "60000", "An error occurred")
     }
 
     pub fn invalid_api_key() -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, "60001", "Invalid API key")
+        ApiError::new(Refusal::Unauthorized, "60001", "Invalid API key")
     }
 
     pub fn invalid_request(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, "60002", message)
+        ApiError::new(Refusal::BadRequest, "60002", message)
     }
 
     pub fn invalid_parameter(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, "60004", message)
+        ApiError::new(Refusal::BadRequest, "60004", message)
     }
 
     pub fn user_not_found() -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "60026", "User not found.")
+        ApiError::new(Refusal::NotFound, "60026", "User not found.")
     }
 
     pub fn not_found(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "60002", message)
+        ApiError::new(Refusal::NotFound, "60002", message)
     }
 
     pub fn too_many_attempts() -> ApiError {
         ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
+            Refusal::TooManyRequests,
             "60003",
             "Too many failed attempts. Try again later.",
         )
     }
 
     pub fn token_invalid(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, "60020", message).with("token", json!("is invalid"))
+        ApiError::new(Refusal::Unauthorized, "60020", message).with("token", json!("is invalid"))
     }
 
     pub fn body(&self) -> Value {
@@ -92,6 +106,30 @@ impl ApiError {
             body[key] = value.clone();
         }
         body
+    }
+}
+
+/// A refused device API request: `{"error", "message"}` (docs/device-protocol.md).
+#[derive(Debug)]
+pub struct DeviceError {
+    pub refusal: Refusal,
+    pub error: &'static str,
+    pub message: &'static str,
+}
+
+impl DeviceError {
+    pub fn new(refusal: Refusal, error: &'static str, message: &'static str) -> DeviceError {
+        DeviceError {
+            refusal,
+            error,
+            message,
+        }
+    }
+
+    /// The answer to an internal failure: logged here, told to the device as "try again".
+    pub fn unavailable(what: &str, error: &dyn std::fmt::Display) -> DeviceError {
+        tracing::error!(error = %error, "{what}");
+        DeviceError::new(Refusal::Unavailable, "unavailable", "Try again later.")
     }
 }
 

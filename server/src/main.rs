@@ -7,6 +7,8 @@ use clap::{Parser, Subcommand};
 use countersign_server::config::FileConfig;
 use countersign_server::error::ServerError;
 use countersign_server::run;
+use countersign_server::service::apps;
+use countersign_server::store::apps::AppUpdate;
 use serde_json::json;
 
 #[derive(Parser)]
@@ -160,51 +162,16 @@ async fn update_app(
     callback_url: Option<String>,
     callback_method: Option<String>,
 ) -> Result<(), ServerError> {
-    if token_length.is_some_and(|t| !(6..=10).contains(&t)) {
-        return Err(ServerError::Config("token length must be 6 to 10".into()));
-    }
-    if name.as_deref().is_some_and(|n| n.trim().is_empty()) {
-        return Err(ServerError::Config("the app name must not be empty".into()));
-    }
+    let update = AppUpdate {
+        name,
+        token_length,
+        callback_url: callback_url.map(Some),
+        callback_method,
+    };
+    // Refused before the database is opened (or created).
+    apps::check_update(&update)?;
     let inner = config.build().await?;
-    let mut tx = inner.db.writer.begin().await?;
-    let exists = sqlx::query("SELECT id FROM apps WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if exists.is_none() {
-        return Err(ServerError::Config(format!("no app with id {id}")));
-    }
-    if let Some(name) = name {
-        sqlx::query("UPDATE apps SET name = $1 WHERE id = $2")
-            .bind(name.trim().to_owned())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    if let Some(length) = token_length {
-        sqlx::query("UPDATE apps SET token_length = $1 WHERE id = $2")
-            .bind(i64::from(length))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    if let Some(url) = callback_url {
-        let url = Some(url).filter(|u| !u.trim().is_empty());
-        sqlx::query("UPDATE apps SET callback_url = $1 WHERE id = $2")
-            .bind(url)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    if let Some(method) = callback_method {
-        sqlx::query("UPDATE apps SET callback_method = $1 WHERE id = $2")
-            .bind(method)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
+    apps::update(&inner, id, update).await?;
     println!("updated app {id}");
     Ok(())
 }

@@ -5,11 +5,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::Row;
-
 use crate::error::ServerError;
-use crate::state::{self, AppState, Inner};
-use crate::{api, jobs};
+use crate::state::{AppState, Inner};
+use crate::{http, jobs};
 
 /// At shutdown, how long requests in flight may take to finish before they are cut off.
 pub const REQUEST_DRAIN: Duration = Duration::from_secs(10);
@@ -38,7 +36,7 @@ pub fn start(state: AppState, listener: tokio::net::TcpListener) -> Result<Runni
     let jobs = jobs::Jobs::start(&state);
     let mut shutdown = stopped;
     let server = tokio::spawn(async move {
-        axum::serve(listener, api::router(state))
+        axum::serve(listener, http::router(state))
             .with_graceful_shutdown(async move {
                 let _ = shutdown.wait_for(|stop| *stop).await;
             })
@@ -85,39 +83,7 @@ pub async fn create_app(
     callback_url: Option<String>,
     callback_method: &str,
 ) -> Result<(i64, String), ServerError> {
-    if !(6..=10).contains(&token_length) {
-        return Err(ServerError::Config("token length must be 6 to 10".into()));
-    }
-    if name.trim().is_empty() {
-        return Err(ServerError::Config("the app name must not be empty".into()));
-    }
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let api_key: String = (0..32)
-        .map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())]))
-        .collect();
-    let mut tx = inner.db.writer.begin().await?;
-    let row = sqlx::query("INSERT INTO apps (name, api_key_hash, api_key_sealed, token_length, callback_url, callback_method, created_at) VALUES ($1, $2, '', $3, $4, $5, $6) RETURNING id")
-        .bind(name.trim())
-        .bind(state::hash_api_key(&api_key))
-        .bind(i64::from(token_length))
-        .bind(callback_url)
-        .bind(callback_method)
-        .bind(state::now())
-        .fetch_one(&mut *tx)
-        .await?;
-    let id: i64 = row.get(0);
-    // Kept sealed (not only hashed): callbacks are signed with the key itself.
-    sqlx::query("UPDATE apps SET api_key_sealed = $1 WHERE id = $2")
-        .bind(
-            inner
-                .master
-                .seal(&format!("apps.api_key:{id}"), api_key.as_bytes()),
-        )
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok((id, api_key))
+    crate::service::apps::create(inner, name, token_length, callback_url, callback_method).await
 }
 
 /// Builds the shared state from a configuration.

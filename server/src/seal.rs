@@ -18,17 +18,15 @@ pub struct MasterKey(Zeroizing<[u8; 32]>);
 
 impl MasterKey {
     pub fn from_hex(hex: &str) -> Result<MasterKey, ServerError> {
-        let bytes: Vec<u8> = (0..hex.len())
-            .step_by(2)
-            .map(|i| {
-                hex.get(i..i + 2)
-                    .and_then(|b| u8::from_str_radix(b, 16).ok())
-            })
-            .collect::<Option<_>>()
-            .ok_or_else(|| {
-                ServerError::Config("the master key must be 64 hex characters".into())
-            })?;
-        let array: [u8; 32] = bytes
+        // Either case, as hand-edited key files may have it.
+        let bytes = Zeroizing::new(
+            data_encoding::HEXLOWER_PERMISSIVE
+                .decode(hex.as_bytes())
+                .map_err(|_| {
+                    ServerError::Config("the master key must be 64 hex characters".into())
+                })?,
+        );
+        let array: [u8; 32] = bytes[..]
             .try_into()
             .map_err(|_| ServerError::Config("the master key must be 64 hex characters".into()))?;
         Ok(MasterKey(Zeroizing::new(array)))
@@ -42,7 +40,7 @@ impl MasterKey {
         }
         let mut key = Zeroizing::new([0u8; 32]);
         rand::fill(&mut key[..]);
-        let hex = Zeroizing::new(key.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        let hex = Zeroizing::new(data_encoding::HEXLOWER.encode(&key[..]));
         use std::io::Write;
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
@@ -99,5 +97,28 @@ impl MasterKey {
             )
             .map(Zeroizing::new)
             .map_err(|_| ServerError::Sealed)
+    }
+}
+
+#[cfg(test)]
+mod hex_tests {
+    use super::MasterKey;
+
+    #[test]
+    fn the_master_key_is_64_hex_characters_in_either_case() {
+        let lower = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+        let key = MasterKey::from_hex(lower).unwrap();
+        let upper = MasterKey::from_hex(&lower.to_ascii_uppercase()).unwrap();
+        assert_eq!(key.0[..], upper.0[..]);
+        assert_eq!(key.0[1], 0x11);
+        assert_eq!(key.0[31], 0xff);
+        for bad in [
+            &lower[..62],
+            &lower[..63],
+            &format!("{lower}00"),
+            &lower.replace('a', "g"),
+        ] {
+            assert!(MasterKey::from_hex(bad).is_err(), "{bad}");
+        }
     }
 }

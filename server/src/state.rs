@@ -1,21 +1,13 @@
-//! Shared server state and the per-request `Call` extractor (format, authenticated app,
-//! parameters).
+//! The shared server state: the store, the delivery channels, the master key and the
+//! settings that every service call receives. Built by `config`, shared by `run`.
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
-use sqlx::Row;
-
-use crate::db::Db;
+pub use crate::clock::now;
 use crate::delivery::{Notifier, Sender};
-use crate::error::ApiError;
-use crate::params::Params;
-use crate::render::{self, Format};
 use crate::seal::MasterKey;
+pub use crate::store::apps::App;
+use crate::store::db::Db;
 
 pub struct Settings {
     /// Consecutive failed verifications before a user is locked out.
@@ -66,12 +58,11 @@ pub type EventCounts = std::sync::Mutex<std::collections::HashMap<(i64, &'static
 /// API keys seen recently (hash → app). Entries live a few seconds, so a removed key stops
 /// working everywhere within that time without a database read on every request.
 pub type KeyCache = std::sync::Mutex<std::collections::HashMap<String, (App, std::time::Instant)>>;
-const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub struct Inner {
     pub db: Db,
-    pub health: Arc<crate::health::Health>,
-    pub accepted: crate::batch::Batcher,
+    pub health: Arc<crate::store::health::Health>,
+    pub accepted: crate::store::verdict_batch::Batcher,
     pub events: EventCounts,
     pub keys: KeyCache,
     pub master: MasterKey,
@@ -82,160 +73,3 @@ pub struct Inner {
 }
 
 pub type AppState = Arc<Inner>;
-
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
-pub fn hash_api_key(key: &str) -> String {
-    Sha256::digest(key.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-#[derive(Clone, Debug)]
-pub struct App {
-    pub id: i64,
-    pub name: String,
-    pub token_length: u32,
-    pub callback_url: Option<String>,
-    pub callback_method: String,
-}
-
-/// An authenticated API call: the answer format, the app the API key belongs to, and the
-/// request's parameters.
-pub struct Call {
-    pub format: Format,
-    pub app: App,
-    pub params: Params,
-}
-
-/// Rejection that still answers in the requested format (JSON when it is unknown).
-pub struct Rejection(pub Format, pub ApiError);
-
-impl IntoResponse for Rejection {
-    fn into_response(self) -> Response {
-        render::respond(self.0, self.1.status, &self.1.body())
-    }
-}
-
-pub fn format_of(path: &str) -> Option<Format> {
-    // /protected/{format}/… and /onetouch/{format}/…
-    path.split('/').nth(2).and_then(Format::parse)
-}
-
-pub async fn app_for_key(state: &AppState, key: &str) -> Result<App, ApiError> {
-    let hash = hash_api_key(key);
-    if let Ok(cache) = state.keys.lock()
-        && let Some((app, at)) = cache.get(&hash)
-        && at.elapsed() < KEY_CACHE_TTL
-    {
-        return Ok(app.clone());
-    }
-    let app = load_app(state, &hash).await?;
-    if let Ok(mut cache) = state.keys.lock() {
-        if cache.len() > 10_000 {
-            cache.clear();
-        }
-        cache.insert(hash, (app.clone(), std::time::Instant::now()));
-    }
-    Ok(app)
-}
-
-async fn load_app(state: &AppState, hash: &str) -> Result<App, ApiError> {
-    let row = sqlx::query("SELECT id, name, token_length, callback_url, callback_method FROM apps WHERE api_key_hash = $1")
-        .bind(hash)
-        .fetch_optional(&state.db.pool)
-        .await?
-        .ok_or_else(ApiError::invalid_api_key)?;
-    Ok(App {
-        id: row.get(0),
-        name: row.get(1),
-        token_length: row.get::<i64, _>(2) as u32,
-        callback_url: row.get(3),
-        callback_method: row.get(4),
-    })
-}
-
-impl FromRequest<AppState> for Call {
-    type Rejection = Rejection;
-
-    async fn from_request(req: Request, state: &AppState) -> Result<Call, Rejection> {
-        let path = req.uri().path().to_owned();
-        let format = format_of(&path).ok_or_else(|| {
-            Rejection(
-                Format::Json,
-                ApiError::not_found("Format not supported: use json or xml."),
-            )
-        })?;
-        let query = req.uri().query().map(str::to_owned);
-        let headers = req.headers().clone();
-        let key = headers
-            .get("x-authy-api-key")
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-            .map(str::to_owned);
-        let content_type = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let declared = headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|n| n > crate::api::MAX_BODY) {
-            let error = ApiError::new(
-                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                "60002",
-                "The request body is too large.",
-            );
-            return Err(Rejection(format, error));
-        }
-        let body = Bytes::from_request(req, state).await.map_err(|_| {
-            Rejection(
-                format,
-                ApiError::invalid_request("The request body could not be read."),
-            )
-        })?;
-        // The key may also come as the api_key parameter, as old Authy clients send it.
-        let params = Params::parse(query.as_deref(), content_type.as_deref(), &body)
-            .map_err(|e| Rejection(format, e))?;
-        let key = key
-            .or_else(|| params.text("api_key").map(str::to_owned))
-            .ok_or_else(|| Rejection(format, ApiError::invalid_api_key()))?;
-        let app = app_for_key(state, &key)
-            .await
-            .map_err(|e| Rejection(format, e))?;
-        Ok(Call {
-            format,
-            app,
-            params,
-        })
-    }
-}
-
-impl Call {
-    pub fn ok(&self, body: serde_json::Value) -> Response {
-        render::respond(self.format, axum::http::StatusCode::OK, &body)
-    }
-
-    pub fn error(&self, error: ApiError) -> Response {
-        render::respond(self.format, error.status, &error.body())
-    }
-
-    /// Runs a handler body and renders its result in this call's format.
-    pub fn answer(
-        &self,
-        result: Result<(axum::http::StatusCode, serde_json::Value), ApiError>,
-    ) -> Response {
-        match result {
-            Ok((status, body)) => render::respond(self.format, status, &body),
-            Err(error) => self.error(error),
-        }
-    }
-}

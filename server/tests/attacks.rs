@@ -8,8 +8,8 @@
 mod common;
 
 use common::burst::{Answer, Raw, count, release_together};
-use countersign_server::db::Db;
 use countersign_server::seal::MasterKey;
+use countersign_server::store::db::Db;
 use reqwest::blocking::Client;
 use serde_json::Value;
 use sqlx::Row;
@@ -184,8 +184,8 @@ fn codes_the_user_was_never_given_are_refused() {
         .unwrap()
         .as_secs() as i64;
     let digits = 7;
-    let sms = countersign_server::otp::sms_account(&seed, digits, None).unwrap();
-    let app = countersign_server::otp::app_account(&seed, digits).unwrap();
+    let sms = countersign_server::service::otp::sms_account(&seed, digits, None).unwrap();
+    let app = countersign_server::service::otp::app_account(&seed, digits).unwrap();
     for account in [&sms, &app] {
         let code = account.code_at(now as u64).code;
         let answer = get(

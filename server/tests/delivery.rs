@@ -356,7 +356,9 @@ async fn a_relay_that_never_answers_is_a_typed_timeout_within_its_bound() {
     let db_url = format!("sqlite:{}", dir.path().join("delivery.db").display());
     let context = Context {
         http: reqwest::Client::new(),
-        db: countersign_server::db::Db::connect(&db_url).await.unwrap(),
+        db: countersign_server::store::db::Db::connect(&db_url)
+            .await
+            .unwrap(),
         master: countersign_server::seal::MasterKey::from_hex(&"11".repeat(32)).unwrap(),
     };
     let webhook = PUSH_PROVIDERS.iter().find(|p| p.name == "webhook").unwrap();

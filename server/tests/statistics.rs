@@ -7,9 +7,9 @@ mod common;
 
 use std::sync::Arc;
 
-use countersign_server::api::{flush_events, record_event};
 use countersign_server::config::FileConfig;
 use countersign_server::run;
+use countersign_server::service::stats::{flush_events, record_event};
 use countersign_server::state::AppState;
 use sqlx::Row;
 

@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
 
-use countersign_server::db::Db;
+use countersign_server::store::db::Db;
 use sqlx::Row;
 
 fn url(dir: &std::path::Path) -> String {
@@ -69,7 +69,7 @@ async fn a_busy_writer_makes_a_write_fail_within_the_deadline() {
     let result = db.probe_write(1).await;
     assert!(result.is_err());
     assert!(
-        started.elapsed() < countersign_server::db::ACQUIRE_TIMEOUT * 2,
+        started.elapsed() < countersign_server::store::db::ACQUIRE_TIMEOUT * 2,
         "{:?}",
         started.elapsed()
     );

@@ -5,9 +5,9 @@
 
 use serde_json::{Value, json};
 
-use crate::db::Db;
 use crate::error::ServerError;
 use crate::store::approval_outcomes::{self, Outcome, Settled};
+use crate::store::db::Db;
 
 /// Pending requests expired per query of [`expire_batch`].
 const EXPIRY_BATCH: usize = 100;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::db::Db;
+use crate::store::db::Db;
 use crate::store::push_targets;
 
 /// Where one push goes.

@@ -10,8 +10,8 @@ use zeroize::Zeroizing;
 
 use super::notifier::Pusher;
 use super::sender::Sender;
-use crate::db::Db;
 use crate::seal::MasterKey;
+use crate::store::db::Db;
 
 /// Shared by every provider a server builds.
 #[derive(Clone)]

@@ -1,5 +1,5 @@
 //! Background work, one task per job: approval expiry, callback delivery, device-nonce pruning,
-//! statistics flushing and the database health probe (`crate::health`). They used to share one loop, so a callback endpoint that hung held
+//! statistics flushing and the database health probe (`store::health`). They used to share one loop, so a callback endpoint that hung held
 //! up expiry, every other app's callbacks and shutdown; as separate tasks none can starve
 //! another, and each stops within a bounded time.
 //!
@@ -49,7 +49,7 @@ impl Jobs {
             // The health probe logs its own changes (up, down), not every failed round.
             tokio::spawn(every(
                 "probing the database",
-                crate::health::PROBE_INTERVAL,
+                crate::store::health::PROBE_INTERVAL,
                 background.clone(),
                 move || {
                     let state = health_state.clone();

@@ -9,5 +9,5 @@ use crate::state::AppState;
 pub const PERIOD: Duration = Duration::from_secs(10);
 
 pub async fn run_once(state: AppState) -> Result<(), sqlx::Error> {
-    crate::api::device_api::prune_nonces(&state).await
+    crate::store::nonces::prune(&state.db, crate::clock::now()).await
 }

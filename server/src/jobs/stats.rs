@@ -11,78 +11,17 @@
 //! What a crash can lose: the counts buffered since the last flush (at most [`PERIOD`]). On
 //! shutdown the last flush runs after the HTTP server finished its requests.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::service::stats::flush;
 use crate::state::AppState;
 
 pub const PERIOD: Duration = Duration::from_millis(500);
 
 /// Longest the shutdown flush may take, retries included.
 pub const FINAL_FLUSH_DEADLINE: Duration = Duration::from_secs(3);
-
-type Key = (i64, &'static str);
-
-/// Counts one event of `kind` for `app_id`.
-pub fn record(state: &AppState, app_id: i64, kind: &'static str) {
-    let mut pending = state
-        .events
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    *pending.entry((app_id, kind)).or_insert(0) += 1;
-}
-
-/// Writes the buffered counts; on failure they go back into the buffer.
-pub async fn flush(state: &AppState) -> Result<(), sqlx::Error> {
-    let mut pending: Vec<(Key, i64)> = {
-        let mut buffer = state
-            .events
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        std::mem::take(&mut *buffer).into_iter().collect()
-    };
-    if pending.is_empty() {
-        return Ok(());
-    }
-    // The same order in every instance: row locks are taken in this order.
-    pending.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    match write(state, &pending).await {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            put_back(state, pending);
-            Err(e)
-        }
-    }
-}
-
-async fn write(state: &AppState, sorted: &[(Key, i64)]) -> Result<(), sqlx::Error> {
-    let mut tx = state.db.writer.begin().await?;
-    for ((app_id, kind), count) in sorted {
-        sqlx::query(
-            "INSERT INTO counters (app_id, kind, count) VALUES ($1, $2, $3)
-             ON CONFLICT (app_id, kind) DO UPDATE SET count = counters.count + excluded.count",
-        )
-        .bind(*app_id)
-        .bind(*kind)
-        .bind(*count)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await
-}
-
-fn put_back(state: &AppState, counts: Vec<(Key, i64)>) {
-    let mut buffer = state
-        .events
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let buffer: &mut HashMap<Key, i64> = &mut buffer;
-    for (key, count) in counts {
-        *buffer.entry(key).or_insert(0) += count;
-    }
-}
 
 /// Flushes every [`PERIOD`] until `stop`, then once more (retrying within
 /// [`FINAL_FLUSH_DEADLINE`]).

@@ -5,7 +5,7 @@
 use serde_json::Value;
 use sqlx::Row;
 
-use crate::db::Db;
+use crate::store::db::Db;
 
 /// A request just moved out of `pending`, with what its callback needs.
 pub struct Settled {

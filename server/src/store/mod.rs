@@ -1,5 +1,23 @@
-//! Every SQL statement of the server, one file per area (see docs/architecture.md).
+//! Storage: every SQL statement and the schema. The only module that runs `sqlx` queries;
+//! it depends on nothing above it (no service, no HTTP, no delivery). Each file owns the
+//! statements of one table or one concern.
 
 pub mod approval_outcomes;
+pub mod approvals;
+pub mod apps;
+pub mod callback_queue;
+pub mod counters;
+pub mod db;
+pub mod devices;
+pub mod health;
+pub mod nonces;
 pub mod outbox;
+pub mod phone_verifications;
 pub mod push_targets;
+pub mod registrations;
+pub mod schema;
+pub mod sent_codes;
+pub mod server_keys;
+pub mod users;
+pub mod verdict_batch;
+pub mod verdicts;

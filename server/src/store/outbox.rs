@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use crate::db::Db;
+use crate::store::db::Db;
 
 /// One stored message; `sealed_body` is sealed with the master key by the caller.
 pub struct OutboxRow {

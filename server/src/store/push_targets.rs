@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use crate::db::Db;
+use crate::store::db::Db;
 
 /// An active device with a push token.
 pub struct PushTargetRow {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::db::Db;
+use crate::store::db::Db;
 use crate::delivery::provider::{Context, DeliveryError, SmsProvider, Table, parse_table};
 use crate::delivery::sender::{Message, SendError, SendFuture, Sender};
 use crate::error::ServerError;

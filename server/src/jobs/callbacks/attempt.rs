@@ -7,9 +7,9 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::watch;
 
-use super::lease::{self, Leased};
 use super::{MAX_ATTEMPTS, OUTCOME_DEADLINE, send};
 use crate::state::{AppState, now};
+use crate::store::callback_queue::{self as lease, Leased};
 
 /// Seconds before the next attempt after `failed` failures: 1, 2, 4 … at most an hour.
 fn back_off(failed: i64) -> i64 {
@@ -31,7 +31,7 @@ pub async fn run(state: AppState, callback: Leased, mut give_up: watch::Receiver
         Ok(()) => {
             let uuid = body.get("uuid").and_then(Value::as_str).unwrap_or("");
             record(&callback, "delivered", || {
-                lease::mark_delivered(&state, &callback, uuid)
+                lease::mark_delivered(&state.db, &callback, uuid)
             })
             .await;
         }
@@ -46,7 +46,7 @@ pub async fn run(state: AppState, callback: Leased, mut give_up: watch::Receiver
             }
             let retry_at = now() + back_off(callback.attempts);
             record(&callback, "failed", || {
-                lease::mark_failed(&state, &callback, retry_at)
+                lease::mark_failed(&state.db, &callback, retry_at)
             })
             .await;
         }
@@ -93,7 +93,7 @@ where
 }
 
 async fn hand_back(state: &AppState, callback: &Leased) {
-    match lease::hand_back(state, callback).await {
+    match lease::hand_back(&state.db, callback).await {
         Ok(true) => tracing::info!(callback = callback.id, "callback handed back at shutdown"),
         Ok(false) => {}
         Err(e) => {

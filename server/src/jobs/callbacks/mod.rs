@@ -14,7 +14,6 @@
 //!   waiting for their endpoint hand their lease back, within [`HAND_BACK_DEADLINE`].
 
 mod attempt;
-mod lease;
 mod send;
 
 use std::collections::HashMap;
@@ -25,6 +24,7 @@ use tokio::task::{Id, JoinError, JoinSet};
 
 use super::stopping;
 use crate::state::AppState;
+use crate::store::callback_queue::{self, LeaseTerms};
 
 /// Failed attempts after which a callback is abandoned.
 pub const MAX_ATTEMPTS: i64 = 10;
@@ -37,6 +37,10 @@ pub const SEND_MARGIN: Duration = Duration::from_secs(1);
 /// A lease: comfortably longer than one attempt ([`HTTP_TIMEOUT`] + [`SEND_MARGIN`] +
 /// [`OUTCOME_DEADLINE`]).
 pub const LEASE: Duration = Duration::from_secs(30);
+const TERMS: LeaseTerms = LeaseTerms {
+    seconds: LEASE.as_secs() as i64,
+    max_attempts: MAX_ATTEMPTS,
+};
 const _: () = assert!(
     LEASE.as_secs() > HTTP_TIMEOUT.as_secs() + SEND_MARGIN.as_secs() + OUTCOME_DEADLINE.as_secs(),
     "a lease must outlast an attempt"
@@ -75,7 +79,7 @@ impl Flights {
     fn launch(
         &mut self,
         state: &AppState,
-        callback: lease::Leased,
+        callback: crate::store::callback_queue::Leased,
         give_up: &watch::Receiver<bool>,
     ) {
         let app_id = callback.app_id;
@@ -122,7 +126,7 @@ async fn fill(
     if flights.free() == 0 {
         return Ok(());
     }
-    let mut apps = lease::due_apps(state).await?;
+    let mut apps = callback_queue::due_apps(&state.db, MAX_ATTEMPTS).await?;
     if apps.is_empty() {
         return Ok(());
     }
@@ -137,7 +141,7 @@ async fn fill(
         if room == 0 {
             continue;
         }
-        for callback in lease::lease(state, app_id, room).await? {
+        for callback in callback_queue::lease(&state.db, TERMS, app_id, room).await? {
             flights.launch(state, callback, give_up);
         }
     }

@@ -3,13 +3,12 @@
 //! [`super::HTTP_TIMEOUT`].
 
 use serde_json::Value;
-use sqlx::Row;
 use zeroize::Zeroizing;
 
-use super::lease::Leased;
 use super::{HTTP_TIMEOUT, SEND_MARGIN};
 use crate::signature;
 use crate::state::AppState;
+use crate::store::callback_queue::Leased;
 
 /// Why an attempt did not count as delivered (logged; never the URL, key or body).
 #[derive(Debug, thiserror::Error)]
@@ -34,13 +33,10 @@ fn nonce() -> String {
 }
 
 async fn api_key(state: &AppState, app_id: i64) -> Result<Zeroizing<String>, SendError> {
-    let sealed: String = sqlx::query("SELECT api_key_sealed FROM apps WHERE id = $1")
-        .bind(app_id)
-        .fetch_optional(&state.db.pool)
+    let sealed = crate::store::apps::sealed_key(&state.db, app_id)
         .await
         .map_err(|e| SendError::Key(e.to_string()))?
-        .ok_or_else(|| SendError::Key("the app no longer exists".into()))?
-        .get(0);
+        .ok_or_else(|| SendError::Key("the app no longer exists".into()))?;
     let key = state
         .master
         .open(&format!("apps.api_key:{app_id}"), &sealed)

@@ -8,8 +8,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::db::Db;
-use crate::state::now;
+use super::db::Db;
+use crate::clock::now;
 
 /// How often the database is probed.
 pub const PROBE_INTERVAL: Duration = Duration::from_millis(500);

@@ -7,8 +7,8 @@
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::batch::Acceptance;
-use crate::state::AppState;
+use super::db::Db;
+use super::verdicts::Acceptance;
 
 /// How long a sent code stays valid (Authy: 10 minutes).
 pub const VALIDITY_SECONDS: i64 = 600;
@@ -35,13 +35,7 @@ pub struct SentCode {
 
 /// Reserves the number of a new code for `purpose` (one more than any sent before, and at
 /// least the current time step) and forgets codes that expired or fell out of the kept set.
-pub async fn record(
-    state: &AppState,
-    user_id: i64,
-    purpose: &str,
-    now: i64,
-) -> Result<u64, sqlx::Error> {
-    let db = &state.db;
+pub async fn record(db: &Db, user_id: i64, purpose: &str, now: i64) -> Result<u64, sqlx::Error> {
     sqlx::query("DELETE FROM sent_codes WHERE user_id = $1 AND expires_at <= $2")
         .bind(user_id)
         .bind(now)
@@ -84,12 +78,12 @@ pub async fn record(
 }
 
 /// Removes a reserved code whose message could not be delivered.
-pub async fn forget(state: &AppState, user_id: i64, purpose: &str, step: u64) {
+pub async fn forget(db: &Db, user_id: i64, purpose: &str, step: u64) {
     let _ = sqlx::query("DELETE FROM sent_codes WHERE user_id = $1 AND purpose = $2 AND step = $3")
         .bind(user_id)
         .bind(purpose)
         .bind(step as i64)
-        .execute(&state.db.writer)
+        .execute(&db.writer)
         .await;
 }
 
@@ -99,7 +93,7 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 
 /// The codes of `purpose` sent to the user that are still valid, used or not.
 pub async fn valid(
-    state: &AppState,
+    db: &Db,
     user_id: i64,
     purpose: &str,
     now: i64,
@@ -108,7 +102,7 @@ pub async fn valid(
         .bind(user_id)
         .bind(purpose)
         .bind(now)
-        .fetch_all(&state.db.pool)
+        .fetch_all(&db.pool)
         .await?;
     Ok(rows
         .iter()
@@ -123,12 +117,12 @@ pub async fn valid(
 /// Accepts a matched sent code: in one transaction, the user must not be locked (checked
 /// under the user row's lock) and the code must still be unused; success clears the count.
 pub async fn redeem(
-    state: &AppState,
+    db: &Db,
     user_id: i64,
     code_id: i64,
     now: i64,
 ) -> Result<Acceptance, sqlx::Error> {
-    let mut tx = state.db.writer.begin().await?;
+    let mut tx = db.writer.begin().await?;
     let unlocked = sqlx::query("UPDATE users SET failed_attempts = 0, failures_reset_at = 0, confirmed = 1 WHERE id = $1 AND locked_until <= $2")
         .bind(user_id)
         .bind(now)

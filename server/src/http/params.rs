@@ -110,12 +110,7 @@ impl Params {
     }
 
     pub fn number(&self, name: &str) -> Result<Option<i64>, ApiError> {
-        match self.text(name) {
-            None => Ok(None),
-            Some(text) => text.parse().map(Some).map_err(|_| {
-                ApiError::invalid_parameter(format!("The parameter {name} must be a number."))
-            }),
-        }
+        crate::service::number_param(name, self.text(name))
     }
 
     /// Entries `PREFIX[KEY]=VALUE`, in the order sent.

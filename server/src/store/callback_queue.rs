@@ -7,9 +7,8 @@
 
 use sqlx::Row;
 
-use super::{LEASE, MAX_ATTEMPTS};
-use crate::db::Dialect;
-use crate::state::{AppState, now};
+use super::db::{Db, Dialect};
+use crate::clock::{now, random_token};
 
 /// Apps with due callbacks considered per round.
 const MAX_APPS_PER_ROUND: i64 = 1000;
@@ -28,25 +27,34 @@ pub struct Leased {
 }
 
 /// Apps that have callbacks due now.
-pub async fn due_apps(state: &AppState) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn due_apps(db: &Db, max_attempts: i64) -> Result<Vec<i64>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT DISTINCT app_id FROM callbacks WHERE delivered = 0 AND attempts < $1 AND next_attempt_at <= $2 ORDER BY app_id LIMIT $3",
     )
-    .bind(MAX_ATTEMPTS)
+    .bind(max_attempts)
     .bind(now())
     .bind(MAX_APPS_PER_ROUND)
-    .fetch_all(&state.db.pool)
+    .fetch_all(&db.pool)
     .await?;
     Ok(rows.iter().map(|row| row.get(0)).collect())
 }
 
+/// How a lease is taken: rows with fewer than `max_attempts` attempts are due; a lease lasts
+/// `seconds`.
+#[derive(Clone, Copy, Debug)]
+pub struct LeaseTerms {
+    pub seconds: i64,
+    pub max_attempts: i64,
+}
+
 /// Leases up to `limit` of `app_id`'s due callbacks, oldest first.
 pub async fn lease(
-    state: &AppState,
+    db: &Db,
+    terms: LeaseTerms,
     app_id: i64,
     limit: usize,
 ) -> Result<Vec<Leased>, sqlx::Error> {
-    let skip_locked = match state.db.dialect {
+    let skip_locked = match db.dialect {
         Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
         Dialect::Sqlite => "",
     };
@@ -58,16 +66,16 @@ pub async fn lease(
            AND delivered = 0 AND next_attempt_at <= $5
          RETURNING id, url, method, body, attempts"
     );
-    let token = crate::api::random_token();
+    let token = random_token();
     let time = now();
     let rows = sqlx::query(&statement)
-        .bind(time + LEASE.as_secs() as i64)
+        .bind(time + terms.seconds)
         .bind(&token)
         .bind(app_id)
-        .bind(MAX_ATTEMPTS)
+        .bind(terms.max_attempts)
         .bind(time)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&state.db.writer)
+        .fetch_all(&db.writer)
         .await?;
     Ok(rows
         .iter()
@@ -86,11 +94,11 @@ pub async fn lease(
 /// Marks the callback delivered and its approval request notified; false when the lease was
 /// no longer ours (it expired and another instance took it).
 pub async fn mark_delivered(
-    state: &AppState,
+    db: &Db,
     callback: &Leased,
     request_uuid: &str,
 ) -> Result<bool, sqlx::Error> {
-    let mut tx = state.db.writer.begin().await?;
+    let mut tx = db.writer.begin().await?;
     let marked = sqlx::query(
         "UPDATE callbacks SET delivered = 1, attempts = attempts + 1, lease_token = NULL WHERE id = $1 AND lease_token = $2",
     )
@@ -110,31 +118,27 @@ pub async fn mark_delivered(
 }
 
 /// Counts a failed attempt and schedules the next at `retry_at` (unix seconds).
-pub async fn mark_failed(
-    state: &AppState,
-    callback: &Leased,
-    retry_at: i64,
-) -> Result<bool, sqlx::Error> {
+pub async fn mark_failed(db: &Db, callback: &Leased, retry_at: i64) -> Result<bool, sqlx::Error> {
     let marked = sqlx::query(
         "UPDATE callbacks SET attempts = attempts + 1, next_attempt_at = $1, lease_token = NULL WHERE id = $2 AND lease_token = $3",
     )
     .bind(retry_at)
     .bind(callback.id)
     .bind(&callback.token)
-    .execute(&state.db.writer)
+    .execute(&db.writer)
     .await?;
     Ok(marked.rows_affected() == 1)
 }
 
 /// Gives an unfinished delivery back: due at once, for any instance, not counted as an attempt.
-pub async fn hand_back(state: &AppState, callback: &Leased) -> Result<bool, sqlx::Error> {
+pub async fn hand_back(db: &Db, callback: &Leased) -> Result<bool, sqlx::Error> {
     let released = sqlx::query(
         "UPDATE callbacks SET next_attempt_at = $1, lease_token = NULL WHERE id = $2 AND lease_token = $3 AND delivered = 0",
     )
     .bind(now())
     .bind(callback.id)
     .bind(&callback.token)
-    .execute(&state.db.writer)
+    .execute(&db.writer)
     .await?;
     Ok(released.rows_affected() == 1)
 }

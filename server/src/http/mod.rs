@@ -1,0 +1,77 @@
+//! The HTTP layer: the route table (`routes`, from which the router and the OpenAPI document
+//! are made), the extractors (API key, signed device request), the rendering of answers
+//! (JSON/XML, QR images), the error → status mapping, and thin handlers that call
+//! `service`. The only module (with `run`) that knows axum.
+
+pub mod error;
+pub mod extract;
+pub mod handlers;
+pub mod openapi;
+pub mod params;
+pub mod qr;
+pub mod render;
+pub mod routes;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::Uri;
+use axum::middleware::Next;
+use axum::response::Response;
+
+pub use self::extract::MAX_BODY;
+use self::extract::format_of;
+pub use self::qr::qr_png;
+use self::render::Format;
+use crate::error::{ApiError, Refusal};
+use crate::state::AppState;
+
+/// The longest a request may take; past it the client gets 503 (`60000`).
+pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The API's router: every route of [`routes::ROUTES`], with the body limit, the deadline
+/// and Authy-shaped answers for unknown routes and methods.
+pub fn router(state: AppState) -> Router {
+    let mut router = Router::new();
+    for route in routes::ROUTES {
+        router = router.route(route.path, route.method_router());
+    }
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            deadline,
+        ))
+        .with_state(state)
+}
+
+/// Answers at once with 503 while the database takes no writes (store/health.rs), and bounds
+/// every other request by [`REQUEST_DEADLINE`]. `/healthz` always runs: it probes itself.
+async fn deadline(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    if path != "/healthz" && !state.health.writable() {
+        return refuse(&path, &ApiError::internal());
+    }
+    match tokio::time::timeout(REQUEST_DEADLINE, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::error!(path, "request deadline passed");
+            refuse(&path, &ApiError::internal())
+        }
+    }
+}
+
+/// An error in the format the path asks for (JSON when it names none).
+fn refuse(path: &str, error: &ApiError) -> Response {
+    error::api_error(format_of(path).unwrap_or(Format::Json), error)
+}
+
+async fn not_found(uri: Uri) -> Response {
+    refuse(uri.path(), &ApiError::not_found("Not found."))
+}
+
+async fn method_not_allowed(uri: Uri) -> Response {
+    let error = ApiError::new(Refusal::MethodNotAllowed, "60002", "Method not allowed.");
+    refuse(uri.path(), &error)
+}

@@ -1,0 +1,127 @@
+//! The `apps` table: the API's customers, keyed by the SHA-256 of their API key.
+
+use sqlx::Row;
+
+use super::db::Db;
+
+/// An app as the API sees it (the key itself is never loaded here).
+#[derive(Clone, Debug)]
+pub struct App {
+    pub id: i64,
+    pub name: String,
+    pub token_length: u32,
+    pub callback_url: Option<String>,
+    pub callback_method: String,
+}
+
+/// A new app's row; the sealed key is made from the id the insert returns.
+pub struct NewApp<'a> {
+    pub name: &'a str,
+    pub api_key_hash: &'a str,
+    pub token_length: u32,
+    pub callback_url: Option<String>,
+    pub callback_method: &'a str,
+    pub created_at: i64,
+}
+
+/// Inserts the app, then stores `seal_key(id)` (the key sealed to its row) in the same
+/// transaction; returns the id.
+pub async fn insert(
+    db: &Db,
+    app: NewApp<'_>,
+    seal_key: impl FnOnce(i64) -> String,
+) -> Result<i64, sqlx::Error> {
+    let mut tx = db.writer.begin().await?;
+    let row = sqlx::query("INSERT INTO apps (name, api_key_hash, api_key_sealed, token_length, callback_url, callback_method, created_at) VALUES ($1, $2, '', $3, $4, $5, $6) RETURNING id")
+        .bind(app.name)
+        .bind(app.api_key_hash)
+        .bind(i64::from(app.token_length))
+        .bind(app.callback_url)
+        .bind(app.callback_method)
+        .bind(app.created_at)
+        .fetch_one(&mut *tx)
+        .await?;
+    let id: i64 = row.get(0);
+    sqlx::query("UPDATE apps SET api_key_sealed = $1 WHERE id = $2")
+        .bind(seal_key(id))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The app whose API key hashes to `hash`.
+pub async fn by_key_hash(db: &Db, hash: &str) -> Result<Option<App>, sqlx::Error> {
+    let row = sqlx::query("SELECT id, name, token_length, callback_url, callback_method FROM apps WHERE api_key_hash = $1")
+        .bind(hash)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.map(|row| App {
+        id: row.get(0),
+        name: row.get(1),
+        token_length: row.get::<i64, _>(2) as u32,
+        callback_url: row.get(3),
+        callback_method: row.get(4),
+    }))
+}
+
+/// The app's sealed API key (callbacks are signed with the key itself).
+pub async fn sealed_key(db: &Db, app_id: i64) -> Result<Option<String>, sqlx::Error> {
+    let row = sqlx::query("SELECT api_key_sealed FROM apps WHERE id = $1")
+        .bind(app_id)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.map(|r| r.get(0)))
+}
+
+/// Changes to an app; `None` leaves a field as it is. `callback_url: Some(None)` clears it.
+#[derive(Default)]
+pub struct AppUpdate {
+    pub name: Option<String>,
+    pub token_length: Option<u32>,
+    pub callback_url: Option<Option<String>>,
+    pub callback_method: Option<String>,
+}
+
+/// Applies `update` in one transaction; false when there is no app `id`.
+pub async fn update(db: &Db, id: i64, update: AppUpdate) -> Result<bool, sqlx::Error> {
+    let mut tx = db.writer.begin().await?;
+    let exists = sqlx::query("SELECT id FROM apps WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if exists.is_none() {
+        return Ok(false);
+    }
+    if let Some(name) = update.name {
+        sqlx::query("UPDATE apps SET name = $1 WHERE id = $2")
+            .bind(name)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if let Some(length) = update.token_length {
+        sqlx::query("UPDATE apps SET token_length = $1 WHERE id = $2")
+            .bind(i64::from(length))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if let Some(url) = update.callback_url {
+        sqlx::query("UPDATE apps SET callback_url = $1 WHERE id = $2")
+            .bind(url)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if let Some(method) = update.callback_method {
+        sqlx::query("UPDATE apps SET callback_method = $1 WHERE id = $2")
+            .bind(method)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
