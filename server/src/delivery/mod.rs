@@ -17,6 +17,8 @@ pub use provider::{Context, DeliveryError, PushProvider, SmsProvider};
 pub use sender::{Channel, Message, SendError, Sender};
 pub use setup::{build_all, push_router, sms_sender};
 
+pub(crate) use crate::clock::now;
+
 /// Declares each provider's module in `$dir` and lists its `PROVIDER` in `$list`, in order:
 /// so that registering a provider is one line.
 macro_rules! registry {
@@ -40,12 +42,6 @@ registry!(PUSH_PROVIDERS: PushProvider, mod push {
     apns,
     webhook,
 });
-
-/// Unix seconds now, as the database stores time.
-pub(crate) fn now() -> i64 {
-    use countersign_otp::Clock;
-    i64::try_from(countersign_otp::SystemClock.now_unix()).unwrap_or(i64::MAX)
-}
 
 #[cfg(test)]
 mod tests {
