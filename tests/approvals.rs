@@ -4,18 +4,17 @@
 //! verifies the server's signature, signs and sends its answer, and the bank reads the status
 //! `approved` with the evidence. Reports p50 / p99 per approval. Bar: p99 ≤ 20 ms.
 //!
-//! `cargo bench -p countersign-server --bench approvals [-- --approvals 1000]`; PostgreSQL with
-//! `scripts/with-postgres cargo bench …` (COUNTERSIGN_TEST_DATABASE_URL).
+//! `cargo bench -p countersign-e2e --bench approvals [-- --approvals 1000]`; PostgreSQL with
+//! `scripts/with-postgres cargo bench …` (COUNTERSIGN_TEST_DATABASE_URL). The server runs in
+//! this process on its own runtime (the support library), the device and the bank on another.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use countersign_core::device::{Decision, DeviceClient, RegistrationLink, SoftwareSigner};
+use countersign_app::device::{Decision, DeviceClient, RegistrationLink, SoftwareSigner};
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_countersign-server");
 
 fn arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();
@@ -26,73 +25,99 @@ fn arg(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
     // `cargo test --benches` runs this once as a smoke test with a few approvals.
     let smoke = !std::env::args().any(|a| a == "--bench");
     let approvals = arg("--approvals", if smoke { 20 } else { 1000 });
-
-    let dir = tempfile::tempdir().unwrap();
-    let database_url = match std::env::var("COUNTERSIGN_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => format!("sqlite:{}", dir.path().join("bench.db").display()),
-    };
-    let key_file = dir.path().join("master.key");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let base_url = format!("http://127.0.0.1:{port}");
-    let server_command = || {
-        let mut command = std::process::Command::new(BIN);
-        command
-            .env("COUNTERSIGN_DATABASE_URL", &database_url)
-            .env("COUNTERSIGN_MASTER_KEY_FILE", &key_file)
-            .env("COUNTERSIGN_PUBLIC_URL", &base_url)
-            .env("RUST_LOG", "warn");
-        command
-    };
-    let app: Value = serde_json::from_slice(
-        &server_command()
-            .args(["app", "create", "--name", "Bench", "--json"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
-    let api_key = app["api_key"].as_str().unwrap().to_owned();
-    let mut server = server_command()
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .spawn()
+    let server = countersign_e2e::Server::start(&countersign_e2e::Options::default());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
         .unwrap();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    runtime.block_on(round_trips(&server, approvals));
+}
+
+/// The bank's backend: Authy API calls with the app's key.
+struct Bank {
+    http: reqwest::Client,
+    base_url: String,
+    api_key: String,
+}
+
+impl Bank {
+    async fn post(&self, path: String, form: Vec<(&'static str, String)>) -> Value {
+        let request = self
+            .http
+            .post(format!("{}{path}", self.base_url))
+            .header("X-Authy-API-Key", &self.api_key)
+            .form(&form);
+        request.send().await.unwrap().json::<Value>().await.unwrap()
     }
 
-    let bank = reqwest::Client::new();
-    let post = |path: String, form: Vec<(&'static str, String)>| {
-        let request = bank
-            .post(format!("{base_url}{path}"))
-            .header("X-Authy-API-Key", &api_key)
-            .form(&form);
-        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    async fn get(&self, path: String) -> Value {
+        self.http
+            .get(format!("{}{path}", self.base_url))
+            .header("X-Authy-API-Key", &self.api_key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+/// Runs `approvals` round trips one after another and prints their latencies.
+async fn round_trips(server: &countersign_e2e::Server, approvals: u64) {
+    let bank = Bank {
+        http: reqwest::Client::new(),
+        base_url: server.base_url.clone(),
+        api_key: server.api_key.clone(),
     };
-    let user = post(
-        "/protected/json/users/new".into(),
-        vec![
-            ("user[email]", "bench@example.com".into()),
-            ("user[cellphone]", "7700900123".into()),
-            ("user[country_code]", "44".into()),
-        ],
-    )
-    .await;
+    let (device, authy_id) = registered_device(&bank).await;
+    let mut latencies = Vec::with_capacity(approvals as usize);
+    let started = Instant::now();
+    for i in 0..approvals {
+        let start = Instant::now();
+        one_approval(&bank, &device, authy_id, i).await;
+        latencies.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+    let total = started.elapsed().as_secs_f64();
+
+    latencies.sort_by(f64::total_cmp);
+    let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "approvals ({}): {approvals} round trips (create → fetch + verify → sign + answer → status approved) in {total:.2} s: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (bar: p99 ≤ 20 ms)",
+        if std::env::var("COUNTERSIGN_TEST_DATABASE_URL").is_ok_and(|url| !url.is_empty()) {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
+        at(0.5),
+        at(0.99),
+        latencies[latencies.len() - 1]
+    );
+}
+
+/// A user, and a device registered for it; returns the device's client and the user's id.
+async fn registered_device(bank: &Bank) -> (DeviceClient, i64) {
+    let user = bank
+        .post(
+            "/protected/json/users/new".into(),
+            vec![
+                ("user[email]", "bench@example.com".into()),
+                ("user[cellphone]", "7700900123".into()),
+                ("user[country_code]", "44".into()),
+            ],
+        )
+        .await;
     let authy_id = user["user"]["id"].as_i64().unwrap();
-    let registration = post(
-        format!("/protected/json/users/{authy_id}/registrations"),
-        vec![],
-    )
-    .await;
+    let registration = bank
+        .post(
+            format!("/protected/json/users/{authy_id}/registrations"),
+            vec![],
+        )
+        .await;
     let link =
         RegistrationLink::parse(registration["registration"]["uri"].as_str().unwrap()).unwrap();
     let (device, _) = DeviceClient::register(
@@ -104,12 +129,14 @@ async fn main() {
     )
     .await
     .unwrap();
+    (device, authy_id)
+}
 
-    let mut latencies = Vec::with_capacity(approvals as usize);
-    let started = Instant::now();
-    for i in 0..approvals {
-        let start = Instant::now();
-        let created = post(
+/// One round trip: the bank creates request `i`, the device fetches, verifies, signs and
+/// answers it, the bank reads `approved` with the evidence.
+async fn one_approval(bank: &Bank, device: &DeviceClient, authy_id: i64, i: u64) {
+    let created = bank
+        .post(
             format!("/onetouch/json/users/{authy_id}/approval_requests"),
             vec![
                 ("message", "Approve payment".into()),
@@ -119,48 +146,23 @@ async fn main() {
             ],
         )
         .await;
-        let uuid = created["approval_request"]["uuid"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let pending = device.pending().await.unwrap();
-        assert!(pending.refused.is_empty());
-        let challenge = pending.challenges.iter().find(|c| c.uuid == uuid).unwrap();
-        assert_eq!(
-            device
-                .answer(challenge, Decision::Approve, None)
-                .await
-                .unwrap(),
-            "approved"
-        );
-        let status: Value = bank
-            .get(format!("{base_url}/onetouch/json/approval_requests/{uuid}"))
-            .header("X-Authy-API-Key", &api_key)
-            .send()
+    let uuid = created["approval_request"]["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pending = device.pending().await.unwrap();
+    assert!(pending.refused.is_empty());
+    let challenge = pending.challenges.iter().find(|c| c.uuid == uuid).unwrap();
+    assert_eq!(
+        device
+            .answer(challenge, Decision::Approve, None)
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(status["approval_request"]["status"], "approved");
-        assert!(status["approval_request"]["signed_answer"]["jws"].is_string());
-        latencies.push(start.elapsed().as_secs_f64() * 1e3);
-    }
-    let total = started.elapsed().as_secs_f64();
-    let _ = server.kill();
-    let _ = server.wait();
-
-    latencies.sort_by(f64::total_cmp);
-    let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
-    println!(
-        "approvals ({}): {approvals} round trips (create → fetch + verify → sign + answer → status approved) in {total:.2} s: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (bar: p99 ≤ 20 ms)",
-        if database_url.starts_with("sqlite") {
-            "SQLite"
-        } else {
-            "PostgreSQL"
-        },
-        at(0.5),
-        at(0.99),
-        latencies[latencies.len() - 1]
+            .unwrap(),
+        "approved"
     );
+    let status = bank
+        .get(format!("/onetouch/json/approval_requests/{uuid}"))
+        .await;
+    assert_eq!(status["approval_request"]["status"], "approved");
+    assert!(status["approval_request"]["signed_answer"]["jws"].is_string());
 }

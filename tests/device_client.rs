@@ -1,17 +1,15 @@
-//! The core's device client (countersign_core::device::DeviceClient) against a real server on
+//! The core's device client (countersign_app::device::DeviceClient) against a real server on
 //! loopback: registration, verified challenges, approve/deny, number matching, a challenge
 //! signed by the wrong key, push-token updates, and pushes through FCM and APNs fakes that
 //! check the credentials the way Google and Apple do.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use countersign_core::device::{
+use countersign_app::device::{
     self, ClientError, Decision, DeviceClient, DeviceCredentials, DeviceSigner, RegistrationLink,
     SoftwareSigner,
 };
@@ -26,7 +24,7 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-fn registration_link(server: &common::Server, user: i64) -> RegistrationLink {
+fn registration_link(server: &countersign_e2e::Server, user: i64) -> RegistrationLink {
     let created: Value = Client::new()
         .post(format!(
             "{}/protected/json/users/{user}/registrations",
@@ -40,7 +38,7 @@ fn registration_link(server: &common::Server, user: i64) -> RegistrationLink {
     RegistrationLink::parse(created["registration"]["uri"].as_str().unwrap()).unwrap()
 }
 
-fn create_request(server: &common::Server, user: i64, extra: &[(&str, &str)]) -> Value {
+fn create_request(server: &countersign_e2e::Server, user: i64, extra: &[(&str, &str)]) -> Value {
     let mut form = vec![
         ("message", "Approve payment"),
         ("details[Amount]", "713.00 EUR"),
@@ -62,7 +60,7 @@ fn create_request(server: &common::Server, user: i64, extra: &[(&str, &str)]) ->
     created["approval_request"].clone()
 }
 
-fn status(server: &common::Server, uuid: &str) -> Value {
+fn status(server: &countersign_e2e::Server, uuid: &str) -> Value {
     let body: Value = Client::new()
         .get(format!(
             "{}/onetouch/json/approval_requests/{uuid}",
@@ -78,7 +76,7 @@ fn status(server: &common::Server, uuid: &str) -> Value {
 
 #[test]
 fn the_core_client_registers_verifies_challenges_and_answers() {
-    let server = common::Server::start(&common::Options::default());
+    let server = countersign_e2e::Server::start(&countersign_e2e::Options::default());
     let rt = runtime();
     let alice = server.new_user("7700900123");
     let signer = Arc::new(SoftwareSigner::generate());
@@ -152,7 +150,7 @@ fn the_core_client_registers_verifies_challenges_and_answers() {
 
 #[test]
 fn number_matching_signs_the_number_picked_and_one_wrong_pick_denies() {
-    let server = common::Server::start(&common::Options::default());
+    let server = countersign_e2e::Server::start(&countersign_e2e::Options::default());
     let rt = runtime();
     let alice = server.new_user("7700900124");
     let (client, _) = rt
@@ -202,7 +200,7 @@ fn number_matching_signs_the_number_picked_and_one_wrong_pick_denies() {
 
 #[test]
 fn a_challenge_not_signed_by_the_servers_key_is_never_shown() {
-    let server = common::Server::start(&common::Options::default());
+    let server = countersign_e2e::Server::start(&countersign_e2e::Options::default());
     let rt = runtime();
     let alice = server.new_user("7700900125");
     let signer = Arc::new(SoftwareSigner::generate());
@@ -494,18 +492,17 @@ fn pushes_carry_only_ids_through_fcm_and_apns_and_dead_tokens_are_forgotten() {
             .as_bytes(),
     )
     .unwrap();
-    let env = |k: &str, v: &str| (format!("COUNTERSIGN_{k}"), v.to_owned());
-    let server = common::Server::start(&common::Options {
-        env: vec![
-            env("FCM_SERVICE_ACCOUNT_FILE", account_file.to_str().unwrap()),
-            env("FCM_ENDPOINT", &fakes.base_url),
-            env("APNS_KEY_FILE", p8.to_str().unwrap()),
-            env("APNS_KEY_ID", "KEY1234567"),
-            env("APNS_TEAM_ID", "TEAM123456"),
-            env("APNS_TOPIC", "com.example.countersign"),
-            env("APNS_ENDPOINT", &fakes.base_url),
+    let setting = |k: &'static str, v: &str| (k, v.to_owned());
+    let server = countersign_e2e::Server::start(&countersign_e2e::Options {
+        settings: vec![
+            setting("fcm_service_account_file", account_file.to_str().unwrap()),
+            setting("fcm_endpoint", &fakes.base_url),
+            setting("apns_key_file", p8.to_str().unwrap()),
+            setting("apns_key_id", "KEY1234567"),
+            setting("apns_team_id", "TEAM123456"),
+            setting("apns_topic", "com.example.countersign"),
+            setting("apns_endpoint", &fakes.base_url),
         ],
-        ..Default::default()
     });
     let alice = server.new_user("7700900126");
     let (android, _) = rt

@@ -1,26 +1,34 @@
-//! `countersign demo`: the authenticator's story in one run, nothing to configure.
-
-use std::process::ExitCode;
+//! Steps 1–5: the authenticator alone — enrolment, live codes, HOTP and Steam, a Google
+//! Authenticator export, a transactional code bound to a payment.
 
 use countersign_app::migration::{self, MigrationCollector};
 use countersign_app::otp::{Algorithm, Window};
-use countersign_app::{
-    Account, Clock, OtpParameters, Secret, SystemClock, otpauth, transactional, txotp,
-};
+use countersign_app::{Account, OtpParameters, Secret, otpauth, transactional, txotp};
 
-use crate::error::CliError;
-use countersign_app::transfer::{self, ImportFormat};
-use countersign_app::vault::{EntryMeta, KdfParams, Vault};
+use crate::error::{DemoError, fail};
+use crate::step;
 
-fn step(n: u32, title: &str) {
-    println!("\n== {n}. {title}");
+/// The accounts the later steps keep in the vault.
+pub struct Accounts {
+    pub totp: Account,
+    pub hotp: Account,
 }
 
-pub fn run() -> Result<ExitCode, CliError> {
-    let now = SystemClock.now_unix();
-    println!("Countersign demo: an authenticator's core, end to end (time now: {now}).");
-
+pub fn run(now: u64) -> Result<Accounts, DemoError> {
     step(1, "Enrolment from an otpauth:// URI");
+    let totp = enrolment()?;
+    step(2, "Live codes");
+    live_codes(&totp, now)?;
+    step(3, "Counter-based (HOTP) and Steam accounts");
+    let hotp = hotp_and_steam(now)?;
+    step(4, "Leaving for another app: a Google Authenticator export");
+    export(&totp, &hotp)?;
+    step(5, "A transactional code (PSD2 dynamic linking)");
+    transactional_code(&totp, now)?;
+    Ok(Accounts { totp, hotp })
+}
+
+fn enrolment() -> Result<Account, DemoError> {
     // A fresh 160-bit secret, as a bank's server would issue it, 7 digits like Authy codes.
     let issued = Account::new(
         Some("Gringotts Bank".into()),
@@ -51,8 +59,10 @@ pub fn run() -> Result<ExitCode, CliError> {
         "An 80-bit secret from another service is accepted with a warning: {:?}",
         weak.warnings
     );
+    Ok(account)
+}
 
-    step(2, "Live codes");
+fn live_codes(account: &Account, now: u64) -> Result<(), DemoError> {
     let current = account.code_at(now);
     println!(
         "Code now: {}  ({} s left)",
@@ -61,8 +71,7 @@ pub fn run() -> Result<ExitCode, CliError> {
     );
     println!("Next code: {}", account.code_at(now + 30).code);
     let server_check = account.verify_totp(current.code.as_str(), now, Window::default(), None);
-    let matched =
-        server_check.ok_or_else(|| CliError::Usage("the live code did not verify".into()))?;
+    let matched = server_check.ok_or_else(|| fail("the live code did not verify"))?;
     println!(
         "The server verifies it: step {} (offset {}).",
         matched.step, matched.offset
@@ -81,8 +90,10 @@ pub fn run() -> Result<ExitCode, CliError> {
             "ACCEPTED (bug)"
         }
     );
+    Ok(())
+}
 
-    step(3, "Counter-based (HOTP) and Steam accounts");
+fn hotp_and_steam(now: u64) -> Result<Account, DemoError> {
     let hotp = Account::new(
         Some("VPN".into()),
         "hermione",
@@ -107,10 +118,12 @@ pub fn run() -> Result<ExitCode, CliError> {
         OtpParameters::steam(),
     );
     println!("Steam Guard code: {}", steam.code_at(now).code);
+    Ok(hotp)
+}
 
-    step(4, "Leaving for another app: a Google Authenticator export");
+fn export(totp: &Account, hotp: &Account) -> Result<(), DemoError> {
     let export = migration::encode(
-        &[account.clone(), hotp.clone()],
+        &[totp.clone(), hotp.clone()],
         migration::DEFAULT_MAX_URI_LEN,
         migration::random_batch_id(),
     );
@@ -133,8 +146,10 @@ pub fn run() -> Result<ExitCode, CliError> {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    Ok(())
+}
 
-    step(5, "A transactional code (PSD2 dynamic linking)");
+fn transactional_code(account: &Account, now: u64) -> Result<(), DemoError> {
     let tx_uri = "txotp://totp?message=Approve+payment&details[Amount]=713.00+EUR&details[Payee]=Hermione+Granger&details[IBAN]=GB33BUKB20201555555555&hidden_details[Payment+ID]=P-2291";
     println!("The bank's page shows a QR code:\n  {tx_uri}");
     let tx = txotp::parse(tx_uri)?.transaction;
@@ -142,12 +157,12 @@ pub fn run() -> Result<ExitCode, CliError> {
     for (key, value) in &tx.details {
         println!("  {key}: {value}");
     }
-    let code = transactional::code(&account, &tx, now)?;
+    let code = transactional::code(account, &tx, now)?;
     println!(
         "Code bound to exactly this payment: {code}   (suite {})",
-        transactional::suite_text(&account)?
+        transactional::suite_text(account)?
     );
-    let ok = transactional::verify(&account, &tx, code.as_str(), now, Window::default(), None)?;
+    let ok = transactional::verify(account, &tx, code.as_str(), now, Window::default(), None)?;
     println!(
         "The bank verifies it against the same payment: {}",
         if ok.is_some() {
@@ -158,7 +173,7 @@ pub fn run() -> Result<ExitCode, CliError> {
     );
     let tampered = txotp::parse(&tx_uri.replace("713.00", "7130.00"))?.transaction;
     let bad = transactional::verify(
-        &account,
+        account,
         &tampered,
         code.as_str(),
         now,
@@ -173,84 +188,5 @@ pub fn run() -> Result<ExitCode, CliError> {
             "VALID (bug)"
         }
     );
-
-    step(6, "The encrypted vault");
-    let dir = std::env::temp_dir().join(format!("countersign-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| CliError::Usage(format!("cannot create {}: {e}", dir.display())))?;
-    let path = dir.join("demo.vault");
-    let outcome = vault_story(&path, &account, &hotp, now)
-        .and_then(|mut vault| crate::demo_bank::run(7, &dir, &mut vault));
-    let _ = std::fs::remove_dir_all(&dir);
-    outcome?;
-
-    println!("\nDone. See `countersign --help` for each step as a command.");
-    Ok(ExitCode::SUCCESS)
-}
-
-fn vault_story(
-    path: &std::path::Path,
-    totp: &Account,
-    hotp: &Account,
-    now: u64,
-) -> Result<Vault, CliError> {
-    let started = std::time::Instant::now();
-    let mut vault = Vault::create(path, "demo passphrase", KdfParams::DEFAULT)?;
-    println!(
-        "Created a vault (Argon2id 128 MiB × 5 passes: {} ms).",
-        started.elapsed().as_millis()
-    );
-    vault.add(
-        totp.clone(),
-        EntryMeta {
-            tags: vec!["bank".into()],
-            ..EntryMeta::default()
-        },
-    )?;
-    let hotp_id = vault.add(hotp.clone(), EntryMeta::default())?;
-    let (_, recovery) = vault.add_recovery_slot()?;
-    println!(
-        "Added 2 accounts and a recovery code ({}).",
-        recovery.display().as_str()
-    );
-    vault.lock();
-    println!("Locked: the key and every secret are wiped from memory.");
-    match vault.unlock_with_passphrase("wrong guess") {
-        Err(e) => println!("Unlock with a wrong passphrase: {e}."),
-        Ok(()) => {
-            return Err(CliError::Usage(
-                "a wrong passphrase unlocked the vault".into(),
-            ));
-        }
-    }
-    vault.unlock_with_recovery_code(recovery.display().as_str())?;
-    println!(
-        "Unlocked with the recovery code: {} accounts.",
-        vault.entries()?.len()
-    );
-    let codes = vault.codes_at(now)?;
-    println!(
-        "Codes now: {}",
-        codes
-            .iter()
-            .filter_map(|(_, c)| c.map(|c| c.code.to_string()))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let next = vault.next_hotp_code(hotp_id)?;
-    println!(
-        "Next HOTP code {} (counter saved before it was shown).",
-        next.code
-    );
-    let aegis = transfer::export_aegis(vault.entries()?, Some("export password"));
-    let back = transfer::import(
-        ImportFormat::Aegis,
-        aegis.as_bytes(),
-        Some("export password"),
-    )?;
-    println!(
-        "Exported to an encrypted Aegis vault and read it back: {} accounts.",
-        back.accounts.len()
-    );
-    Ok(vault)
+    Ok(())
 }

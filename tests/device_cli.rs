@@ -1,77 +1,23 @@
 //! `countersign device register` and `countersign approvals …` against a real server started
-//! in this process on a loopback port.
+//! in this process on a loopback port (moved here from cli/tests: the CLI and the server).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
 
 use assert_cmd::Command;
 use serde_json::Value;
 
-struct Bank {
-    runtime: tokio::runtime::Runtime,
-    server: Option<countersign_server::run::Running>,
-    base_url: String,
-    api_key: String,
-    _dir: tempfile::TempDir,
+/// The bank: a server in this process (or on PostgreSQL, see the support library).
+type Bank = countersign_e2e::Server;
+
+fn start_bank() -> Bank {
+    Bank::start(&countersign_e2e::Options::default())
 }
 
-impl Bank {
-    fn start() -> Bank {
-        let dir = tempfile::tempdir().unwrap();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let (server, base_url, api_key) = runtime.block_on(async {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let base_url = format!("http://{}", listener.local_addr().unwrap());
-            let config = countersign_server::config::FileConfig {
-                database_url: Some(format!("sqlite:{}", dir.path().join("bank.db").display())),
-                public_url: Some(base_url.clone()),
-                ..Default::default()
-            };
-            let state = countersign_server::run::state(&config).await.unwrap();
-            let (_, api_key) = countersign_server::run::create_app(&state, "Bank", 7, None, "post")
-                .await
-                .unwrap();
-            (
-                countersign_server::run::start(state, listener).unwrap(),
-                base_url,
-                api_key,
-            )
-        });
-        Bank {
-            runtime,
-            server: Some(server),
-            base_url,
-            api_key,
-            _dir: dir,
-        }
-    }
-
-    fn call(&self, path: &str, form: &[(&str, &str)]) -> Value {
-        let client = reqwest::blocking::Client::new();
-        client
-            .post(format!("{}{path}", self.base_url))
-            .header("X-Authy-API-Key", &self.api_key)
-            .form(form)
-            .send()
-            .unwrap()
-            .json()
-            .unwrap()
-    }
-}
-
-impl Drop for Bank {
-    fn drop(&mut self) {
-        if let Some(server) = self.server.take() {
-            let _ = self.runtime.block_on(server.stop());
-        }
-    }
-}
+/// The `countersign` command (this package's build of it: support/lib.rs says why).
+const COUNTERSIGN: &str = env!("CARGO_BIN_EXE_countersign-e2e-cli");
 
 fn countersign(vault: &std::path::Path) -> Command {
-    let mut cmd = Command::cargo_bin("countersign").unwrap();
+    let mut cmd = Command::new(COUNTERSIGN);
     cmd.env("COUNTERSIGN_VAULT", vault)
         .env("COUNTERSIGN_PASSPHRASE", "correct horse battery staple");
     cmd
@@ -89,7 +35,7 @@ fn json_of(cmd: &mut Command) -> Value {
 
 #[test]
 fn register_then_list_show_approve_and_deny_from_the_command_line() {
-    let bank = Bank::start();
+    let bank = start_bank();
     let dir = tempfile::tempdir().unwrap();
     let vault = dir.path().join("phone.vault");
     countersign(&vault)
@@ -250,7 +196,7 @@ fn listed_uuids(vault: &std::path::Path) -> Vec<String> {
 fn two_registrations_with_one_server_are_both_kept_and_both_answer() {
     // Issue 10, finding 8: the second registration replaced the first in the vault; the first
     // user's approvals vanished while the server still listed that device.
-    let bank = Bank::start();
+    let bank = start_bank();
     let dir = tempfile::tempdir().unwrap();
     let vault = new_vault(dir.path());
     let (personal, business) = (new_user(&bank, "7700900131"), new_user(&bank, "7700900132"));
@@ -292,8 +238,8 @@ fn two_registrations_with_one_server_are_both_kept_and_both_answer() {
 #[test]
 fn a_server_that_is_down_hides_no_other_servers_approvals() {
     // Issue 10, finding 12 (the command line had the same flaw as the bindings).
-    let bank = Bank::start();
-    let other = Bank::start();
+    let bank = start_bank();
+    let other = start_bank();
     let dir = tempfile::tempdir().unwrap();
     let vault = new_vault(dir.path());
     let alice = new_user(&bank, "7700900141");
