@@ -1,5 +1,5 @@
 //! Starting and stopping a server, and creating apps: shared by the `countersign-server`
-//! binary and by programs that embed a server (the `countersign demo`).
+//! binary and by programs that embed a server (the demo, `countersign-demo`, and the end-to-end tests).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
