@@ -126,6 +126,15 @@ impl DeviceError {
         }
     }
 
+    /// `Err(DeviceError::new(…))`, for the services' early returns.
+    pub fn refuse<T>(
+        refusal: Refusal,
+        error: &'static str,
+        message: &'static str,
+    ) -> Result<T, DeviceError> {
+        Err(DeviceError::new(refusal, error, message))
+    }
+
     /// The answer to an internal failure: logged here, told to the device as "try again".
     pub fn unavailable(what: &str, error: &dyn std::fmt::Display) -> DeviceError {
         tracing::error!(error = %error, "{what}");

@@ -98,14 +98,6 @@ fn hex_sha256(text: &str) -> String {
     data_encoding::HEXLOWER.encode(&Sha256::digest(text.as_bytes()))
 }
 
-fn refuse<T>(
-    refusal: Refusal,
-    error: &'static str,
-    message: &'static str,
-) -> Result<T, DeviceError> {
-    Err(DeviceError::new(refusal, error, message))
-}
-
 /// A verified answer: the JWS and its JSON payload.
 struct SignedAnswer {
     jws: String,
@@ -124,21 +116,21 @@ fn signed_answer(device: &AuthenticatedDevice, body: &[u8]) -> Result<SignedAnsw
         .ok()
         .and_then(|b| b.get("answer").and_then(|a| a.as_str().map(str::to_owned)))
     else {
-        return refuse(
+        return DeviceError::refuse(
             Refusal::BadRequest,
             "invalid_request",
             "The body must be an object with the answer JWS.",
         );
     };
     let Ok((_, payload)) = device::verify_compact(&jws, &device.public_key) else {
-        return refuse(
+        return DeviceError::refuse(
             Refusal::Unauthorized,
             "invalid_signature",
             "The answer is not signed by this device.",
         );
     };
     let Ok(payload) = serde_json::from_slice::<Value>(&payload) else {
-        return refuse(
+        return DeviceError::refuse(
             Refusal::BadRequest,
             "invalid_request",
             "The answer's payload is not JSON.",
@@ -157,7 +149,7 @@ fn decision(
         "approve" => "approved",
         "deny" => "denied",
         _ => {
-            return refuse(
+            return DeviceError::refuse(
                 Refusal::BadRequest,
                 "invalid_request",
                 "decision must be approve or deny.",
@@ -170,7 +162,7 @@ fn decision(
         || answer.text("uuid") != uuid
         || payload.get("device_id").and_then(|v| v.as_i64()) != Some(device.id)
     {
-        return refuse(
+        return DeviceError::refuse(
             Refusal::BadRequest,
             "content_mismatch",
             "The answer is for another request, device or kind of approval.",
@@ -188,12 +180,16 @@ async fn answerable(
     let request = match stored::answerable(&state.db, uuid).await {
         Ok(Some(request)) => request,
         Ok(None) => {
-            return refuse(Refusal::NotFound, "not_found", "No such approval request.");
+            return DeviceError::refuse(
+                Refusal::NotFound,
+                "not_found",
+                "No such approval request.",
+            );
         }
         Err(e) => return Err(DeviceError::unavailable("loading an approval request", &e)),
     };
     if request.user_id != device.user_id {
-        return refuse(
+        return DeviceError::refuse(
             Refusal::Forbidden,
             "wrong_user",
             "This request belongs to another user.",
@@ -201,10 +197,10 @@ async fn answerable(
     }
     if request.expires_at > 0 && request.expires_at <= now() {
         let _ = crate::delivery::callbacks::expire_due(&state.db).await;
-        return refuse(Refusal::Gone, "expired", "This request has expired.");
+        return DeviceError::refuse(Refusal::Gone, "expired", "This request has expired.");
     }
     if request.status != "pending" {
-        return refuse(
+        return DeviceError::refuse(
             Refusal::Conflict,
             "not_pending",
             "This request was already answered.",
@@ -222,7 +218,7 @@ fn check_content(answer: &SignedAnswer, request: &Answerable) -> Result<(), Devi
         || answer.text("content_sha256") != hex_sha256(&shown)
         || answer.text("hidden_details_sha256") != device::hidden_details_sha256(&hidden)
     {
-        return refuse(
+        return DeviceError::refuse(
             Refusal::BadRequest,
             "content_mismatch",
             "The answer was not made for exactly this request's content.",
@@ -251,7 +247,7 @@ pub async fn answer(
         // One guess only: a wrong number denies the request, so picking at random cannot win.
         let _ =
             crate::delivery::callbacks::resolve(&state.db, uuid, "denied", Some(&evidence)).await;
-        return refuse(
+        return DeviceError::refuse(
             Refusal::BadRequest,
             "wrong_number",
             "The number chosen is not the one shown; the request is denied.",
@@ -259,7 +255,7 @@ pub async fn answer(
     }
     match crate::delivery::callbacks::resolve(&state.db, uuid, decision, Some(&evidence)).await {
         Ok(true) => Ok(json!({"status": decision})),
-        Ok(false) => refuse(
+        Ok(false) => DeviceError::refuse(
             Refusal::Conflict,
             "not_pending",
             "This request was already answered.",
@@ -283,7 +279,7 @@ pub async fn update_push_token(
             Some(token)
         }
         _ => {
-            return refuse(
+            return DeviceError::refuse(
                 Refusal::BadRequest,
                 "invalid_request",
                 "The body must be {\"push_token\": string or null}.",

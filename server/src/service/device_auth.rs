@@ -32,14 +32,6 @@ pub struct AuthenticatedDevice {
     pub public_key: Vec<u8>,
 }
 
-fn refuse<T>(
-    refusal: Refusal,
-    error: &'static str,
-    message: &'static str,
-) -> Result<T, DeviceError> {
-    Err(DeviceError::new(refusal, error, message))
-}
-
 /// The device id, timestamp, nonce and signature of a well-formed request.
 fn headers<'a>(request: &SignedRequest<'a>) -> Result<(i64, i64, &'a str, &'a str), DeviceError> {
     let (Some(device_id), Some(timestamp), Some(nonce), Some(signature)) = (
@@ -48,7 +40,7 @@ fn headers<'a>(request: &SignedRequest<'a>) -> Result<(i64, i64, &'a str, &'a st
         request.nonce,
         request.signature,
     ) else {
-        return refuse(
+        return DeviceError::refuse(
             Refusal::Unauthorized,
             "invalid_request",
             "The device headers are missing.",
@@ -56,7 +48,7 @@ fn headers<'a>(request: &SignedRequest<'a>) -> Result<(i64, i64, &'a str, &'a st
     };
     let (Ok(device_id), Ok(timestamp)) = (device_id.parse::<i64>(), timestamp.parse::<i64>())
     else {
-        return refuse(
+        return DeviceError::refuse(
             Refusal::Unauthorized,
             "invalid_request",
             "Malformed device headers.",
@@ -77,7 +69,7 @@ pub async fn authenticate(
     // An unknown id, a bad key and a bad signature get one answer, so that a caller without
     // the device's key learns nothing about which ids exist or were revoked.
     let not_verified = || {
-        refuse(
+        DeviceError::refuse(
             Refusal::Unauthorized,
             "invalid_signature",
             "The request signature does not verify.",
@@ -100,7 +92,7 @@ pub async fn authenticate(
     };
     // Only the holder of the key is told that its device was revoked.
     if stored.revoked {
-        return refuse(
+        return DeviceError::refuse(
             Refusal::Forbidden,
             "revoked_device",
             "This device was revoked.",
@@ -124,14 +116,14 @@ async fn check_fresh(
 ) -> Result<(), DeviceError> {
     let time = now();
     if (timestamp - time).abs() > TIMESTAMP_WINDOW {
-        return refuse(
+        return DeviceError::refuse(
             Refusal::Unauthorized,
             "stale_request",
             "The request timestamp is outside the accepted window.",
         );
     }
     if !nonces::remember(&state.db, device_id, nonce, time + 2 * TIMESTAMP_WINDOW).await {
-        return refuse(
+        return DeviceError::refuse(
             Refusal::Unauthorized,
             "replayed_request",
             "This request was already received.",

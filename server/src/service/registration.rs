@@ -106,14 +106,6 @@ pub async fn revoke(
     Ok(json!({"message": "Device revoked.", "success": true}))
 }
 
-fn refuse<T>(
-    refusal: Refusal,
-    error: &'static str,
-    message: &'static str,
-) -> Result<T, DeviceError> {
-    Err(DeviceError::new(refusal, error, message))
-}
-
 /// A registration's fields, signed by the key it registers.
 struct RegistrationFields<'a> {
     code: &'a str,
@@ -137,7 +129,7 @@ fn fields(request: &Value) -> Result<RegistrationFields<'_>, DeviceError> {
         field("os"),
         field("signature"),
     ) else {
-        return refuse(
+        return DeviceError::refuse(
             Refusal::BadRequest,
             "invalid_request",
             "code, public_key, name, os and signature are required.",
@@ -154,7 +146,7 @@ fn fields(request: &Value) -> Result<RegistrationFields<'_>, DeviceError> {
         URL_SAFE_NO_PAD.decode(public_key),
         URL_SAFE_NO_PAD.decode(signature),
     ) else {
-        return refuse(
+        return DeviceError::refuse(
             Refusal::BadRequest,
             "invalid_request",
             "public_key and signature must be base64url.",
@@ -162,7 +154,7 @@ fn fields(request: &Value) -> Result<RegistrationFields<'_>, DeviceError> {
     };
     let message = device::registration_string(code, public_key, name, os, fields.push_token);
     if !device::verify_es256(&spki, message.as_bytes(), &raw_signature) {
-        return refuse(
+        return DeviceError::refuse(
             Refusal::Unauthorized,
             "invalid_signature",
             "The registration is not signed by the key it registers.",
@@ -174,7 +166,7 @@ fn fields(request: &Value) -> Result<RegistrationFields<'_>, DeviceError> {
 /// Registers a device from the JSON body the phone sent.
 pub async fn register(state: &AppState, body: &[u8]) -> Result<Value, DeviceError> {
     let Ok(request) = serde_json::from_slice::<Value>(body) else {
-        return refuse(
+        return DeviceError::refuse(
             Refusal::BadRequest,
             "invalid_request",
             "The body must be a JSON object.",
@@ -195,14 +187,14 @@ pub async fn register(state: &AppState, body: &[u8]) -> Result<Value, DeviceErro
     let registered = match completion {
         Completion::Registered(registered) => registered,
         Completion::CodeInvalid => {
-            return refuse(
+            return DeviceError::refuse(
                 Refusal::Gone,
                 "registration_invalid",
                 "The registration code is unknown, used or expired.",
             );
         }
         Completion::UserGone => {
-            return refuse(
+            return DeviceError::refuse(
                 Refusal::Gone,
                 "registration_invalid",
                 "The user no longer exists.",
