@@ -36,38 +36,57 @@ fn seed_of(i: u64) -> [u8; 20] {
     seed
 }
 
-#[tokio::main]
-async fn main() {
-    // `cargo test --benches` runs this once as a smoke test with tiny numbers.
-    let smoke = !std::env::args().any(|a| a == "--bench");
-    let seconds = arg("--seconds", if smoke { 1 } else { 60 });
-    let concurrency = arg("--concurrency", 64);
-    let users = arg("--users", if smoke { 20_000 } else { 1_000_000 });
+/// The bench's database and master key, and how to run the server binary on them.
+struct Setup {
+    _dir: tempfile::TempDir,
+    database_url: String,
+    key_file: std::path::PathBuf,
+}
 
-    let dir = tempfile::tempdir().unwrap();
-    let database_url = match std::env::var("COUNTERSIGN_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => format!("sqlite:{}", dir.path().join("bench.db").display()),
-    };
-    let key_file = dir.path().join("master.key");
-    let run = |args: &[&str]| {
-        std::process::Command::new(BIN)
-            .args(args)
-            .env("COUNTERSIGN_DATABASE_URL", &database_url)
-            .env("COUNTERSIGN_MASTER_KEY_FILE", &key_file)
+impl Setup {
+    fn new() -> Setup {
+        let dir = tempfile::tempdir().unwrap();
+        let database_url = match std::env::var("COUNTERSIGN_TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => url,
+            _ => format!("sqlite:{}", dir.path().join("bench.db").display()),
+        };
+        let key_file = dir.path().join("master.key");
+        Setup {
+            _dir: dir,
+            database_url,
+            key_file,
+        }
+    }
+
+    fn server(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(BIN);
+        command
+            .env("COUNTERSIGN_DATABASE_URL", &self.database_url)
+            .env("COUNTERSIGN_MASTER_KEY_FILE", &self.key_file);
+        command
+    }
+
+    /// Creates the bench's app: (app id, API key).
+    fn create_app(&self) -> (i64, String) {
+        let out = self
+            .server()
+            .args(["app", "create", "--name", "Bench", "--json"])
             .output()
-            .unwrap()
-    };
-    let app: serde_json::Value =
-        serde_json::from_slice(&run(&["app", "create", "--name", "Bench", "--json"]).stdout)
             .unwrap();
-    let api_key = app["api_key"].as_str().unwrap().to_owned();
-    let app_id = app["app_id"].as_i64().unwrap();
+        let app: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (
+            app["app_id"].as_i64().unwrap(),
+            app["api_key"].as_str().unwrap().to_owned(),
+        )
+    }
+}
 
-    // Users are written straight into the database (setup is not what is measured).
+/// Writes `users` users, each with a registered device, straight into the database (setup
+/// is not what is measured); returns the first user's id.
+async fn seed_users(setup: &Setup, app_id: i64, users: u64) -> i64 {
     let started = Instant::now();
-    let db = Db::connect(&database_url).await.unwrap();
-    let master = MasterKey::load_or_create(&key_file).unwrap();
+    let db = Db::connect(&setup.database_url).await.unwrap();
+    let master = MasterKey::load_or_create(&setup.key_file).unwrap();
     let first_id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM users")
         .fetch_one(&db.pool)
         .await
@@ -111,93 +130,136 @@ async fn main() {
         "setup: {users} users in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    first_id
+}
 
+/// What the load run needs to address users and the server.
+struct Target {
+    base: String,
+    api_key: String,
+    first_id: i64,
+    accounts: Vec<Account>,
+}
+
+/// Counters the workers share.
+#[derive(Default)]
+struct Progress {
+    next: AtomicU64,
+    errors: AtomicU64,
+}
+
+/// One worker: verifies the current code of the next unused user until the deadline;
+/// returns its latencies in µs.
+async fn worker(
+    client: reqwest::Client,
+    target: Arc<Target>,
+    progress: Arc<Progress>,
+    deadline: Instant,
+) -> Vec<u32> {
+    let mut latencies = Vec::new();
+    while Instant::now() < deadline {
+        // Each user is used once: a second request would be a replay, refused by design.
+        let i = progress.next.fetch_add(1, Ordering::Relaxed);
+        let Some(account) = target.accounts.get(i as usize) else {
+            break;
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let code = account.code_at(now).code;
+        let url = format!(
+            "{}/protected/json/verify/{code}/{}",
+            target.base,
+            target.first_id + i as i64
+        );
+        let sent = Instant::now();
+        let ok = match client
+            .get(&url)
+            .header("X-Authy-API-Key", &target.api_key)
+            .send()
+            .await
+        {
+            Ok(r) => {
+                r.status().is_success()
+                    && r.text()
+                        .await
+                        .is_ok_and(|t| t.contains("\"token\":\"is valid\""))
+            }
+            Err(_) => false,
+        };
+        latencies.push(sent.elapsed().as_micros() as u32);
+        if !ok {
+            progress.errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    latencies
+}
+
+/// Starts the server binary on a free loopback port; returns it and its base URL.
+async fn spawn_server(setup: &Setup) -> (std::process::Child, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let mut server = std::process::Command::new(BIN)
+    let server = setup
+        .server()
         .args(["--listen", &format!("127.0.0.1:{port}")])
-        .env("COUNTERSIGN_DATABASE_URL", &database_url)
-        .env("COUNTERSIGN_MASTER_KEY_FILE", &key_file)
         .env("RUST_LOG", "warn")
         .spawn()
         .unwrap();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    (server, format!("http://127.0.0.1:{port}"))
+}
 
-    let accounts: Arc<Vec<Account>> = Arc::new(
-        (0..users)
-            .map(|i| {
-                Account::new(
-                    None,
-                    "",
-                    Secret::from_bytes(seed_of(i).to_vec()).unwrap(),
-                    OtpParameters::totp(Default::default(), 7, 30).unwrap(),
-                )
-            })
-            .collect(),
-    );
+#[tokio::main]
+async fn main() {
+    // `cargo test --benches` runs this once as a smoke test with tiny numbers.
+    let smoke = !std::env::args().any(|a| a == "--bench");
+    let seconds = arg("--seconds", if smoke { 1 } else { 60 });
+    let concurrency = arg("--concurrency", 64);
+    let users = arg("--users", if smoke { 20_000 } else { 1_000_000 });
+
+    let setup = Setup::new();
+    let (app_id, api_key) = setup.create_app();
+    let first_id = seed_users(&setup, app_id, users).await;
+    let (mut server, base) = spawn_server(&setup).await;
+
+    let accounts = (0..users)
+        .map(|i| {
+            Account::new(
+                None,
+                "",
+                Secret::from_bytes(seed_of(i).to_vec()).unwrap(),
+                OtpParameters::totp(Default::default(), 7, 30).unwrap(),
+            )
+        })
+        .collect();
+    let target = Arc::new(Target {
+        base,
+        api_key,
+        first_id,
+        accounts,
+    });
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency as usize)
         .build()
         .unwrap();
-    let next = Arc::new(AtomicU64::new(0));
-    let errors = Arc::new(AtomicU64::new(0));
+    let progress = Arc::new(Progress::default());
     let deadline = Instant::now() + Duration::from_secs(seconds);
-    let base = format!("http://127.0.0.1:{port}");
-    let mut workers = Vec::new();
-    for _ in 0..concurrency {
-        let (client, next, errors, accounts, base, api_key) = (
-            client.clone(),
-            next.clone(),
-            errors.clone(),
-            accounts.clone(),
-            base.clone(),
-            api_key.clone(),
-        );
-        workers.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            while Instant::now() < deadline {
-                // Each user is used once: a second request would be a replay, refused by design.
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= users {
-                    break;
-                }
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_secs();
-                let code = accounts[i as usize].code_at(now).code;
-                let url = format!(
-                    "{base}/protected/json/verify/{code}/{}",
-                    first_id + i as i64
-                );
-                let sent = Instant::now();
-                let ok = match client
-                    .get(&url)
-                    .header("X-Authy-API-Key", &api_key)
-                    .send()
-                    .await
-                {
-                    Ok(r) => {
-                        r.status().is_success()
-                            && r.text()
-                                .await
-                                .is_ok_and(|t| t.contains("\"token\":\"is valid\""))
-                    }
-                    Err(_) => false,
-                };
-                latencies.push(sent.elapsed().as_micros() as u32);
-                if !ok {
-                    errors.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            latencies
-        }));
-    }
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            tokio::spawn(worker(
+                client.clone(),
+                target.clone(),
+                progress.clone(),
+                deadline,
+            ))
+        })
+        .collect();
     let mut all = Vec::new();
     for w in workers {
         all.extend(w.await.unwrap());
@@ -206,6 +268,17 @@ async fn main() {
         .arg(server.id().to_string())
         .status();
     let _ = server.wait();
+    if progress.next.load(Ordering::Relaxed) >= users {
+        println!("note: every user was used before the time was up; pass a larger --users");
+    }
+    let errors = progress.errors.load(Ordering::Relaxed);
+    report(&setup.database_url, concurrency, seconds, all, errors);
+    if smoke {
+        assert_eq!(errors, 0, "every valid code must verify");
+    }
+}
+
+fn report(database_url: &str, concurrency: u64, seconds: u64, mut all: Vec<u32>, errors: u64) {
     all.sort_unstable();
     let pct = |p: f64| {
         all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
@@ -213,10 +286,6 @@ async fn main() {
             .unwrap_or(0) as f64
             / 1000.0
     };
-    let exhausted = next.load(Ordering::Relaxed) >= users;
-    if exhausted {
-        println!("note: every user was used before the time was up; pass a larger --users");
-    }
     let backend = if database_url.starts_with("postgres") {
         "PostgreSQL"
     } else {
@@ -228,13 +297,6 @@ async fn main() {
         all.len() as f64 / seconds as f64,
         pct(0.50),
         pct(0.99),
-        errors.load(Ordering::Relaxed)
+        errors
     );
-    if smoke {
-        assert_eq!(
-            errors.load(Ordering::Relaxed),
-            0,
-            "every valid code must verify"
-        );
-    }
 }
