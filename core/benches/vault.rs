@@ -72,7 +72,7 @@ fn benches(c: &mut Criterion) {
     group.bench_function("default KDF (128 MiB, t=5, p=1)", |b| {
         b.iter(|| {
             KdfParams::DEFAULT
-                .derive(b"a passphrase", b"0123456789abcdef")
+                .derive(b"a passphrase", b"salt-of-16-bytes")
                 .unwrap()
         })
     });
