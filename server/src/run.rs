@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::ServerError;
-use crate::state::{AppState, Inner};
+use crate::state::AppState;
 use crate::{http, jobs};
 
 /// At shutdown, how long requests in flight may take to finish before they are cut off.
@@ -75,16 +75,8 @@ impl Running {
 }
 
 /// Creates an app; returns its id and API key (shown once: only its hash and a sealed copy
-/// are stored).
-pub async fn create_app(
-    inner: &Inner,
-    name: &str,
-    token_length: u32,
-    callback_url: Option<String>,
-    callback_method: &str,
-) -> Result<(i64, String), ServerError> {
-    crate::service::apps::create(inner, name, token_length, callback_url, callback_method).await
-}
+/// are stored). Here for the programs that embed a server.
+pub use crate::service::apps::create as create_app;
 
 /// Builds the shared state from a configuration.
 pub async fn state(config: &crate::config::FileConfig) -> Result<AppState, ServerError> {

@@ -144,8 +144,6 @@ pub fn notify_user(db: Db, notifier: Arc<dyn Notifier>, user_id: i64, uuid: Stri
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
-
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     use super::*;

@@ -90,8 +90,6 @@ impl DeliverySettings {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
-
     use super::*;
 
     fn alias<'a>(

@@ -5,6 +5,7 @@
 use serde_json::Value;
 use sqlx::Row;
 
+use crate::store::approvals::details_object;
 use crate::store::db::Db;
 
 /// A request just moved out of `pending`, with what its callback needs.
@@ -29,16 +30,6 @@ pub struct Outcome<'a> {
     /// The signed device answer, as JSON text.
     pub evidence: Option<String>,
     pub time: i64,
-}
-
-/// Stored `[[key, value], …]` as a JSON object in the same order.
-pub fn pairs_object(stored: &str) -> Value {
-    let list: Vec<(String, String)> = serde_json::from_str(stored).unwrap_or_default();
-    Value::Object(
-        list.into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect(),
-    )
 }
 
 /// Moves a pending request to `outcome.status` and, when its app has a callback URL, queues
@@ -70,8 +61,8 @@ pub async fn settle(
         app_id: row.get(0),
         user_id: row.get(1),
         message: row.get(2),
-        details: pairs_object(&row.get::<String, _>(3)),
-        hidden_details: pairs_object(&row.get::<String, _>(4)),
+        details: details_object(&row.get::<String, _>(3)),
+        hidden_details: details_object(&row.get::<String, _>(4)),
         created_at: row.get(5),
         expires_at: row.get(6),
         callback_url: row.get(7),
