@@ -248,7 +248,7 @@ fn google_authenticator_export_lines() {
 
 #[test]
 fn garbage_files_get_typed_errors_not_panics() {
-    for format in ImportFormat::ALL {
+    for &format in ImportFormat::ALL {
         for data in [
             &b""[..],
             b"{",

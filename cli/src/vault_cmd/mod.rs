@@ -65,21 +65,23 @@ enum VaultCommand {
     },
     /// Delete an account.
     Remove { id: String },
-    /// Export: an encrypted backup, an otpauth list, Google Authenticator QR payloads, or an
-    /// Aegis vault (encrypted with --encrypt).
+    /// Export to another app's format (see `--format`); --encrypt where the format can be.
+    /// Accounts the format cannot hold are named, never dropped silently.
     Export {
-        #[arg(long, value_parser = ["backup", "otpauth", "migration", "aegis"])]
+        /// countersign (an encrypted backup), aegis, google-authenticator, otpauth, …: the
+        /// full list is in the error for an unknown name.
+        #[arg(long)]
         format: String,
         #[arg(long)]
         out: PathBuf,
-        /// Encrypt the Aegis export with a password.
+        /// Encrypt the export with a password (formats that can be encrypted).
         #[arg(long)]
         encrypt: bool,
     },
-    /// Import another app's export (aegis, google-authenticator, 2fas, bitwarden-json,
-    /// bitwarden-csv, ente, andotp, freeotp-plus, otpauth, countersign).
+    /// Import another app's export; the format is recognised unless --format names it.
     Import {
-        #[arg(long)]
+        /// `auto` recognises the file (and asks for a password only when it is encrypted).
+        #[arg(long, default_value = "auto")]
         format: String,
         file: PathBuf,
     },

@@ -3,11 +3,8 @@
 
 use std::path::Path;
 
-use countersign_app::migration;
-use countersign_app::transfer::{self, ImportFormat};
-use countersign_app::vault::{Entry, KdfParams};
+use countersign_app::transfer::{self, ExportFormat, ImportFormat};
 use serde_json::json;
-use zeroize::Zeroizing;
 
 use super::{VaultArgs, file_password, open};
 use crate::error::CliError;
@@ -19,62 +16,38 @@ pub(super) fn export(
     out: &Path,
     encrypt: bool,
 ) -> Result<(), CliError> {
+    let format = ExportFormat::from_name(format).ok_or_else(|| {
+        let names: Vec<_> = ExportFormat::ALL.iter().map(|f| f.name()).collect();
+        CliError::Usage(format!(
+            "unknown export format \"{format}\" (formats: {})",
+            names.join(", ")
+        ))
+    })?;
     let vault = open(args)?;
     let entries = vault.entries()?;
-    let bytes = export_bytes(format, entries, encrypt)?;
-    write_private(out, &bytes)?;
-    println!("exported {} accounts to {}", entries.len(), out.display());
-    Ok(())
-}
-
-/// The export file's content (it may hold every secret, hence zeroized).
-fn export_bytes(
-    format: &str,
-    entries: &[Entry],
-    encrypt: bool,
-) -> Result<Zeroizing<Vec<u8>>, CliError> {
-    Ok(match format {
-        "backup" => {
-            let password = file_password("Backup passphrase: ")?;
-            Zeroizing::new(
-                transfer::export_backup(entries, &password, KdfParams::DEFAULT).ok_or_else(
-                    || CliError::Usage("the backup passphrase must not be empty".into()),
-                )?,
-            )
-        }
-        "otpauth" => Zeroizing::new(transfer::export_otpauth_list(entries).as_bytes().to_vec()),
-        "aegis" => {
-            let password = if encrypt {
-                Some(file_password("Aegis export password: ")?)
-            } else {
-                None
-            };
-            Zeroizing::new(
-                transfer::export_aegis(entries, password.as_deref().map(|p| p.as_str()))
-                    .as_bytes()
-                    .to_vec(),
-            )
-        }
-        _ => migration_export(entries),
-    })
-}
-
-/// Google Authenticator export URIs, one per line; accounts it cannot hold are reported.
-fn migration_export(entries: &[Entry]) -> Zeroizing<Vec<u8>> {
-    let accounts: Vec<_> = entries.iter().map(|e| e.account.clone()).collect();
-    let export = migration::encode(
-        &accounts,
-        migration::DEFAULT_MAX_URI_LEN,
-        migration::random_batch_id(),
-    );
-    for skipped in &export.skipped {
-        eprintln!(
-            "countersign: not exported: {} ({})",
-            entries[skipped.index].account.display_name(),
-            skipped.error
-        );
+    let password = if format.needs_password() || encrypt {
+        Some(file_password("Export password: ")?)
+    } else {
+        None
+    };
+    let export = transfer::export(format, entries, password.as_deref().map(|p| p.as_str()))
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    write_private(out, &export.bytes)?;
+    for notice in &export.notices {
+        let what = if notice.skipped {
+            "not exported"
+        } else {
+            "changed"
+        };
+        eprintln!("countersign: {what}: {} ({})", notice.name, notice.reason);
     }
-    Zeroizing::new(export.uris.join("\n").into_bytes())
+    println!(
+        "exported {} of {} accounts to {}",
+        export.exported,
+        entries.len(),
+        out.display()
+    );
+    Ok(())
 }
 
 pub(super) fn import(
@@ -83,16 +56,31 @@ pub(super) fn import(
     file: &Path,
     json_output: bool,
 ) -> Result<(), CliError> {
-    let format = ImportFormat::from_name(format)
-        .ok_or_else(|| CliError::Usage(format!("unknown import format \"{format}\"")))?;
     let data = std::fs::read(file)
         .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
-    let mut report = transfer::import(format, &data, None);
-    if let Err(transfer::ImportError::PasswordRequired) = report {
+    let read = |password: Option<&str>| {
+        if format.eq_ignore_ascii_case("auto") {
+            transfer::import_auto(&data, password)
+        } else {
+            let known = ImportFormat::from_name(format).ok_or_else(|| {
+                let names: Vec<_> = ImportFormat::ALL.iter().map(|f| f.name()).collect();
+                transfer::ImportError::Unsupported(format!(
+                    "unknown import format \"{format}\" (formats: auto, {})",
+                    names.join(", ")
+                ))
+            })?;
+            transfer::import(known, &data, password).map(|report| (known, report))
+        }
+    };
+    let mut result = read(None);
+    if let Err(transfer::ImportError::PasswordRequired) = result {
         let password = file_password("Export file password: ")?;
-        report = transfer::import(format, &data, Some(&password));
+        result = read(Some(&password));
     }
-    let report = report?;
+    let (format, report) = result?;
+    if !json_output {
+        println!("{} file", format.name());
+    }
     let mut vault = open(args)?;
     let failures = report.failures.clone();
     let in_file_duplicates = report.duplicates.len();
@@ -106,7 +94,7 @@ pub(super) fn import(
     )?;
     if json_output {
         print_json(
-            &json!({"added": added.added.len(), "already_in_vault": added.duplicates.len(), "duplicates_in_file": in_file_duplicates, "failures": failures, "not_otp": report.not_otp}),
+            &json!({"format": format.name(), "notices": report.notices, "added": added.added.len(), "already_in_vault": added.duplicates.len(), "duplicates_in_file": in_file_duplicates, "failures": failures, "not_otp": report.not_otp}),
         )?;
         return Ok(());
     }
@@ -116,6 +104,9 @@ pub(super) fn import(
         added.duplicates.len(),
         in_file_duplicates
     );
+    for n in &report.notices {
+        println!("  entry {} \"{}\": {}", n.index + 1, n.name, n.notice);
+    }
     for f in &failures {
         println!(
             "  entry {} \"{}\" not imported: {}",

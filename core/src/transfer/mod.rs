@@ -9,6 +9,8 @@ mod andotp;
 mod backup;
 mod bitwarden;
 pub(crate) mod dedup;
+mod detect;
+mod export;
 mod freeotp;
 mod json;
 mod kdf;
@@ -25,6 +27,8 @@ use dedup::AccountIndex;
 
 pub use aegis::export as export_aegis;
 pub use backup::{export as export_backup, import as import_backup};
+pub use detect::{detect, import_auto};
+pub use export::{Export, ExportError, ExportFormat, ExportNotice, export};
 pub use json::MAX_JSON_VALUES;
 pub use kdf::{KdfBudget, MAX_PASSWORD_ATTEMPTS, MAX_PBKDF2_ITERATIONS};
 pub use text::export as export_otpauth_list;
@@ -49,6 +53,16 @@ pub struct ImportFailure {
     pub reason: String,
 }
 
+/// Something the user must know about an entry that was imported (e.g. an Authy-native
+/// token that works only while the Authy device stays registered).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportNotice {
+    /// Position in the source file, from 0.
+    pub index: usize,
+    pub name: String,
+    pub notice: String,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportReport {
     pub accounts: Vec<Imported>,
@@ -57,6 +71,8 @@ pub struct ImportReport {
     pub duplicates: Vec<usize>,
     /// Entries that are not one-time-password accounts (e.g. Bitwarden logins without TOTP).
     pub not_otp: usize,
+    /// Per-entry notices about imported accounts, by source position.
+    pub notices: Vec<ImportNotice>,
 }
 
 /// An [`ImportReport`] being filled, with the index that finds duplicates in one lookup.
@@ -105,6 +121,16 @@ impl ReportBuilder {
         }
     }
 
+    /// Attaches a notice to the entry at source position `index`.
+    #[allow(dead_code)] // first used by the Authy importer (issue 13)
+    fn notice(&mut self, index: usize, name: impl Into<String>, notice: impl Into<String>) {
+        self.report.notices.push(ImportNotice {
+            index,
+            name: name.into(),
+            notice: notice.into(),
+        });
+    }
+
     fn not_otp(&mut self) {
         self.report.not_otp += 1;
     }
@@ -138,7 +164,8 @@ pub enum ImportFormat {
 }
 
 impl ImportFormat {
-    pub const ALL: [ImportFormat; 10] = [
+    /// Every format, in the order `--help` lists them.
+    pub const ALL: &'static [ImportFormat] = &[
         ImportFormat::Aegis,
         ImportFormat::GoogleAuthenticator,
         ImportFormat::TwoFas,
@@ -168,7 +195,8 @@ impl ImportFormat {
 
     pub fn from_name(name: &str) -> Option<ImportFormat> {
         ImportFormat::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|f| f.name().eq_ignore_ascii_case(name))
     }
 }
@@ -193,6 +221,9 @@ pub enum ImportError {
     ExcessiveKdf { reason: String },
     #[error("the file is larger than {MAX_IMPORT_FILE_LEN} bytes")]
     TooLarge,
+    /// Automatic detection recognised no format it reads.
+    #[error("this file is not an export of any app Countersign reads")]
+    UnknownFormat,
 }
 
 impl ImportError {

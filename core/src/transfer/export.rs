@@ -1,0 +1,169 @@
+//! One entry point for every export format, so the CLI, the bindings and the round-trip
+//! tests cannot disagree about what a format is called or what it could not hold.
+//!
+//! An export never drops an account silently: every entry the target cannot hold (or can
+//! hold only changed) gets an [`ExportNotice`] naming it and saying why.
+
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::migration;
+use crate::vault::{Entry, KdfParams};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum ExportFormat {
+    /// Countersign's own encrypted backup (a password is required).
+    Countersign,
+    /// Aegis vault JSON; encrypted when a password is given.
+    Aegis,
+    /// `otpauth-migration://` URIs, one per line (Google Authenticator's import QR codes).
+    GoogleAuthenticator,
+    /// otpauth URIs, one per line.
+    OtpauthList,
+}
+
+impl ExportFormat {
+    /// Every format, in the order `--help` lists them.
+    pub const ALL: &'static [ExportFormat] = &[
+        ExportFormat::Countersign,
+        ExportFormat::Aegis,
+        ExportFormat::GoogleAuthenticator,
+        ExportFormat::OtpauthList,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ExportFormat::Countersign => "countersign",
+            ExportFormat::Aegis => "aegis",
+            ExportFormat::GoogleAuthenticator => "google-authenticator",
+            ExportFormat::OtpauthList => "otpauth",
+        }
+    }
+
+    /// The format called `name` (case-insensitive). `backup` and `migration`, the names
+    /// earlier releases used, still work.
+    pub fn from_name(name: &str) -> Option<ExportFormat> {
+        let name = match name.to_ascii_lowercase().as_str() {
+            "backup" => "countersign",
+            "migration" => "google-authenticator",
+            _ => name,
+        };
+        ExportFormat::ALL
+            .iter()
+            .copied()
+            .find(|f| f.name().eq_ignore_ascii_case(name))
+    }
+
+    /// Whether the format can be written encrypted (then a password is asked for).
+    pub fn can_encrypt(self) -> bool {
+        matches!(self, ExportFormat::Countersign | ExportFormat::Aegis)
+    }
+
+    /// Whether the format is always encrypted (a password is required).
+    pub fn needs_password(self) -> bool {
+        matches!(self, ExportFormat::Countersign)
+    }
+}
+
+/// An entry the target format could not hold, or held only changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportNotice {
+    /// Position in the exported list, from 0.
+    pub index: usize,
+    pub name: String,
+    /// Whether the entry is missing from the export (else it is there, changed as said).
+    pub skipped: bool,
+    pub reason: String,
+}
+
+/// A finished export: the file's bytes (they may hold every secret, hence zeroized) and
+/// what the format could not hold.
+#[derive(Debug)]
+pub struct Export {
+    pub bytes: Zeroizing<Vec<u8>>,
+    /// Entries written to the file.
+    pub exported: usize,
+    pub notices: Vec<ExportNotice>,
+}
+
+impl Export {
+    /// An export of `entries` where `notices` lists every entry left out or changed.
+    fn new(bytes: Zeroizing<Vec<u8>>, entries: usize, notices: Vec<ExportNotice>) -> Export {
+        let skipped = notices.iter().filter(|n| n.skipped).count();
+        Export {
+            bytes,
+            exported: entries - skipped,
+            notices,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExportError {
+    #[error("this export format is always encrypted: a password is needed")]
+    PasswordRequired,
+    #[error("the export password must not be empty")]
+    EmptyPassword,
+    #[error("{0} exports cannot be encrypted")]
+    CannotEncrypt(&'static str),
+}
+
+/// Writes `entries` in `format`, encrypted under `password` when one is given.
+pub fn export(
+    format: ExportFormat,
+    entries: &[Entry],
+    password: Option<&str>,
+) -> Result<Export, ExportError> {
+    if password.is_some_and(str::is_empty) {
+        return Err(ExportError::EmptyPassword);
+    }
+    if password.is_some() && !format.can_encrypt() {
+        return Err(ExportError::CannotEncrypt(format.name()));
+    }
+    if password.is_none() && format.needs_password() {
+        return Err(ExportError::PasswordRequired);
+    }
+    let whole = |bytes: Vec<u8>| Export::new(Zeroizing::new(bytes), entries.len(), Vec::new());
+    Ok(match format {
+        ExportFormat::Countersign => {
+            let password = password.ok_or(ExportError::PasswordRequired)?;
+            let bytes = super::export_backup(entries, password, KdfParams::DEFAULT)
+                .ok_or(ExportError::EmptyPassword)?;
+            whole(bytes)
+        }
+        ExportFormat::Aegis => whole(super::export_aegis(entries, password).as_bytes().to_vec()),
+        ExportFormat::OtpauthList => whole(super::export_otpauth_list(entries).as_bytes().to_vec()),
+        ExportFormat::GoogleAuthenticator => google_authenticator(entries),
+    })
+}
+
+/// Google Authenticator export URIs, one per line; accounts it cannot hold are named.
+fn google_authenticator(entries: &[Entry]) -> Export {
+    let accounts: Vec<_> = entries.iter().map(|e| e.account.clone()).collect();
+    let encoded = migration::encode(
+        &accounts,
+        migration::DEFAULT_MAX_URI_LEN,
+        migration::random_batch_id(),
+    );
+    let notices = encoded
+        .skipped
+        .iter()
+        .map(|skipped| ExportNotice {
+            index: skipped.index,
+            name: entries
+                .get(skipped.index)
+                .map(|e| e.account.display_name())
+                .unwrap_or_default(),
+            skipped: true,
+            reason: skipped.error.to_string(),
+        })
+        .collect();
+    Export::new(
+        Zeroizing::new(encoded.uris.join("\n").into_bytes()),
+        entries.len(),
+        notices,
+    )
+}
