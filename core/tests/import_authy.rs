@@ -305,3 +305,40 @@ fn detection_recognises_every_authy_shape() {
     );
     assert_eq!(ImportFormat::from_name("authy"), Some(ImportFormat::Authy));
 }
+
+#[test]
+fn the_fuzz_seed_reaches_decryption_within_the_fuzzer_s_budget() {
+    let seed = std::fs::read(format!(
+        "{}/fuzz/seeds/transfer/authy-encrypted.xml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let budget = KdfBudget::per_import().scaled_down(256);
+    let report =
+        transfer::import_within(ImportFormat::Authy, &seed, Some(PASSWORD), budget).unwrap();
+    assert_eq!(report.accounts.len(), 3);
+}
+
+#[test]
+fn every_prefix_of_every_fixture_is_handled() {
+    // No panic and no account out of nothing, wherever a file is cut.
+    for name in [
+        "authenticator-plain.xml",
+        "authenticator-plain.json",
+        "authenticator-encrypted.xml",
+        "native.xml",
+        "server-tokens.json",
+        "decrypted-tokens.json",
+        "desktop-export.json",
+    ] {
+        let data = fixture(name);
+        for end in (0..data.len()).step_by(3) {
+            if let Ok(report) = transfer::import(ImportFormat::Authy, &data[..end], None) {
+                assert!(
+                    report.accounts.len() + report.failures.len() <= end,
+                    "{name}"
+                );
+            }
+        }
+    }
+}

@@ -213,7 +213,7 @@ def desktop_export():
     expected = {
         "accounts": [
             account(0, "Cloudflare", "ada@example.com", S[5], 6),
-            account(1, None, "Twilio", NATIVE[0], 7, 10, notice="native"),
+            account(1, "Twilio", "", NATIVE[0], 7, 10, notice="native"),
         ],
         "failures": [2], "duplicates": [],
     }

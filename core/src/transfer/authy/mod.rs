@@ -204,12 +204,17 @@ fn base32_account(token: &Value, text: &str) -> Result<Read, String> {
 }
 
 /// A desktop console export's URI. Those scripts wrote native tokens with a 10-second
-/// period (and ordinary ones with 30), so the period tells them apart.
+/// period (and ordinary ones with 30), so the period tells them apart; a native token's
+/// name, the service, becomes its issuer as for native tokens read from the app.
 fn uri_account(uri: &str) -> Result<Read, String> {
-    let account = crate::otpauth::parse(uri)
+    let mut account = crate::otpauth::parse(uri)
         .map_err(|e| e.to_string())?
         .account;
-    let native = account.params.period() == Some(token::NATIVE_PERIOD);
-    let notices = if native { vec![NATIVE_NOTICE] } else { vec![] };
-    Ok((account, EntryMeta::default(), notices))
+    if account.params.period() != Some(token::NATIVE_PERIOD) {
+        return Ok((account, EntryMeta::default(), vec![]));
+    }
+    if account.issuer.is_none() {
+        account.issuer = Some(std::mem::take(&mut account.label));
+    }
+    Ok((account, EntryMeta::default(), vec![NATIVE_NOTICE]))
 }
