@@ -12,10 +12,20 @@
 pub const MAX_PREFERENCES: usize = 1_000;
 
 /// One `<string>` entry of the map.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct StringPreference {
     pub name: String,
     pub value: String,
+}
+
+/// The value is left out: an app's token list holds its secrets.
+impl std::fmt::Debug for StringPreference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StringPreference")
+            .field("name", &self.name)
+            .field("value_len", &self.value.len())
+            .finish()
+    }
 }
 
 /// The `<string>` entries of a SharedPreferences file, or why it is not one.

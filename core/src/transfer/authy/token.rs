@@ -28,8 +28,7 @@ pub const NATIVE_DIGITS: u32 = 7;
 /// Longest salt accepted, in bytes (Authy's are 32 characters).
 const MAX_SALT_BYTES: usize = 1024;
 
-/// Where a token's secret is, and in which form.
-#[derive(Debug)]
+/// Where a token's secret is, and in which form (no `Debug`: it holds secrets).
 pub enum Seed<'a> {
     /// Base32 text.
     Base32(&'a str),
