@@ -39,6 +39,25 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Checks `report` entry by entry against the generator's expectations.
 fn assert_matches_expected(name: &str, report: &ImportReport) {
+    assert_matches_expected_accounts(name, report);
+    let expected = expected(name);
+    let failures: Vec<u64> = report.failures.iter().map(|f| f.index as u64).collect();
+    assert_eq!(
+        Value::from(failures),
+        expected["failures"],
+        "{name}: failures"
+    );
+    let duplicates: Vec<u64> = report.duplicates.iter().map(|&i| i as u64).collect();
+    assert_eq!(
+        Value::from(duplicates),
+        expected["duplicates"],
+        "{name}: duplicates"
+    );
+    assert_notices(name, report, expected["accounts"].as_array().unwrap());
+}
+
+/// Checks the accounts of `report`, in order, against the generator's.
+fn assert_matches_expected_accounts(name: &str, report: &ImportReport) {
     let expected = expected(name);
     let accounts = expected["accounts"].as_array().unwrap();
     assert_eq!(report.accounts.len(), accounts.len(), "{name}: accounts");
@@ -86,19 +105,6 @@ fn assert_matches_expected(name: &str, report: &ImportReport) {
             "{what}: icon"
         );
     }
-    let failures: Vec<u64> = report.failures.iter().map(|f| f.index as u64).collect();
-    assert_eq!(
-        Value::from(failures),
-        expected["failures"],
-        "{name}: failures"
-    );
-    let duplicates: Vec<u64> = report.duplicates.iter().map(|&i| i as u64).collect();
-    assert_eq!(
-        Value::from(duplicates),
-        expected["duplicates"],
-        "{name}: duplicates"
-    );
-    assert_notices(name, report, accounts);
 }
 
 /// Native tokens carry the device notice, Authy-dropped digits theirs; nothing else has one.
@@ -341,4 +347,21 @@ fn every_prefix_of_every_fixture_is_handled() {
             }
         }
     }
+}
+
+#[test]
+fn many_encrypted_tokens_decrypt_in_any_order_of_threads() {
+    // The encrypted storage's tokens, eight times over: each copy decrypts (on whichever
+    // thread) to the same account, so all but the first three are duplicates.
+    let xml = String::from_utf8(fixture("authenticator-encrypted.xml")).unwrap();
+    let start = xml.find("key\">").unwrap() + "key\">".len();
+    let end = xml.find("</string>").unwrap();
+    let list: Vec<Value> = serde_json::from_str(&xml[start..end].replace("&quot;", "\"")).unwrap();
+    let decryptable: Vec<Value> = list[..3].to_vec();
+    let many: Vec<Value> = (0..8).flat_map(|_| decryptable.clone()).collect();
+    let bytes = serde_json::to_vec(&many).unwrap();
+    let report = transfer::import(ImportFormat::Authy, &bytes, Some(PASSWORD)).unwrap();
+    assert_matches_expected_accounts("authenticator-encrypted.xml", &report);
+    assert_eq!(report.duplicates, (3..24).collect::<Vec<_>>());
+    assert!(report.failures.is_empty());
 }

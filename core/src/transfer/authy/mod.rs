@@ -121,74 +121,104 @@ pub fn import(
     let tokens = tokens(data)?;
     let seeds: Vec<Result<Seed, String>> = tokens.iter().map(token::seed).collect();
     charge_derivations(&seeds, password, budget)?;
-    let mut reader = Reader {
-        report: ReportBuilder::new(),
-        password: password.unwrap_or(""),
-        password_proven: false,
-    };
+    let mut decrypted = decrypt_all(&seeds, password.unwrap_or(""))?;
+    let mut report = ReportBuilder::new();
     for (index, (token, seed)) in tokens.iter().zip(seeds).enumerate() {
         let name = token::display_name(token);
-        match seed {
-            Ok(seed) => reader.read(index, name, token, seed)?,
-            Err(reason) => reader.report.fail(index, name, reason),
+        let plain = decrypted.get_mut(index).and_then(Option::take);
+        match seed.and_then(|seed| read(token, seed, plain)) {
+            Ok((account, meta, notices)) => {
+                let duplicates = report.report.duplicates.len();
+                report.push(index, account, meta);
+                // A duplicate is not imported, so it needs no notice of its own.
+                if report.report.duplicates.len() == duplicates {
+                    for notice in notices {
+                        report.notice(index, name.clone(), notice);
+                    }
+                }
+            }
+            Err(reason) => report.fail(index, name, reason),
         }
     }
-    Ok(reader.report.finish())
+    Ok(report.finish())
 }
 
-/// Turns tokens into accounts, with the notices they need.
-struct Reader<'p> {
-    report: ReportBuilder,
-    password: &'p str,
-    /// Whether a token has decrypted: from then on a token that does not is damaged, not
-    /// a sign of a wrong password.
-    password_proven: bool,
+/// Most threads deriving keys at once: each token has its own salt, so its derivation is
+/// independent of the others'.
+const MAX_DERIVATION_THREADS: usize = 4;
+
+/// Decrypts every encrypted seed, in a list aligned with `seeds`. The first goes alone:
+/// if it does not decrypt, the password is wrong and no other derivation runs. Once it
+/// has, a token that does not decrypt is damaged, that token's failure alone. The rest run
+/// on up to [`MAX_DERIVATION_THREADS`] threads (the budget was charged for all of them).
+fn decrypt_all(
+    seeds: &[Result<Seed, String>],
+    password: &str,
+) -> Result<Vec<Option<Decrypted>>, ImportError> {
+    let encrypted: Vec<(usize, &crypto::EncryptedSeed)> = seeds
+        .iter()
+        .enumerate()
+        .filter_map(|(index, seed)| match seed {
+            Ok(Seed::Encrypted(encrypted)) => Some((index, encrypted)),
+            _ => None,
+        })
+        .collect();
+    let mut results: Vec<Option<Decrypted>> = seeds.iter().map(|_| None).collect();
+    let Some(((first_index, first), rest)) = encrypted.split_first() else {
+        return Ok(results);
+    };
+    let first = crypto::decrypt(first, password);
+    if matches!(first, Decrypted::WrongPassword) {
+        return Err(ImportError::WrongPassword);
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = rest
+        .len()
+        .div_ceil(threads.min(MAX_DERIVATION_THREADS))
+        .max(1);
+    let done: Vec<(usize, Decrypted)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = rest
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(index, seed)| (*index, crypto::decrypt(seed, password)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        // A worker that panicked leaves its tokens undecrypted: reported as failures.
+        workers
+            .into_iter()
+            .filter_map(|worker| worker.join().ok())
+            .flatten()
+            .collect()
+    });
+    for (index, decrypted) in std::iter::once((*first_index, first)).chain(done) {
+        if let Some(slot) = results.get_mut(index) {
+            *slot = Some(decrypted);
+        }
+    }
+    Ok(results)
 }
 
 /// An imported account and the notices it needs.
 type Read = (Account, EntryMeta, Vec<&'static str>);
 
-impl Reader<'_> {
-    fn read(
-        &mut self,
-        index: usize,
-        name: String,
-        token: &Value,
-        seed: Seed,
-    ) -> Result<(), ImportError> {
-        let result = match seed {
-            Seed::Native(hex) => token::native_secret(hex)
-                .and_then(|secret| token::native(token, secret))
-                .map(|(account, meta)| (account, meta, vec![NATIVE_NOTICE])),
-            Seed::Base32(text) => base32_account(token, text),
-            Seed::Uri(uri) => uri_account(uri),
-            Seed::Encrypted(encrypted) => match crypto::decrypt(&encrypted, self.password) {
-                Decrypted::Text(text) => {
-                    self.password_proven = true;
-                    base32_account(token, &text)
-                }
-                Decrypted::WrongPassword if !self.password_proven => {
-                    return Err(ImportError::WrongPassword);
-                }
-                Decrypted::WrongPassword => {
-                    Err("could not be decrypted with the password that opened the others".into())
-                }
-            },
-        };
-        match result {
-            Ok((account, meta, notices)) => {
-                let duplicates = self.report.report.duplicates.len();
-                self.report.push(index, account, meta);
-                // A duplicate is not imported, so it needs no notice of its own.
-                if self.report.report.duplicates.len() == duplicates {
-                    for notice in notices {
-                        self.report.notice(index, name.clone(), notice);
-                    }
-                }
+/// One token as an account; `decrypted` is its seed's decryption when it is encrypted.
+fn read(token: &Value, seed: Seed, decrypted: Option<Decrypted>) -> Result<Read, String> {
+    match seed {
+        Seed::Native(hex) => token::native_secret(hex)
+            .and_then(|secret| token::native(token, secret))
+            .map(|(account, meta)| (account, meta, vec![NATIVE_NOTICE])),
+        Seed::Base32(text) => base32_account(token, text),
+        Seed::Uri(uri) => uri_account(uri),
+        Seed::Encrypted(_) => match decrypted {
+            Some(Decrypted::Text(text)) => base32_account(token, &text),
+            Some(Decrypted::WrongPassword) | None => {
+                Err("could not be decrypted with the password that opened the others".into())
             }
-            Err(reason) => self.report.fail(index, name, reason),
-        }
-        Ok(())
+        },
     }
 }
 
