@@ -123,7 +123,7 @@ fn assert_notices(name: &str, report: &ImportReport, accounts: &[Value]) {
                 .contains("keep working only while that device stays registered")
             {
                 "native"
-            } else if n.notice.contains("which Authy ignores") {
+            } else if n.notice.contains("Authy ignores") {
                 "dropped"
             } else {
                 "other"
@@ -364,4 +364,37 @@ fn many_encrypted_tokens_decrypt_in_any_order_of_threads() {
     assert_matches_expected_accounts("authenticator-encrypted.xml", &report);
     assert_eq!(report.duplicates, (3..24).collect::<Vec<_>>());
     assert!(report.failures.is_empty());
+}
+
+#[test]
+fn a_preferences_file_with_both_lists_reads_each_once() {
+    let list = |name: &str, token: &str| {
+        format!(
+            "<string name=\"com.authy.storage.tokens.{name}.key\">[{}]</string>",
+            token.replace('"', "&quot;")
+        )
+    };
+    let ordinary = r#"{"name":"A: a","decryptedSecret":"JBSWY3DPEHPK3PXP","digits":6}"#;
+    let repeated = r#"{"name":"B: b","decryptedSecret":"KRSXG5CTMVRXEZLU","digits":6}"#;
+    let native = r#"{"name":"N","secretSeed":"00112233445566778899aabbccddeeff","digits":7}"#;
+    let xml = format!(
+        "<map>{}{}{}</map>",
+        list("authy", native),
+        list("authenticator", ordinary),
+        // Android writes a name once; a repeat is not read.
+        list("authenticator", repeated),
+    );
+    let report = transfer::import(ImportFormat::Authy, xml.as_bytes(), None).unwrap();
+    let issuers: Vec<_> = report
+        .accounts
+        .iter()
+        .map(|a| a.account.issuer.as_deref())
+        .collect();
+    assert_eq!(
+        issuers,
+        [Some("A"), Some("N")],
+        "authenticator tokens first"
+    );
+    assert_eq!(report.notices.len(), 1);
+    assert_eq!(report.notices[0].index, 1);
 }

@@ -43,9 +43,9 @@ device, so these codes keep working only while that device stays registered to y
 account. Switch this service to an ordinary authenticator before removing the device or \
 closing the Authy account.";
 
-/// Told when a base32 secret held characters Authy ignores.
-pub const DROPPED_NOTICE: &str = "the secret held characters outside base32, which Authy \
-ignores; they were left out as Authy does, so the codes match Authy's.";
+/// Told when a base32 secret held digits Authy ignores.
+pub const DROPPED_NOTICE: &str = "the secret held the digits 0, 1, 8 or 9, which base32 \
+lacks and Authy ignores; they were left out as Authy does, so the codes match Authy's.";
 
 /// The token list of a file, in file order.
 fn tokens(data: &[u8]) -> Result<Vec<Value>, ImportError> {
@@ -75,8 +75,10 @@ fn preference_tokens(text: &str) -> Result<Vec<Value>, ImportError> {
     let preferences = prefs::strings(text).map_err(|e| ImportError::invalid(FORMAT, e))?;
     let mut found = false;
     let mut list = Vec::new();
+    // A preference name appears once in a map (Android writes a map): the first counts, so
+    // a file cannot repeat a list to multiply what is parsed.
     for key in [AUTHENTICATOR_KEY, NATIVE_KEY] {
-        for preference in preferences.iter().filter(|p| p.name == key) {
+        if let Some(preference) = preferences.iter().find(|p| p.name == key) {
             found = true;
             let tokens: Vec<Value> = super::json::parse(FORMAT, preference.value.as_bytes())?;
             list.extend(tokens);
