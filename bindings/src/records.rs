@@ -203,6 +203,7 @@ pub struct PendingApprovals {
 
 #[uniffi::remote(Enum)]
 pub enum ImportFormat {
+    Authy,
     Aegis,
     GoogleAuthenticator,
     TwoFas,

@@ -2,8 +2,10 @@
 //! proportion to the input. Encrypted formats get the password of their committed fixture,
 //! so the seeds reach decryption. The key-derivation budget is 1/256 of the default (8 MiB
 //! of scrypt traffic, 15,625 PBKDF2 iterations: the small-parameter seeds and 2FAS's fixed
-//! 10,000 fit) so every run stays in milliseconds; Countersign backups get 1/16, the least
-//! that admits Argon2id at OWASP's minimum (19 MiB × 2), the smallest they may use.
+//! 10,000 fit; Authy's per-token derivations get 1/256 of their own allowance, 117,187
+//! iterations, of which the seed's three tokens use 4,000) so every run stays in
+//! milliseconds; Countersign backups get 1/16, the least that admits Argon2id at OWASP's
+//! minimum (19 MiB × 2), the smallest they may use.
 #![no_main]
 
 use countersign_app::transfer::{self, ImportFormat, KdfBudget};
@@ -14,6 +16,7 @@ fn password(format: ImportFormat) -> &'static str {
         ImportFormat::Aegis => "aegis-password",
         ImportFormat::TwoFas => "2fas-password",
         ImportFormat::AndOtp => "andotp-password",
+        ImportFormat::Authy => "authy-backup-password",
         // docs/backup.md's test vector.
         ImportFormat::Countersign => "correct horse battery staple",
         _ => "fuzz",

@@ -76,6 +76,10 @@ const DETECTORS: &[Detector] = &[
         matches: |p| p.bytes.starts_with(super::backup::MAGIC),
     },
     Detector {
+        format: ImportFormat::Authy,
+        matches: is_authy,
+    },
+    Detector {
         format: ImportFormat::Aegis,
         matches: |p| p.json_key("db").is_some() && p.json_key("header").is_some(),
     },
@@ -127,6 +131,36 @@ const DETECTORS: &[Detector] = &[
     },
 ];
 
+/// Authy's shapes: an Android preferences file naming Authy's token list, the server's
+/// (or a decrypt script's) token list object, or a token array whose first token has one
+/// of Authy's secret fields (app storage) or the desktop console export's `uri` + `secret`.
+fn is_authy(p: &Probe) -> bool {
+    const TOKEN_FIELDS: &[&str] = &["decryptedSecret", "encryptedSecret", "secretSeed"];
+    if let Some(text) = p.text() {
+        let text = text.trim_start();
+        if text.starts_with("<?xml") || text.starts_with("<map") {
+            return text.contains(super::authy::AUTHENTICATOR_KEY)
+                || text.contains(super::authy::NATIVE_KEY);
+        }
+    }
+    let lists = ["authenticator_tokens", "decrypted_authenticator_tokens"];
+    if lists
+        .iter()
+        .any(|k| p.json_key(k).is_some_and(Value::is_array))
+    {
+        return true;
+    }
+    p.json()
+        .and_then(Value::as_array)
+        .and_then(|tokens| tokens.first())
+        .is_some_and(|first| {
+            TOKEN_FIELDS.iter().any(|k| first.get(k).is_some())
+                || (first.get("uri").is_some()
+                    && first.get("secret").is_some()
+                    && first.get("type").is_none())
+        })
+}
+
 /// The format of `data`, or `None` when no format's test passes.
 pub fn detect(data: &[u8]) -> Option<ImportFormat> {
     if data.len() > MAX_IMPORT_FILE_LEN {
@@ -162,6 +196,32 @@ mod tests {
     fn recognises_the_shapes_of_existing_formats() {
         let cases: &[(&[u8], Option<ImportFormat>)] = &[
             (b"CSBACKUP\x01", Some(ImportFormat::Countersign)),
+            (
+                b"<?xml version='1.0' encoding='utf-8' standalone='yes' ?>\n<map>\n<string \
+                  name=\"com.authy.storage.tokens.authenticator.key\">[]</string>\n</map>",
+                Some(ImportFormat::Authy),
+            ),
+            (
+                b"<map><string name=\"com.authy.storage.tokens.authy.key\">[]</string></map>",
+                Some(ImportFormat::Authy),
+            ),
+            (b"<map><string name=\"other\">[]</string></map>", None),
+            (
+                br#"{"authenticator_tokens":[],"message":"success"}"#,
+                Some(ImportFormat::Authy),
+            ),
+            (
+                br#"{"decrypted_authenticator_tokens":[]}"#,
+                Some(ImportFormat::Authy),
+            ),
+            (
+                br#"[{"secretSeed":"00","digits":7}]"#,
+                Some(ImportFormat::Authy),
+            ),
+            (
+                br#"[{"name":"a","secret":"AA","uri":"otpauth://totp/a?secret=AA"}]"#,
+                Some(ImportFormat::Authy),
+            ),
             (
                 br#"{"version":1,"header":{},"db":{}}"#,
                 Some(ImportFormat::Aegis),

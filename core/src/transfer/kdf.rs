@@ -7,6 +7,10 @@
 //! [`KdfParams::MAX_WORK_KIB`] of memory traffic (memory-hard KDFs) or
 //! [`MAX_PBKDF2_ITERATIONS`] (PBKDF2). One import tries at most [`MAX_PASSWORD_ATTEMPTS`]
 //! password slots and spends at most the work of two of the largest derivations allowed.
+//! Formats that encrypt every entry under its own salt (Authy) need one derivation per
+//! entry: those are charged together, once, to a separate allowance of
+//! [`MAX_PER_ENTRY_PBKDF2_ITERATIONS`], so a large file of such entries is refused as a whole
+//! before the first one runs.
 //! The figures and the apps' own settings they leave room for are in docs/transfer.md.
 
 use super::ImportError;
@@ -20,6 +24,10 @@ pub const MAX_PASSWORD_ATTEMPTS: usize = 4;
 /// SHA-256, 1,300,000 for SHA-1) and far above what andOTP (140,000–160,000) and 2FAS
 /// (10,000) write.
 pub const MAX_PBKDF2_ITERATIONS: u32 = 2_000_000;
+
+/// Most PBKDF2 iterations one import may run for per-entry derivations: 300 tokens at the
+/// 100,000 iterations Authy's own backups use (its older app storage uses 1,000).
+pub const MAX_PER_ENTRY_PBKDF2_ITERATIONS: u64 = 30_000_000;
 
 /// Costs are counted in millionths of the largest derivation allowed.
 const FULL: u64 = 1_000_000;
@@ -38,6 +46,9 @@ pub(crate) enum Kdf {
     Argon2id(KdfParams),
     /// PBKDF2-HMAC (andOTP, 2FAS).
     Pbkdf2 { iterations: u32 },
+    /// One PBKDF2-HMAC per entry (Authy): `largest` iterations for the costliest entry,
+    /// `total` over all entries of the file.
+    Pbkdf2PerEntry { largest: u32, total: u64 },
 }
 
 impl Kdf {
@@ -82,7 +93,11 @@ impl Kdf {
                     KdfParams::MAX_WORK_KIB.into(),
                 ))
             }
-            Kdf::Pbkdf2 { iterations } => {
+            Kdf::Pbkdf2 { iterations }
+            | Kdf::Pbkdf2PerEntry {
+                largest: iterations,
+                ..
+            } => {
                 if iterations == 0 || iterations > MAX_PBKDF2_ITERATIONS {
                     return Err(format!("PBKDF2 with {iterations} iterations"));
                 }
@@ -104,6 +119,8 @@ pub struct KdfBudget {
     attempts: usize,
     spent: u64,
     limit: u64,
+    /// PBKDF2 iterations still allowed for per-entry derivations.
+    per_entry_iterations: u64,
 }
 
 impl KdfBudget {
@@ -114,6 +131,7 @@ impl KdfBudget {
             attempts: 0,
             spent: 0,
             limit: MAX_IMPORT_WORK,
+            per_entry_iterations: MAX_PER_ENTRY_PBKDF2_ITERATIONS,
         }
     }
 
@@ -122,6 +140,7 @@ impl KdfBudget {
     pub fn scaled_down(self, divisor: u32) -> KdfBudget {
         KdfBudget {
             limit: self.limit / u64::from(divisor.max(1)),
+            per_entry_iterations: self.per_entry_iterations / u64::from(divisor.max(1)),
             ..self
         }
     }
@@ -136,6 +155,9 @@ impl KdfBudget {
                 reason: format!("more than {MAX_PASSWORD_ATTEMPTS} password slots"),
             });
         }
+        if let Kdf::Pbkdf2PerEntry { total, .. } = kdf {
+            return self.charge_per_entry(total);
+        }
         let spent = self.spent.saturating_add(cost);
         if spent > self.limit {
             return Err(ImportError::ExcessiveKdf {
@@ -147,6 +169,21 @@ impl KdfBudget {
         }
         self.attempts += 1;
         self.spent = spent;
+        Ok(())
+    }
+
+    /// Reserves `total` iterations of per-entry PBKDF2 (one password, so one attempt).
+    fn charge_per_entry(&mut self, total: u64) -> Result<(), ImportError> {
+        if total > self.per_entry_iterations {
+            return Err(ImportError::ExcessiveKdf {
+                reason: format!(
+                    "{total} PBKDF2 iterations over its entries, more than the {} one import may run",
+                    self.per_entry_iterations
+                ),
+            });
+        }
+        self.attempts += 1;
+        self.per_entry_iterations -= total;
         Ok(())
     }
 }
@@ -217,5 +254,42 @@ mod tests {
         assert_eq!(small.charge(aegis), Ok(()));
         assert_eq!(small.charge(aegis), Ok(()));
         assert!(small.charge(aegis).is_err());
+    }
+
+    #[test]
+    fn per_entry_derivations_have_their_own_allowance() {
+        // 300 Authy tokens at 100,000 iterations fit, once; one more iteration does not.
+        let authy = |total| Kdf::Pbkdf2PerEntry {
+            largest: 100_000,
+            total,
+        };
+        let mut budget = KdfBudget::per_import();
+        assert_eq!(
+            budget.charge(authy(MAX_PER_ENTRY_PBKDF2_ITERATIONS)),
+            Ok(())
+        );
+        assert!(budget.charge(authy(1)).is_err());
+        assert!(matches!(
+            charge(authy(MAX_PER_ENTRY_PBKDF2_ITERATIONS + 1)),
+            Err(ImportError::ExcessiveKdf { .. })
+        ));
+        // Each entry's own count is bounded like any PBKDF2.
+        assert!(
+            charge(Kdf::Pbkdf2PerEntry {
+                largest: MAX_PBKDF2_ITERATIONS + 1,
+                total: u64::from(MAX_PBKDF2_ITERATIONS) + 1,
+            })
+            .is_err()
+        );
+        // The ordinary allowance is untouched by per-entry work, and scaling applies.
+        let mut budget = KdfBudget::per_import();
+        assert_eq!(budget.charge(authy(1_000_000)), Ok(()));
+        assert_eq!(budget.charge(Kdf::scrypt(1 << 18, 8, 2).unwrap()), Ok(()));
+        let mut small = KdfBudget::per_import().scaled_down(256);
+        assert!(
+            small
+                .charge(authy(MAX_PER_ENTRY_PBKDF2_ITERATIONS / 255))
+                .is_err()
+        );
     }
 }

@@ -6,6 +6,7 @@
 
 mod aegis;
 mod andotp;
+mod authy;
 mod backup;
 mod bitwarden;
 pub(crate) mod dedup;
@@ -30,7 +31,9 @@ pub use backup::{export as export_backup, import as import_backup};
 pub use detect::{detect, import_auto};
 pub use export::{Export, ExportError, ExportFormat, ExportNotice, export};
 pub use json::MAX_JSON_VALUES;
-pub use kdf::{KdfBudget, MAX_PASSWORD_ATTEMPTS, MAX_PBKDF2_ITERATIONS};
+pub use kdf::{
+    KdfBudget, MAX_PASSWORD_ATTEMPTS, MAX_PBKDF2_ITERATIONS, MAX_PER_ENTRY_PBKDF2_ITERATIONS,
+};
 pub use text::export as export_otpauth_list;
 
 /// Largest import file read. Parsing builds a tree a few times the file's size; real
@@ -122,7 +125,6 @@ impl ReportBuilder {
     }
 
     /// Attaches a notice to the entry at source position `index`.
-    #[allow(dead_code)] // first used by the Authy importer (issue 13)
     fn notice(&mut self, index: usize, name: impl Into<String>, notice: impl Into<String>) {
         self.report.notices.push(ImportNotice {
             index,
@@ -143,6 +145,9 @@ impl ReportBuilder {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ImportFormat {
+    /// Authy: the Android app's token storage (plain or backup-password encrypted), the
+    /// server's token list and the JSON files public Authy export tools write.
+    Authy,
     /// Aegis vault JSON, plain or password-encrypted.
     Aegis,
     /// `otpauth-migration://` URIs, one per line (Google Authenticator).
@@ -166,6 +171,7 @@ pub enum ImportFormat {
 impl ImportFormat {
     /// Every format, in the order `--help` lists them.
     pub const ALL: &'static [ImportFormat] = &[
+        ImportFormat::Authy,
         ImportFormat::Aegis,
         ImportFormat::GoogleAuthenticator,
         ImportFormat::TwoFas,
@@ -180,6 +186,7 @@ impl ImportFormat {
 
     pub fn name(self) -> &'static str {
         match self {
+            ImportFormat::Authy => "authy",
             ImportFormat::Aegis => "aegis",
             ImportFormat::GoogleAuthenticator => "google-authenticator",
             ImportFormat::TwoFas => "2fas",
@@ -256,6 +263,7 @@ pub fn import_within(
         return Err(ImportError::TooLarge);
     }
     match format {
+        ImportFormat::Authy => authy::import(data, password, &mut budget),
         ImportFormat::Aegis => aegis::import(data, password, &mut budget),
         ImportFormat::TwoFas => twofas::import(data, password, &mut budget),
         ImportFormat::BitwardenJson => bitwarden::import_json(data),
