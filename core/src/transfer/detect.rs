@@ -83,7 +83,7 @@ const DETECTORS: &[Detector] = &[
         format: ImportFormat::GoogleAuthenticatorDb,
         matches: |p| {
             // Column names as the schema's SQL text spells them (quoting varies).
-            ["accounts", "email", "secret", "original_name"]
+            ["accounts", "email", "secret"]
                 .iter()
                 .all(|name| super::sqlite_file::mentions(p.bytes, name.as_bytes()))
         },

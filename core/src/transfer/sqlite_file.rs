@@ -53,6 +53,26 @@ pub fn is_sqlite(data: &[u8]) -> bool {
     data.len() >= 100 && data.starts_with(MAGIC)
 }
 
+/// Whether the header's page count says the file was cut short. SQLite itself reads missing
+/// pages as zeros (rows silently lost), so this is checked first. The count is only
+/// meaningful when the header's "version-valid-for" equals its change counter.
+fn is_truncated(data: &[u8]) -> bool {
+    let word = |at: usize| {
+        data.get(at..at + 4)
+            .and_then(|b| b.try_into().ok())
+            .map(u32::from_be_bytes)
+    };
+    let page_size = match data.get(16..18).map(|b| u16::from_be_bytes([b[0], b[1]])) {
+        Some(1) => 65_536,
+        Some(size) => u64::from(size),
+        None => return true,
+    };
+    let (Some(changes), Some(valid_for), Some(pages)) = (word(24), word(92), word(28)) else {
+        return true;
+    };
+    changes == valid_for && pages > 0 && u64::from(pages) * page_size > data.len() as u64
+}
+
 /// Whether an SQLite file's bytes contain `needle` — for detection, where the schema's SQL
 /// text (stored as is in `sqlite_master`) names the app's columns.
 pub fn mentions(data: &[u8], needle: &[u8]) -> bool {
@@ -123,12 +143,12 @@ struct TempCopy {
 }
 
 impl TempCopy {
-    fn write(data: &[u8]) -> std::io::Result<TempCopy> {
+    fn write(dir: &Path, data: &[u8]) -> std::io::Result<TempCopy> {
         let name = format!(
             "countersign-import-{}.sqlite",
             data_encoding::HEXLOWER.encode(&rand::random::<[u8; 16]>())
         );
-        let path = std::env::temp_dir().join(name);
+        let path = dir.join(name);
         let mut file = private_file(&path)?;
         // From here on the file exists: the guard removes it even if writing fails.
         let copy = TempCopy { path };
@@ -220,10 +240,26 @@ pub fn read_table(
     data: &[u8],
     table: &'static str,
 ) -> Result<Table, ImportError> {
+    read_table_in(&std::env::temp_dir(), format, data, table)
+}
+
+/// [`read_table`] with the temporary copy in `dir`.
+fn read_table_in(
+    dir: &Path,
+    format: ImportFormat,
+    data: &[u8],
+    table: &'static str,
+) -> Result<Table, ImportError> {
     if !is_sqlite(data) {
         return Err(ImportError::invalid(format, "not an SQLite database"));
     }
-    let copy = TempCopy::write(data).map_err(|e| {
+    if is_truncated(data) {
+        return Err(ImportError::invalid(
+            format,
+            "the database is truncated: its header counts more pages than the file holds",
+        ));
+    }
+    let copy = TempCopy::write(dir, data).map_err(|e| {
         ImportError::Unsupported(format!(
             "could not write a temporary copy of the database: {e}"
         ))
@@ -334,4 +370,104 @@ fn database_error(format: ImportFormat, error: &rusqlite::Error) -> ImportError 
         _ => format!("the database could not be read ({error})"),
     };
     ImportError::invalid(format, reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FORMAT: ImportFormat = ImportFormat::GoogleAuthenticatorDb;
+
+    fn database(dir: &Path, sql: &str) -> Vec<u8> {
+        let path = dir.join("source.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(sql).unwrap();
+        drop(conn);
+        let data = std::fs::read(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        data
+    }
+
+    fn entries(dir: &Path) -> usize {
+        std::fs::read_dir(dir).unwrap().count()
+    }
+
+    #[test]
+    fn the_temporary_copy_is_removed_whatever_happens() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = database(
+            dir.path(),
+            "CREATE TABLE accounts (a); INSERT INTO accounts VALUES ('x');",
+        );
+        let table = read_table_in(dir.path(), FORMAT, &good, "accounts").unwrap();
+        assert_eq!(table.text(0, "a").unwrap().as_str(), "x");
+        assert_eq!(entries(dir.path()), 0);
+        assert!(read_table_in(dir.path(), FORMAT, &good, "missing").is_err());
+        let mut damaged = good[..100].to_vec();
+        damaged.extend(std::iter::repeat_n(0xA5, good.len() - 100));
+        assert!(read_table_in(dir.path(), FORMAT, &damaged, "accounts").is_err());
+        let truncated = &good[..good.len() - 1000];
+        let error = read_table_in(dir.path(), FORMAT, truncated, "accounts")
+            .err()
+            .unwrap();
+        assert!(error.to_string().contains("truncated"), "{error}");
+        assert_eq!(entries(dir.path()), 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_temporary_copy_is_private_and_never_reused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("copy");
+        let file = private_file(&path).unwrap();
+        let mode = file.metadata().unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert!(
+            private_file(&path).is_err(),
+            "an existing file is never opened"
+        );
+    }
+
+    #[test]
+    fn an_endless_statement_is_interrupted() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = database(dir.path(), "CREATE TABLE t (a);");
+        let copy = TempCopy::write(dir.path(), &data).unwrap();
+        let conn = open_defended(&copy.path).unwrap();
+        let endless = conn.query_row(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n",
+            [],
+            |row| row.get::<_, i64>(0),
+        );
+        let error = endless.unwrap_err();
+        assert!(matches!(
+            database_error(FORMAT, &error),
+            ImportError::InvalidFile { reason, .. } if reason.contains("steps")
+        ));
+    }
+
+    #[test]
+    fn oversized_values_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = database(
+            dir.path(),
+            "CREATE TABLE accounts (a); INSERT INTO accounts VALUES (zeroblob(1048577));",
+        );
+        let error = read_table_in(dir.path(), FORMAT, &data, "accounts")
+            .err()
+            .unwrap();
+        assert!(
+            matches!(error, ImportError::InvalidFile { ref reason, .. } if reason.contains("too large")),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn paths_become_uris_that_cannot_change_meaning() {
+        assert_eq!(
+            immutable_uri(Path::new("/tmp/a b?c#d%e")).unwrap(),
+            "file:/tmp/a%20b%3Fc%23d%25e?mode=ro&immutable=1"
+        );
+    }
 }
