@@ -138,14 +138,14 @@ fn google_authenticator_database_entries() {
 #[test]
 fn google_authenticator_database_hostile_files() {
     let format = ImportFormat::GoogleAuthenticatorDb;
-    let reason = invalid_reason(format, &fixture("google-authenticator-db/wrong-schema.db"));
+    let reason = invalid_reason(format, &fixture("google-authenticator-db/wrong-schema.sqlite"));
     assert!(reason.contains("no secret column"), "{reason}");
     // A view named accounts (an endless recursive query) is not the app's table.
-    let reason = invalid_reason(format, &fixture("google-authenticator-db/view-schema.db"));
+    let reason = invalid_reason(format, &fixture("google-authenticator-db/view-schema.sqlite"));
     assert!(reason.contains("no accounts table"), "{reason}");
     let reason = invalid_reason(
         format,
-        &fixture("google-authenticator-db/not-a-database.db"),
+        &fixture("google-authenticator-db/not-a-database.sqlite"),
     );
     assert!(reason.contains("damaged"), "{reason}");
     // SQLite would read the missing pages as zeros: the header's page count catches it.

@@ -158,14 +158,14 @@ def google_authenticator():
     # query that would never end if it ran); a file that only starts like a database.
     wrong = sqlite_bytes(["CREATE TABLE accounts (email TEXT, label TEXT)"],
                          [("INSERT INTO accounts VALUES (?, ?)", ("a", "b"))])
-    write("google-authenticator-db", "wrong-schema.db", wrong)
+    write("google-authenticator-db", "wrong-schema.sqlite", wrong)
     view = sqlite_bytes([
         "CREATE TABLE other (x)",
         "CREATE VIEW accounts AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
         "SELECT 'e' || i AS email, 'JBSWY3DPEHPK3PXP' AS secret, 0 AS counter, 0 AS type FROM n",
     ])
-    write("google-authenticator-db", "view-schema.db", view)
-    write("google-authenticator-db", "not-a-database.db", b"SQLite format 3\x00" + bytes(range(256)) * 8)
+    write("google-authenticator-db", "view-schema.sqlite", view)
+    write("google-authenticator-db", "not-a-database.sqlite", b"SQLite format 3\x00" + bytes(range(256)) * 8)
 
 
 # Microsoft Authenticator (Room) writes backquoted names; the columns Aegis reads plus a few
