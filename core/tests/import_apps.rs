@@ -138,10 +138,16 @@ fn google_authenticator_database_entries() {
 #[test]
 fn google_authenticator_database_hostile_files() {
     let format = ImportFormat::GoogleAuthenticatorDb;
-    let reason = invalid_reason(format, &fixture("google-authenticator-db/wrong-schema.sqlite"));
+    let reason = invalid_reason(
+        format,
+        &fixture("google-authenticator-db/wrong-schema.sqlite"),
+    );
     assert!(reason.contains("no secret column"), "{reason}");
     // A view named accounts (an endless recursive query) is not the app's table.
-    let reason = invalid_reason(format, &fixture("google-authenticator-db/view-schema.sqlite"));
+    let reason = invalid_reason(
+        format,
+        &fixture("google-authenticator-db/view-schema.sqlite"),
+    );
     assert!(reason.contains("no accounts table"), "{reason}");
     let reason = invalid_reason(
         format,
@@ -315,5 +321,29 @@ fn every_app_format_has_a_stable_name() {
         assert_eq!(format.name(), name);
         assert_eq!(ImportFormat::from_name(name), Some(format));
         assert!(ImportFormat::ALL.contains(&format));
+    }
+}
+
+#[test]
+fn the_fuzz_seed_databases_import() {
+    // The fuzzer's seeds use 512-byte pages (≤ 4 KB files): another page size, same reader.
+    for (name, format, label) in [
+        (
+            "google-authenticator-db.sqlite",
+            ImportFormat::GoogleAuthenticatorDb,
+            "bob",
+        ),
+        (
+            "microsoft-authenticator.sqlite",
+            ImportFormat::MicrosoftAuthenticator,
+            "bob",
+        ),
+    ] {
+        let path = format!("{}/fuzz/seeds/transfer/{name}", env!("CARGO_MANIFEST_DIR"));
+        let data = std::fs::read(path).unwrap();
+        assert_eq!(transfer::detect(&data), Some(format), "{name}");
+        let report = transfer::import(format, &data, None).unwrap();
+        assert_eq!(report.accounts.len(), 1, "{name}");
+        assert_eq!(report.accounts[0].account.label, label);
     }
 }

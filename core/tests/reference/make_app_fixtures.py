@@ -88,13 +88,14 @@ S5 = bytes(range(200, 216))  # 16 bytes
 
 # --- SQLite databases -----------------------------------------------------------------
 
-def sqlite_bytes(statements, rows_sql=(), wal=False):
-    """A database built by sqlite3 in memory-backed temp file, returned as bytes."""
+def sqlite_bytes(statements, rows_sql=(), wal=False, page_size=4096):
+    """A database built by sqlite3 in a scratch file, returned as bytes."""
     path = os.path.join(OUT, ".tmp.sqlite")
     for suffix in ("", "-wal", "-shm", "-journal"):
         if os.path.exists(path + suffix):
             os.remove(path + suffix)
     con = sqlite3.connect(path)
+    con.execute(f"PRAGMA page_size={page_size}")
     if wal:
         con.execute("PRAGMA journal_mode=WAL")
     for statement in statements:
@@ -316,6 +317,19 @@ def lastpass():
     ], failures=[3, 4]))
 
 
+def fuzz_seeds():
+    """Small copies (512-byte pages) of the databases for the fuzzer's corpus (at most 4 KB)."""
+    seeds = os.path.join(HERE, "..", "..", "fuzz", "seeds", "transfer")
+    ga = sqlite_bytes(GA_SCHEMA[1:], [(GA_INSERT, ("Acme:bob", b32(S3), 42, 1, 0, None, "Acme:bob"))],
+                      page_size=512)
+    ms = sqlite_bytes(MS_SCHEMA, [(MS_INSERT, ("Microsoft", "bob", base64.b64encode(S2).decode(), 1, None, 0))],
+                      page_size=512)
+    for name, data in [("google-authenticator-db.sqlite", ga), ("microsoft-authenticator.sqlite", ms)]:
+        assert len(data) <= 4096, (name, len(data))
+        with open(os.path.join(seeds, name), "wb") as f:
+            f.write(data)
+
+
 if __name__ == "__main__":
     google_authenticator()
     microsoft_authenticator()
@@ -324,3 +338,4 @@ if __name__ == "__main__":
     duo()
     winauth()
     lastpass()
+    fuzz_seeds()
