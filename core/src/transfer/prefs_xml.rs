@@ -125,6 +125,21 @@ mod tests {
     }
 
     #[test]
+    fn the_number_of_strings_is_bounded() {
+        let many = format!(
+            "<map>{}</map>",
+            "<string name=\"k\">v</string>".repeat(MAX_STRINGS + 1)
+        );
+        let error = strings(&many).unwrap_err();
+        assert!(error.contains("more than 10000"), "{error}");
+        let enough = format!(
+            "<map>{}</map>",
+            "<string name=\"k\">v</string>".repeat(MAX_STRINGS)
+        );
+        assert_eq!(strings(&enough).unwrap().len(), MAX_STRINGS);
+    }
+
+    #[test]
     fn refuses_broken_files() {
         assert!(strings("hello").is_err());
         assert!(strings(r#"<map><string name="a">open"#).is_err());
