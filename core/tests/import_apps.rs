@@ -28,8 +28,12 @@ const AT: u64 = 1_700_000_000;
 
 /// Imports `path` as `format` and compares everything with its expected.json.
 fn check(format: ImportFormat, path: &str) -> ImportReport {
-    let report =
-        transfer::import(format, &fixture(path), None).unwrap_or_else(|e| panic!("{path}: {e}"));
+    check_with(format, path, None)
+}
+
+fn check_with(format: ImportFormat, path: &str, password: Option<&str>) -> ImportReport {
+    let report = transfer::import(format, &fixture(path), password)
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
     let expected = expected(path);
     let accounts = expected["accounts"].as_array().unwrap();
     assert_eq!(report.accounts.len(), accounts.len(), "{path}: accounts");
@@ -272,11 +276,124 @@ fn winauth_text_export() {
     let report = check(ImportFormat::WinAuth, "winauth/winauth-export.txt");
     assert_eq!(report.failures[0].name, "line 5");
     detected("winauth/winauth-export.txt", ImportFormat::WinAuth);
-    // The password-protected export is a zip: refused with what to do instead.
-    match transfer::import(ImportFormat::WinAuth, b"PK\x03\x04rest", None) {
-        Err(ImportError::Unsupported(message)) => assert!(message.contains("plain text")),
-        other => panic!("{other:?}"),
+}
+
+const WINAUTH_PASSWORD: &str = "winauth-password";
+
+#[test]
+fn winauth_zipped_exports() {
+    let format = ImportFormat::WinAuth;
+    // Encrypted with the zip format's password scheme (checked against the CRC, and, for a
+    // streamed entry, against the time), and unencrypted.
+    check_with(format, "winauth/winauth-export.zip", Some(WINAUTH_PASSWORD));
+    check_with(
+        format,
+        "winauth/winauth-export-streamed.zip",
+        Some(WINAUTH_PASSWORD),
+    );
+    check(format, "winauth/winauth-export-plain.zip");
+    detected("winauth/winauth-export-plain.zip", format);
+    let encrypted = fixture("winauth/winauth-export.zip");
+    assert_eq!(transfer::detect(&encrypted), Some(format));
+    assert_eq!(
+        transfer::import_auto(&encrypted, None).unwrap_err(),
+        ImportError::PasswordRequired
+    );
+    for path in [
+        "winauth/winauth-export.zip",
+        "winauth/winauth-export-streamed.zip",
+    ] {
+        assert_eq!(
+            transfer::import(format, &fixture(path), Some("not the password")).unwrap_err(),
+            ImportError::WrongPassword,
+            "{path}"
+        );
     }
+    let truncated = &encrypted[..encrypted.len() - 30];
+    assert!(matches!(
+        transfer::import(format, truncated, Some(WINAUTH_PASSWORD)),
+        Err(ImportError::InvalidFile { .. })
+    ));
+}
+
+/// A zip of one deflated entry `name` (APPNOTE.TXT 4.3), its directory stating `size` and
+/// `crc`: what the bounds below are tested with.
+fn zip_of(name: &str, deflated: &[u8], size: u32, crc: u32) -> Vec<u8> {
+    let mut zip = Vec::new();
+    let u16s = |zip: &mut Vec<u8>, fields: &[u16]| {
+        for field in fields {
+            zip.extend_from_slice(&field.to_le_bytes());
+        }
+    };
+    let u32s = |zip: &mut Vec<u8>, fields: &[u32]| {
+        for field in fields {
+            zip.extend_from_slice(&field.to_le_bytes());
+        }
+    };
+    let (len, name_len) = (deflated.len() as u32, name.len() as u16);
+    u32s(&mut zip, &[0x0403_4b50]);
+    u16s(&mut zip, &[20, 0, 8, 0, 0]);
+    u32s(&mut zip, &[crc, len, size]);
+    u16s(&mut zip, &[name_len, 0]);
+    zip.extend_from_slice(name.as_bytes());
+    zip.extend_from_slice(deflated);
+    let directory = zip.len() as u32;
+    u32s(&mut zip, &[0x0201_4b50]);
+    u16s(&mut zip, &[20, 20, 0, 8, 0, 0]);
+    u32s(&mut zip, &[crc, len, size]);
+    u16s(&mut zip, &[name_len, 0, 0, 0, 0]);
+    u32s(&mut zip, &[0, 0]);
+    zip.extend_from_slice(name.as_bytes());
+    let directory_len = zip.len() as u32 - directory;
+    u32s(&mut zip, &[0x0605_4b50]);
+    u16s(&mut zip, &[0, 0, 1, 1]);
+    u32s(&mut zip, &[directory_len, directory]);
+    u16s(&mut zip, &[0]);
+    zip
+}
+
+fn deflate(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(data).unwrap();
+    encoder.finish().unwrap()
+}
+
+#[test]
+fn zipped_exports_are_bounded_before_and_while_inflating() {
+    let format = ImportFormat::WinAuth;
+    // The same builder makes a readable archive, so the refusals below are the bounds'.
+    let text = b"otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&digits=6&icon=A\n";
+    let crc = 0x5c14_fab4_u32; // CRC-32 of `text` (Python: zlib.crc32)
+    let good = zip_of("export.txt", &deflate(text), text.len() as u32, crc);
+    assert_eq!(transfer::detect(&good), Some(format));
+    assert_eq!(
+        transfer::import(format, &good, None)
+            .unwrap()
+            .accounts
+            .len(),
+        1
+    );
+    // A directory claiming more than 4 MiB is refused before inflating.
+    let claims = zip_of("export.txt", &deflate(text), 5 << 20, crc);
+    let reason = invalid_reason(format, &claims);
+    assert!(reason.contains("larger than 4 MiB"), "{reason}");
+    // A small stream that inflates past the bound (a zip bomb lying about its size).
+    let bomb = zip_of("export.txt", &deflate(&vec![b'a'; 5 << 20]), 10, 0);
+    let reason = invalid_reason(format, &bomb);
+    assert!(reason.contains("larger than 4 MiB"), "{reason}");
+    // The CRC-32 is checked.
+    let wrong_crc = zip_of("export.txt", &deflate(text), text.len() as u32, crc ^ 1);
+    let reason = invalid_reason(format, &wrong_crc);
+    assert!(reason.contains("damaged"), "{reason}");
+    // WinZip AES (method 99) is refused by name.
+    let mut aes = good.clone();
+    let directory = aes.len() - 22 - 46 - "export.txt".len();
+    aes[directory + 10] = 99;
+    assert!(matches!(
+        transfer::import(format, &aes, None),
+        Err(ImportError::Unsupported(message)) if message.contains("AES")
+    ));
 }
 
 #[test]

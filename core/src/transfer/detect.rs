@@ -176,8 +176,9 @@ const DETECTORS: &[Detector] = &[
         format: ImportFormat::WinAuth,
         matches: |p| {
             let mut lines = p.lines().peekable();
-            lines.peek().is_some_and(|l| l.starts_with("otpauth://"))
-                && lines.any(|l| super::winauth::MARKERS.iter().any(|m| l.contains(m)))
+            let text_export = lines.peek().is_some_and(|l| l.starts_with("otpauth://"))
+                && lines.any(|l| super::winauth::MARKERS.iter().any(|m| l.contains(m)));
+            text_export || super::winauth::is_zipped_export(p.bytes)
         },
     },
     Detector {

@@ -25,6 +25,7 @@ mod steam;
 mod text;
 mod twofas;
 mod winauth;
+mod zip_entry;
 
 use serde::Serialize;
 
@@ -180,7 +181,7 @@ pub enum ImportFormat {
     BattleNet,
     /// Duo Mobile's `accounts.json`.
     Duo,
-    /// WinAuth's plain-text export.
+    /// WinAuth's export: plain text, or a zip of it (optionally password-encrypted).
     WinAuth,
     /// LastPass Authenticator's JSON export.
     LastPass,
@@ -310,7 +311,7 @@ pub fn import_within(
         ImportFormat::Steam => steam::import(data),
         ImportFormat::BattleNet => battlenet::import(data),
         ImportFormat::Duo => duo::import(data),
-        ImportFormat::WinAuth => winauth::import(data),
+        ImportFormat::WinAuth => winauth::import(data, password),
         ImportFormat::LastPass => lastpass::import(data),
     }
 }

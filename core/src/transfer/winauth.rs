@@ -9,29 +9,38 @@
 //! - `icon` (the skin name) becomes the icon reference; `deviceid` and `data` (the Steam
 //!   session) are not imported.
 //!
-//! WinAuth's password-protected export (a zip encrypted by the zip format's own password
-//! scheme) and its PGP-encrypted export are not read: export plain text from WinAuth.
-//! Learned from winauth/winauth (`WinAuthAuthenticator.ToUrl`, the export form).
+//! Saved with a `.zip` name, the export is a zip (SharpZipLib's `ZipOutputStream`) of one
+//! `<name>.txt` entry, deflated, and encrypted with the zip format's traditional password
+//! scheme when the user gave a password: read by [`super::zip_entry`]. The PGP-encrypted
+//! export is not read (it needs the user's private key): export plain text or zip instead.
+//! Learned from winauth/winauth (`WinAuthAuthenticator.ToUrl`, `WinAuthHelper.
+//! ExportAuthenticators`).
 
-use super::{ImportError, ImportFormat, ImportReport, ReportBuilder};
+use super::{ImportError, ImportFormat, ImportReport, ReportBuilder, zip_entry};
 use crate::otpauth;
 use crate::vault::EntryMeta;
 
 const FORMAT: ImportFormat = ImportFormat::WinAuth;
 
+/// Whether `data` is a zip whose first file is a `.txt`, as WinAuth names its export.
+pub fn is_zipped_export(data: &[u8]) -> bool {
+    zip_entry::is_zip(data) && zip_entry::first_name(data).is_some_and(|n| n.ends_with(".txt"))
+}
+
 /// The parameters only WinAuth writes (detection).
 pub const MARKERS: &[&str] = &["&icon=", "&deviceid=", "&serial="];
 
-pub fn import(data: &[u8]) -> Result<ImportReport, ImportError> {
-    if data.starts_with(b"PK\x03\x04") {
-        return Err(ImportError::Unsupported(
-            "WinAuth's password-protected (zip) export is not read: export as plain text \
-             from WinAuth"
-                .to_owned(),
-        ));
+pub fn import(data: &[u8], password: Option<&str>) -> Result<ImportReport, ImportError> {
+    if zip_entry::is_zip(data) {
+        let text = zip_entry::first_entry(FORMAT, data, password)?;
+        return import_text(&text);
     }
-    let text =
-        std::str::from_utf8(data).map_err(|_| ImportError::invalid(FORMAT, "not UTF-8 text"))?;
+    import_text(data)
+}
+
+fn import_text(data: &[u8]) -> Result<ImportReport, ImportError> {
+    let text = std::str::from_utf8(data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data))
+        .map_err(|_| ImportError::invalid(FORMAT, "not UTF-8 text"))?;
     let mut report = ReportBuilder::new();
     let lines = text
         .lines()

@@ -19,6 +19,9 @@ import json
 import os
 import sqlite3
 import struct
+import zipfile
+import zlib
+import io
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "fixtures", "import")
@@ -280,13 +283,84 @@ def winauth():
         f"otpauth://hotp/My+Server?secret={b32(S3)}&digits=6&counter=5",
         "otpauth://totp/Broken?secret=1!&digits=6",
     ]
-    write("winauth", "winauth-export.txt", "\r\n".join(lines) + "\r\n", result([
+    text = "\r\n".join(lines) + "\r\n"
+    expected = result([
         expect("Google", "alice@example.com", S1, icon="Google", index=0),
         expect("Steam", "gabe fan", S2, kind="steam", icon="Steam", index=1),
         expect("BattleNet", "US-1803-2525-9922", S4, digits=8, notes="Battle.net serial: US180325259922",
                icon="BattleNet", index=2),
         expect(None, "My Server", S3, kind="hotp", counter=5, index=3),
-    ], failures=[4]))
+    ], failures=[4])
+    write("winauth", "winauth-export.txt", text, expected)
+    winauth_zips(text, expected)
+
+
+# --- WinAuth's zipped export: the zip format's traditional encryption (APPNOTE.TXT 6.1),
+# written out here and checked by Python's zipfile, an independent reader.
+
+def _crc_byte(crc, byte):
+    crc ^= byte
+    for _ in range(8):
+        crc = (crc >> 1) ^ 0xEDB88320 if crc & 1 else crc >> 1
+    return crc
+
+
+class ZipCrypto:
+    def __init__(self, password):
+        self.k = [0x12345678, 0x23456789, 0x34567890]
+        for byte in password:
+            self.update(byte)
+
+    def update(self, plain):
+        k0, k1, k2 = self.k
+        k0 = _crc_byte(k0, plain)
+        k1 = ((k1 + (k0 & 0xFF)) * 134775813 + 1) & 0xFFFFFFFF
+        k2 = _crc_byte(k2, k1 >> 24)
+        self.k = [k0, k1, k2]
+
+    def encrypt(self, data):
+        out = bytearray()
+        for plain in data:
+            temp = (self.k[2] | 2) & 0xFFFF
+            out.append(plain ^ (((temp * (temp ^ 1)) >> 8) & 0xFF))
+            self.update(plain)
+        return bytes(out)
+
+
+def zip_one(name, text, password=None, streamed=False):
+    """A zip of one deflated file, as SharpZipLib's ZipOutputStream writes WinAuth's export."""
+    plain = text.encode()
+    crc = zlib.crc32(plain)
+    squeeze = zlib.compressobj(9, zlib.DEFLATED, -15)
+    body = squeeze.compress(plain) + squeeze.flush()
+    time, date = 0x7A3C, 0x5B7C  # 15:17:56, 2025-11-28
+    flags = 0
+    if password is not None:
+        flags |= 1
+        check = (time >> 8) if streamed else (crc >> 24)
+        header = bytes(range(0x41, 0x41 + 11)) + bytes([check & 0xFF])
+        body = ZipCrypto(password).encrypt(header + body)
+    if streamed:
+        flags |= 8
+    raw = name.encode()
+    local_sizes = (0, 0, 0) if streamed else (crc, len(body), len(plain))
+    local = struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, flags, 8, time, date, *local_sizes, len(raw), 0) + raw
+    descriptor = struct.pack("<4sIII", b"PK\x07\x08", crc, len(body), len(plain)) if streamed else b""
+    central = struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, flags, 8, time, date, crc, len(body),
+                          len(plain), len(raw), 0, 0, 0, 0, 0, 0) + raw
+    offset = len(local) + len(body) + len(descriptor)
+    end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, 1, 1, len(central), offset, 0)
+    data = local + body + descriptor + central + end
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:  # the independent check
+        assert archive.read(name, pwd=password) == plain
+    return data
+
+
+def winauth_zips(text, expected):
+    write("winauth", "winauth-export.zip", zip_one("winauth-export.txt", text, b"winauth-password"), expected)
+    write("winauth", "winauth-export-streamed.zip",
+          zip_one("winauth-export.txt", text, b"winauth-password", streamed=True), expected)
+    write("winauth", "winauth-export-plain.zip", zip_one("winauth-export.txt", text), expected)
 
 
 def lastpass():
