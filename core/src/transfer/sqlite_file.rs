@@ -179,6 +179,15 @@ fn private_file(path: &Path) -> std::io::Result<File> {
     OpenOptions::new().write(true).create_new(true).open(path)
 }
 
+/// What stays as is in a URI path: unreserved characters, `/` and a drive letter's `:`.
+const URI_PATH: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b':');
+
 /// `path` as an SQLite URI opening it read-only and immutable. Everything but unreserved
 /// characters and `/` is percent-encoded (`?`, `#` and `%` would end or change the path).
 fn immutable_uri(path: &Path) -> Option<String> {
@@ -188,13 +197,7 @@ fn immutable_uri(path: &Path) -> Option<String> {
         // A Windows drive path: file:///C:/…
         uri.push_str("///");
     }
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"/-._~:".contains(&byte) {
-            uri.push(char::from(byte));
-        } else {
-            uri.push_str(&format!("%{byte:02X}"));
-        }
-    }
+    uri.extend(percent_encoding::utf8_percent_encode(&text, URI_PATH));
     uri.push_str("?mode=ro&immutable=1");
     Some(uri)
 }
