@@ -4,8 +4,9 @@
 //!
 //! SQLite reads files, not byte slices, without `unsafe` (its `deserialize` needs memory
 //! from `sqlite3_malloc`), so the bytes go to a private temporary file: a random name in
-//! [`std::env::temp_dir`] (on Android the shell points `TMPDIR` at the app's cache), created
-//! exclusively with mode 0600 and removed when the reader is dropped, whatever happened.
+//! [`std::env::temp_dir`] (`TMPDIR`: the app's own directory on iOS and on Android 13 and
+//! later; before Android 13 the shell must set it), created exclusively with mode 0600 and
+//! removed when the reader is dropped, whatever happened.
 //!
 //! The file is hostile until proven otherwise. Following SQLite's "Defense against the dark
 //! arts" advice it is opened read-only and immutable (no journal, WAL or lock files), with
