@@ -290,22 +290,7 @@ impl From<rusqlite::Error> for ReadError {
 }
 
 fn read_rows(conn: &Connection, table: &'static str) -> Result<Table, ReadError> {
-    let kind: Option<String> = conn
-        .query_row(
-            "SELECT type FROM sqlite_master WHERE name = ?1 LIMIT 1",
-            [table],
-            |row| row.get(0),
-        )
-        .map(Some)
-        .or_else(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => Ok(None),
-            e => Err(e),
-        })?;
-    if kind.as_deref() != Some("table") {
-        return Err(ReadError::Bound(format!(
-            "the database has no {table} table"
-        )));
-    }
+    check_plain_table(conn, table)?;
     // The name is one of the importers' constants, never the file's.
     let mut statement =
         conn.prepare(&format!("SELECT * FROM \"{table}\" LIMIT {}", MAX_ROWS + 1))?;
@@ -330,6 +315,39 @@ fn read_rows(conn: &Connection, table: &'static str) -> Result<Table, ReadError>
         rows.push(cells);
     }
     Ok(Table { columns, rows })
+}
+
+/// `table` must be an ordinary table: not a view (refused by name here and disabled on the
+/// connection) and not a virtual table, whose module (FTS, R-tree…) would run its own code
+/// over shadow tables the file controls.
+fn check_plain_table(conn: &Connection, table: &'static str) -> Result<(), ReadError> {
+    let found: Option<(String, String)> = conn
+        .query_row(
+            "SELECT type, coalesce(sql, '') FROM sqlite_master WHERE name = ?1 LIMIT 1",
+            [table],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })?;
+    match found {
+        Some((kind, sql)) if kind == "table" => {
+            let virtual_table = sql
+                .trim_start()
+                .get(..14)
+                .is_some_and(|start| start.eq_ignore_ascii_case("create virtual"));
+            if virtual_table {
+                Err(ReadError::Bound(format!("{table} is a virtual table")))
+            } else {
+                Ok(())
+            }
+        }
+        _ => Err(ReadError::Bound(format!(
+            "the database has no {table} table"
+        ))),
+    }
 }
 
 /// One value, its bytes added to `used` and checked against [`MAX_VALUE_BYTES`].
@@ -465,6 +483,24 @@ mod tests {
             matches!(error, ImportError::InvalidFile { ref reason, .. } if reason.contains("too large")),
             "{error}"
         );
+    }
+
+    #[test]
+    fn views_and_virtual_tables_are_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let view = database(
+            dir.path(),
+            "CREATE TABLE t (a); CREATE VIEW accounts AS SELECT a FROM t;",
+        );
+        let error = read_table_in(dir.path(), FORMAT, &view, "accounts")
+            .err()
+            .unwrap();
+        assert!(error.to_string().contains("no accounts table"), "{error}");
+        let fts = database(dir.path(), "CREATE VIRTUAL TABLE accounts USING fts4(a);");
+        let error = read_table_in(dir.path(), FORMAT, &fts, "accounts")
+            .err()
+            .unwrap();
+        assert!(error.to_string().contains("virtual table"), "{error}");
     }
 
     #[test]

@@ -16,6 +16,8 @@
 //! Learned from winauth/winauth (`WinAuthAuthenticator.ToUrl`, `WinAuthHelper.
 //! ExportAuthenticators`).
 
+use zeroize::Zeroizing;
+
 use super::{ImportError, ImportFormat, ImportReport, ReportBuilder, zip_entry};
 use crate::otpauth;
 use crate::vault::EntryMeta;
@@ -48,7 +50,9 @@ fn import_text(data: &[u8]) -> Result<ImportReport, ImportError> {
         .enumerate()
         .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'));
     for (index, line) in lines {
-        let result = otpauth::parse(&label_spaces(line))
+        // A copy of the line holds the secret: zeroized when dropped.
+        let line_with_spaces = Zeroizing::new(label_spaces(line));
+        let result = otpauth::parse(&line_with_spaces)
             .map(|parsed| (parsed.account, meta(line)))
             .map_err(|e| e.to_string());
         report.record(index, format!("line {}", index + 1), result);
@@ -67,17 +71,16 @@ fn label_spaces(line: &str) -> String {
 fn meta(line: &str) -> EntryMeta {
     let query = line.split_once('?').map_or("", |(_, query)| query);
     let mut meta = EntryMeta::default();
-    for (name, value) in query.split('&').filter_map(|pair| pair.split_once('=')) {
-        let value = form_decode(value);
-        let value = value.trim();
-        if value.is_empty() {
+    // Only the two kept parameters are decoded (never the secret or the Steam session).
+    for (name, raw) in query.split('&').filter_map(|pair| pair.split_once('=')) {
+        if name != "icon" && name != "serial" {
             continue;
         }
+        let decoded = form_decode(raw);
+        let value = super::bounded_tag(decoded.trim());
         match name {
-            "icon" if !value.starts_with("base64:") => {
-                meta.icon = Some(super::bounded_tag(value));
-            }
-            "serial" => meta.notes = format!("Battle.net serial: {}", super::bounded_tag(value)),
+            "icon" if !value.is_empty() && !value.starts_with("base64:") => meta.icon = Some(value),
+            "serial" if !value.is_empty() => meta.notes = format!("Battle.net serial: {value}"),
             _ => {}
         }
     }
