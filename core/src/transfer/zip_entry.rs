@@ -40,15 +40,20 @@ pub fn is_zip(data: &[u8]) -> bool {
 /// The name of the first file as its local header states it (for detection).
 pub fn first_name(data: &[u8]) -> Option<&str> {
     let name_len = usize::from(u16_at(data, 26)?);
-    std::str::from_utf8(data.get(30..30 + name_len)?).ok()
+    std::str::from_utf8(bytes_at(data, 30, name_len)?).ok()
+}
+
+/// `len` bytes at `at`, if the file holds them (offsets come from the file: no overflow).
+fn bytes_at(data: &[u8], at: usize, len: usize) -> Option<&[u8]> {
+    data.get(at..at.checked_add(len)?)
 }
 
 fn u16_at(data: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(data.get(at..at + 2)?.try_into().ok()?))
+    Some(u16::from_le_bytes(bytes_at(data, at, 2)?.try_into().ok()?))
 }
 
 fn u32_at(data: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(data.get(at..at + 4)?.try_into().ok()?))
+    Some(u32::from_le_bytes(bytes_at(data, at, 4)?.try_into().ok()?))
 }
 
 /// What the central directory says about the first entry.
@@ -114,9 +119,9 @@ fn first_directory_entry(data: &[u8]) -> Option<Entry> {
     let earliest = data.len().saturating_sub(END_LEN + usize::from(u16::MAX));
     let end = (earliest..=data.len().checked_sub(END_LEN)?)
         .rev()
-        .find(|&at| data.get(at..at + 4) == Some(END_OF_DIRECTORY))?;
+        .find(|&at| bytes_at(data, at, 4) == Some(END_OF_DIRECTORY))?;
     let directory = usize::try_from(u32_at(data, end + 16)?).ok()?;
-    if data.get(directory..directory + 4)? != CENTRAL_HEADER {
+    if bytes_at(data, directory, 4)? != CENTRAL_HEADER {
         return None;
     }
     let at = directory;
@@ -134,13 +139,14 @@ fn first_directory_entry(data: &[u8]) -> Option<Entry> {
 /// The entry's stored bytes, after its local header.
 fn entry_data<'a>(data: &'a [u8], entry: &Entry) -> Option<&'a [u8]> {
     let at = entry.local_offset;
-    if data.get(at..at + 4)? != LOCAL_HEADER {
+    if bytes_at(data, at, 4)? != LOCAL_HEADER {
         return None;
     }
+    // The header was found, so `at` is within the (at most 16 MiB) file.
     let name_len = usize::from(u16_at(data, at + 26)?);
     let extra_len = usize::from(u16_at(data, at + 28)?);
     let start = at.checked_add(30 + name_len + extra_len)?;
-    data.get(start..start.checked_add(entry.compressed)?)
+    bytes_at(data, start, entry.compressed)
 }
 
 /// ZipCrypto: the entry's bytes after the 12-byte header, or `WrongPassword` when the
