@@ -214,6 +214,13 @@ pub enum ImportFormat {
     FreeOtpPlus,
     OtpauthList,
     Countersign,
+    GoogleAuthenticatorDb,
+    MicrosoftAuthenticator,
+    Steam,
+    BattleNet,
+    Duo,
+    WinAuth,
+    LastPass,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]

@@ -17,6 +17,7 @@ fn password(format: ImportFormat) -> &'static str {
         ImportFormat::TwoFas => "2fas-password",
         ImportFormat::AndOtp => "andotp-password",
         ImportFormat::Authy => "authy-backup-password",
+        ImportFormat::WinAuth => "winauth-password",
         // docs/backup.md's test vector.
         ImportFormat::Countersign => "correct horse battery staple",
         _ => "fuzz",

@@ -80,6 +80,29 @@ const DETECTORS: &[Detector] = &[
         matches: is_authy,
     },
     Detector {
+        format: ImportFormat::MicrosoftAuthenticator,
+        matches: |p| super::sqlite_file::mentions(p.bytes, b"oath_secret_key"),
+    },
+    Detector {
+        format: ImportFormat::GoogleAuthenticatorDb,
+        matches: |p| {
+            // Column names as the schema's SQL text spells them (quoting varies).
+            ["accounts", "email", "secret"]
+                .iter()
+                .all(|name| super::sqlite_file::mentions(p.bytes, name.as_bytes()))
+        },
+    },
+    Detector {
+        format: ImportFormat::BattleNet,
+        matches: |p| {
+            p.text().is_some_and(|t| {
+                t.contains("<map")
+                    && (t.contains(super::battlenet::OLD_STORE_KEY)
+                        || t.contains(super::battlenet::SECRET_KEY))
+            })
+        },
+    },
+    Detector {
         format: ImportFormat::Aegis,
         matches: |p| p.json_key("db").is_some() && p.json_key("header").is_some(),
     },
@@ -106,6 +129,38 @@ const DETECTORS: &[Detector] = &[
         },
     },
     Detector {
+        format: ImportFormat::LastPass,
+        matches: |p| {
+            p.json_key("accounts")
+                .and_then(Value::as_array)
+                .is_some_and(|accounts| {
+                    p.json_key("deviceId").is_some()
+                        || accounts
+                            .first()
+                            .is_some_and(|a| a.get("issuerName").is_some())
+                })
+        },
+    },
+    Detector {
+        format: ImportFormat::Steam,
+        matches: |p| {
+            p.json_key("shared_secret").is_some()
+                || p.json_key("accounts")
+                    .and_then(Value::as_object)
+                    .and_then(|accounts| accounts.values().next())
+                    .is_some_and(|a| a.get("shared_secret").is_some())
+        },
+    },
+    Detector {
+        format: ImportFormat::Duo,
+        matches: |p| {
+            p.json()
+                .and_then(Value::as_array)
+                .and_then(|entries| entries.first())
+                .is_some_and(|e| e.get("otpGenerator").is_some())
+        },
+    },
+    Detector {
         format: ImportFormat::BitwardenCsv,
         matches: |p| {
             p.lines()
@@ -119,6 +174,15 @@ const DETECTORS: &[Detector] = &[
             p.lines()
                 .next()
                 .is_some_and(|l| l.starts_with("otpauth-migration://"))
+        },
+    },
+    Detector {
+        format: ImportFormat::WinAuth,
+        matches: |p| {
+            let mut lines = p.lines().peekable();
+            let text_export = lines.peek().is_some_and(|l| l.starts_with("otpauth://"))
+                && lines.any(|l| super::winauth::MARKERS.iter().any(|m| l.contains(m)));
+            text_export || super::winauth::is_zipped_export(p.bytes)
         },
     },
     Detector {
@@ -251,6 +315,39 @@ mod tests {
                 b"\xEF\xBB\xBFotpauth://totp/a?secret=AA",
                 Some(ImportFormat::OtpauthList),
             ),
+            (
+                b"SQLite format 3\0 CREATE TABLE accounts (_id, email, secret, original_name) padding to a header's length",
+                Some(ImportFormat::GoogleAuthenticatorDb),
+            ),
+            (
+                b"SQLite format 3\0 CREATE TABLE `accounts` (name, username, oath_secret_key) padding to a header's length",
+                Some(ImportFormat::MicrosoftAuthenticator),
+            ),
+            (
+                br#"<map><string name="com.blizzard.bma.AUTH_STORE.HASH">00</string></map>"#,
+                Some(ImportFormat::BattleNet),
+            ),
+            (
+                br#"{"version":3,"deviceId":"d","accounts":[]}"#,
+                Some(ImportFormat::LastPass),
+            ),
+            (
+                br#"{"shared_secret":"AAAA","account_name":"a"}"#,
+                Some(ImportFormat::Steam),
+            ),
+            (
+                br#"{"accounts":{"7656":{"shared_secret":"AAAA"}}}"#,
+                Some(ImportFormat::Steam),
+            ),
+            (
+                br#"[{"name":"a","otpGenerator":{"otpSecret":"AA"}}]"#,
+                Some(ImportFormat::Duo),
+            ),
+            (
+                b"otpauth://totp/a?secret=AA&digits=6\notpauth://totp/Steam:b?secret=AA&digits=5&issuer=Steam&deviceid=x",
+                Some(ImportFormat::WinAuth),
+            ),
+            (b"SQLite format 3\0", None),
             (b"hello", None),
             (b"\xff\xfe", None),
             (b"", None),

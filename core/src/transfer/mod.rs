@@ -8,15 +8,25 @@ mod aegis;
 mod andotp;
 mod authy;
 mod backup;
+mod battlenet;
 mod bitwarden;
 pub(crate) mod dedup;
 mod detect;
+mod duo;
 mod export;
 mod freeotp;
+mod google_authenticator_db;
 mod json;
 mod kdf;
+mod lastpass;
+mod microsoft_authenticator;
+mod prefs_xml;
+mod sqlite_file;
+mod steam;
 mod text;
 mod twofas;
+mod winauth;
+mod zip_entry;
 
 use serde::Serialize;
 
@@ -166,6 +176,20 @@ pub enum ImportFormat {
     OtpauthList,
     /// A Countersign encrypted backup.
     Countersign,
+    /// Google Authenticator's internal SQLite database (`databases`).
+    GoogleAuthenticatorDb,
+    /// Microsoft Authenticator's internal SQLite database (`PhoneFactor`).
+    MicrosoftAuthenticator,
+    /// Steam Guard JSON: a Steam Desktop Authenticator `.maFile` or the Steam app's file.
+    Steam,
+    /// Battle.net Authenticator SharedPreferences XML.
+    BattleNet,
+    /// Duo Mobile's `accounts.json`.
+    Duo,
+    /// WinAuth's export: plain text, or a zip of it (optionally password-encrypted).
+    WinAuth,
+    /// LastPass Authenticator's JSON export.
+    LastPass,
 }
 
 impl ImportFormat {
@@ -182,6 +206,13 @@ impl ImportFormat {
         ImportFormat::FreeOtpPlus,
         ImportFormat::OtpauthList,
         ImportFormat::Countersign,
+        ImportFormat::GoogleAuthenticatorDb,
+        ImportFormat::MicrosoftAuthenticator,
+        ImportFormat::Steam,
+        ImportFormat::BattleNet,
+        ImportFormat::Duo,
+        ImportFormat::WinAuth,
+        ImportFormat::LastPass,
     ];
 
     pub fn name(self) -> &'static str {
@@ -197,6 +228,13 @@ impl ImportFormat {
             ImportFormat::FreeOtpPlus => "freeotp-plus",
             ImportFormat::OtpauthList => "otpauth",
             ImportFormat::Countersign => "countersign",
+            ImportFormat::GoogleAuthenticatorDb => "google-authenticator-db",
+            ImportFormat::MicrosoftAuthenticator => "microsoft-authenticator",
+            ImportFormat::Steam => "steam",
+            ImportFormat::BattleNet => "battle-net",
+            ImportFormat::Duo => "duo",
+            ImportFormat::WinAuth => "winauth",
+            ImportFormat::LastPass => "lastpass",
         }
     }
 
@@ -276,6 +314,13 @@ pub fn import_within(
             let password = password.ok_or(ImportError::PasswordRequired)?;
             backup::import(data, password, &mut budget)
         }
+        ImportFormat::GoogleAuthenticatorDb => google_authenticator_db::import(data),
+        ImportFormat::MicrosoftAuthenticator => microsoft_authenticator::import(data),
+        ImportFormat::Steam => steam::import(data),
+        ImportFormat::BattleNet => battlenet::import(data),
+        ImportFormat::Duo => duo::import(data),
+        ImportFormat::WinAuth => winauth::import(data, password),
+        ImportFormat::LastPass => lastpass::import(data),
     }
 }
 
