@@ -105,10 +105,26 @@ fn read_export(
     }
 }
 
-/// One imported account and whether the vault already held it.
+/// One imported account as it is shown (never its secret), and whether it was added or
+/// the vault already held it.
 struct Outcome {
-    account: Account,
+    issuer: Option<String>,
+    label: String,
+    name: String,
+    kind: String,
     added: bool,
+}
+
+impl Outcome {
+    fn new(account: &Account, added: bool) -> Outcome {
+        Outcome {
+            issuer: account.issuer.clone(),
+            label: account.label.clone(),
+            name: account.display_name(),
+            kind: kind_name(account),
+            added,
+        }
+    }
 }
 
 /// Adds the accounts a few hundred at a time, so the progress line moves on a big import.
@@ -123,20 +139,19 @@ fn add_in_batches(
     let mut rest = imported.into_iter().peekable();
     while rest.peek().is_some() {
         let batch: Vec<Imported> = rest.by_ref().take(BATCH).collect();
-        let accounts: Vec<Account> = batch.iter().map(|i| i.account.clone()).collect();
+        let shown: Vec<Outcome> = batch
+            .iter()
+            .map(|i| Outcome::new(&i.account, true))
+            .collect();
         let added = vault.add_many(
             batch.into_iter().map(|i| (i.account, i.meta)).collect(),
             false,
         )?;
-        outcomes.extend(
-            accounts
-                .into_iter()
-                .enumerate()
-                .map(|(i, account)| Outcome {
-                    account,
-                    added: !added.duplicates.contains(&i),
-                }),
-        );
+        // `duplicates` are positions within this batch (at most BATCH of them).
+        outcomes.extend(shown.into_iter().enumerate().map(|(i, outcome)| Outcome {
+            added: !added.duplicates.contains(&i),
+            ..outcome
+        }));
         progress.count("adding accounts", outcomes.len(), total);
     }
     Ok(outcomes)
@@ -164,14 +179,15 @@ pub(super) fn import(
     // The vault first: a missing vault or a wrong passphrase is found before the user is
     // asked for the file's password.
     let mut vault = open(args)?;
-    let (found, report) = read_export(args, format, &data)?;
-    let mut progress = Progress::new(args.progress, report.accounts.len());
+    let (found, mut report) = read_export(args, format, &data)?;
+    let accounts = std::mem::take(&mut report.accounts);
+    let mut progress = Progress::new(args.progress, accounts.len());
     progress.show(&format!(
         "read {} accounts from a {} file",
-        report.accounts.len(),
+        accounts.len(),
         found.name()
     ));
-    let outcomes = add_in_batches(&mut vault, report.accounts.clone(), &mut progress)?;
+    let outcomes = add_in_batches(&mut vault, accounts, &mut progress)?;
     progress.finish();
     if json_output {
         return Ok(print_json(&import_json(found, &report, &outcomes))?);
@@ -185,9 +201,9 @@ fn import_json(found: ImportFormat, report: &ImportReport, outcomes: &[Outcome])
         .iter()
         .map(|o| {
             json!({
-                "issuer": o.account.issuer,
-                "label": o.account.label,
-                "kind": kind_name(&o.account),
+                "issuer": o.issuer,
+                "label": o.label,
+                "kind": o.kind,
                 "status": if o.added { "added" } else { "already_in_vault" },
             })
         })
@@ -217,11 +233,7 @@ fn print_import(found: ImportFormat, asked: &str, report: &ImportReport, outcome
         } else {
             "already in the vault"
         };
-        println!(
-            "  {status}: {} [{}]",
-            o.account.display_name(),
-            kind_name(&o.account)
-        );
+        println!("  {status}: {} [{}]", o.name, o.kind);
     }
     for n in &report.notices {
         println!("  entry {} \"{}\": {}", n.index + 1, n.name, n.notice);
