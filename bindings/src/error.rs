@@ -6,7 +6,7 @@ use countersign_app::migration::MigrationError;
 use countersign_app::otpauth::UriError;
 use countersign_app::scan::ScanError;
 use countersign_app::transactional::TransactionalError;
-use countersign_app::transfer::ImportError;
+use countersign_app::transfer::{ExportError, ImportError};
 use countersign_app::txotp::TxotpError;
 use countersign_app::vault::{KeyProviderError, VaultError};
 
@@ -16,6 +16,10 @@ pub enum CountersignError {
     /// Ask again: the passphrase (or recovery code, or file password) is wrong.
     #[error("wrong passphrase")]
     WrongPassphrase,
+    /// The file is encrypted (or the export format always is): ask the user for its
+    /// password and call again with it.
+    #[error("a password is needed")]
+    PasswordRequired,
     /// Unlock first.
     #[error("the vault is locked")]
     Locked,
@@ -131,6 +135,16 @@ impl From<ImportError> for CountersignError {
     fn from(error: ImportError) -> Self {
         match error {
             ImportError::WrongPassword => E::WrongPassphrase,
+            ImportError::PasswordRequired => E::PasswordRequired,
+            other => invalid(other),
+        }
+    }
+}
+
+impl From<ExportError> for CountersignError {
+    fn from(error: ExportError) -> Self {
+        match error {
+            ExportError::PasswordRequired => E::PasswordRequired,
             other => invalid(other),
         }
     }

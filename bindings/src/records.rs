@@ -8,7 +8,7 @@ use countersign_app::{Account, OtpKind};
 // the code it generates matches every variant / builds every field, so the compiler rejects
 // a re-declaration that drifts from the real type (no hand-kept copy and conversion).
 pub use countersign_app::scan::Point;
-pub use countersign_app::transfer::ImportFormat;
+pub use countersign_app::transfer::{ExportFormat, ImportFormat};
 
 use crate::error::CountersignError;
 
@@ -17,6 +17,16 @@ pub enum OtpType {
     Totp,
     Hotp,
     Steam,
+}
+
+impl OtpType {
+    pub(crate) fn of(account: &Account) -> OtpType {
+        match account.params.kind() {
+            OtpKind::Totp { .. } => OtpType::Totp,
+            OtpKind::Hotp { .. } => OtpType::Hotp,
+            OtpKind::Steam => OtpType::Steam,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -45,11 +55,7 @@ impl AccountInfo {
             id: entry.id.to_string(),
             issuer: account.issuer.clone(),
             label: account.label.clone(),
-            otp_type: match params.kind() {
-                OtpKind::Totp { .. } => OtpType::Totp,
-                OtpKind::Hotp { .. } => OtpType::Hotp,
-                OtpKind::Steam => OtpType::Steam,
-            },
+            otp_type: OtpType::of(account),
             algorithm: params.algorithm().to_string(),
             digits: params.digits(),
             period: params.period(),
@@ -223,11 +229,79 @@ pub enum ImportFormat {
     LastPass,
 }
 
+#[uniffi::remote(Enum)]
+pub enum ExportFormat {
+    Countersign,
+    Aegis,
+    GoogleAuthenticator,
+    OtpauthList,
+}
+
+/// An export format as a picker shows it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ExportFormatInfo {
+    pub format: ExportFormat,
+    /// The name the CLI and the docs use (`aegis`, `google-authenticator`, …).
+    pub name: String,
+    /// Offer a password field.
+    pub can_encrypt: bool,
+    /// The password is required (the format is always encrypted).
+    pub needs_password: bool,
+}
+
+/// One account an import read, and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ImportedAccount {
+    pub issuer: Option<String>,
+    pub label: String,
+    pub otp_type: OtpType,
+    /// The new account's id; `None` when the vault already held this account.
+    pub account_id: Option<String>,
+}
+
+/// An entry of the file, by position (from 0) and name, with what to tell the user: why it
+/// was not imported, or what to know about it (never a secret).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct EntryMessage {
+    pub index: u32,
+    pub name: String,
+    pub message: String,
+}
+
+/// What an import did, entry by entry.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ImportSummary {
+    /// The format read (the one found, for `import_file`).
+    pub format: ImportFormat,
+    /// Every account read, in file order, added or already held.
+    pub accounts: Vec<ImportedAccount>,
     pub added: u32,
     /// Already in the vault, or repeated in the file.
     pub duplicates: u32,
-    /// Entries that could not be read (each reason, never a secret).
-    pub failures: Vec<String>,
+    /// Entries that could not be read.
+    pub failures: Vec<EntryMessage>,
+    /// Notices about imported entries (e.g. an Authy token that keeps working only while
+    /// its Authy device stays registered).
+    pub notices: Vec<EntryMessage>,
+    /// Entries that are not one-time-password accounts (e.g. plain logins).
+    pub not_otp: u32,
+}
+
+/// An account the export format could not hold, or holds changed.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ExportNotice {
+    /// Position in `accounts()`, from 0.
+    pub index: u32,
+    pub name: String,
+    /// Missing from the file (else it is there, changed as `reason` says).
+    pub skipped: bool,
+    pub reason: String,
+}
+
+/// A finished export: the file's bytes (write them where the user chose) and the notices.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ExportResult {
+    pub data: Vec<u8>,
+    pub exported: u32,
+    pub notices: Vec<ExportNotice>,
 }

@@ -2,7 +2,6 @@
 //! answering banks' approval requests. Each registration gets its own software key, sealed in
 //! the vault with it; any number of registrations, with one server or several, coexist.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -15,24 +14,13 @@ use countersign_app::vault::{DeviceKey, DeviceRecord, EntryMeta, Vault, new_regi
 use serde_json::json;
 use zeroize::Zeroizing;
 
+use crate::GlobalArgs;
 use crate::error::CliError;
-use crate::vault_cmd::open_vault;
+use crate::vault_cmd::{VaultOptions, open_vault};
 use crate::view::print_json;
 
 #[derive(Args)]
-pub struct VaultLocation {
-    /// The vault file (or COUNTERSIGN_VAULT).
-    #[arg(long, env = "COUNTERSIGN_VAULT", default_value = "countersign.vault")]
-    vault: PathBuf,
-    /// Read the vault passphrase from this file (else COUNTERSIGN_PASSPHRASE, else a prompt).
-    #[arg(long)]
-    passphrase_file: Option<PathBuf>,
-}
-
-#[derive(Args)]
 pub struct DeviceArgs {
-    #[command(flatten)]
-    location: VaultLocation,
     #[command(subcommand)]
     command: DeviceCommand,
 }
@@ -53,8 +41,6 @@ enum DeviceCommand {
 
 #[derive(Args)]
 pub struct ApprovalArgs {
-    #[command(flatten)]
-    location: VaultLocation,
     /// Only this server's registrations (default: every registration).
     #[arg(long)]
     server: Option<String>,
@@ -91,11 +77,9 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .map_err(|e| CliError::Usage(format!("cannot start the network runtime: {e}")))
 }
 
-pub fn run_device(args: DeviceArgs, json_output: bool) -> Result<ExitCode, CliError> {
-    let mut vault = open_vault(
-        &args.location.vault,
-        args.location.passphrase_file.as_deref(),
-    )?;
+pub fn run_device(args: DeviceArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
+    let json_output = global.json;
+    let mut vault = open_vault(&VaultOptions::new(global)?)?;
     match args.command {
         DeviceCommand::Register { uri, name, os } => {
             let link = RegistrationLink::parse(&Zeroizing::new(uri))?;
@@ -252,11 +236,9 @@ fn challenge_json(server: &str, c: &Challenge) -> serde_json::Value {
     })
 }
 
-pub fn run_approvals(args: ApprovalArgs, json_output: bool) -> Result<ExitCode, CliError> {
-    let vault = open_vault(
-        &args.location.vault,
-        args.location.passphrase_file.as_deref(),
-    )?;
+pub fn run_approvals(args: ApprovalArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
+    let json_output = global.json;
+    let vault = open_vault(&VaultOptions::new(global)?)?;
     let selection = Selection {
         server: args.server.as_deref(),
         registration: args.registration.as_deref(),

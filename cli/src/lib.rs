@@ -11,12 +11,16 @@ mod account_args;
 mod commands;
 mod device_cmd;
 mod error;
+mod location;
+mod progress;
 mod vault_cmd;
 mod view;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
 
 use crate::account_args::AccountArgs;
 use crate::error::CliError;
@@ -28,11 +32,35 @@ use crate::error::CliError;
     about = "Countersign authenticator: codes, enrolment URIs and transactional codes"
 )]
 struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every subcommand accepts, before or after its name (`global`): people type
+/// `countersign vault list --json --vault work.vault` as often as the other order.
+#[derive(Args)]
+pub(crate) struct GlobalArgs {
     /// Print machine-readable JSON.
     #[arg(long, global = true)]
     json: bool,
-    #[command(subcommand)]
-    command: Command,
+    /// The vault file (or COUNTERSIGN_VAULT). Default: countersign/countersign.vault in the
+    /// user's data directory ($XDG_DATA_HOME or ~/.local/share, ~/Library/Application
+    /// Support, %APPDATA%).
+    #[arg(long, global = true, env = "COUNTERSIGN_VAULT")]
+    vault: Option<PathBuf>,
+    /// Read the vault passphrase from this file (else COUNTERSIGN_PASSPHRASE, else a prompt).
+    #[arg(long, global = true)]
+    passphrase_file: Option<PathBuf>,
+    /// Read an export or import file's password from this file (else
+    /// COUNTERSIGN_FILE_PASSPHRASE, else a prompt).
+    #[arg(long, global = true)]
+    file_passphrase_file: Option<PathBuf>,
+    /// Show a progress line on stderr for imports and exports (default: only when stderr is
+    /// a terminal and there are many entries).
+    #[arg(long, global = true)]
+    progress: bool,
 }
 
 #[derive(Subcommand)]
@@ -141,7 +169,7 @@ enum TxotpCommand {
 }
 
 fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
-    let json = cli.json;
+    let json = cli.global.json;
     match cli.command {
         Command::Code {
             account,
@@ -179,10 +207,10 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
                     window,
                 },
         } => commands::txotp_verify(&account, &tx, &code, at, window, json),
-        Command::Vault(args) => vault_cmd::run(args, json),
+        Command::Vault(args) => vault_cmd::run(args, &cli.global),
         Command::Scan { files } => commands::scan(&files),
-        Command::Device(args) => device_cmd::run_device(args, json),
-        Command::Approvals(args) => device_cmd::run_approvals(args, json),
+        Command::Device(args) => device_cmd::run_device(args, &cli.global),
+        Command::Approvals(args) => device_cmd::run_approvals(args, &cli.global),
     }
 }
 

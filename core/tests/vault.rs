@@ -499,6 +499,10 @@ fn files_that_are_not_vaults_are_refused() {
     assert!(matches!(Vault::open(&junk), Err(VaultError::NotAVault)));
     assert!(matches!(
         Vault::open(&dir.path().join("missing.db")),
+        Err(VaultError::Missing)
+    ));
+    assert!(matches!(
+        Vault::open(dir.path()),
         Err(VaultError::NotAVault)
     ));
     let empty = dir.path().join("empty.db");

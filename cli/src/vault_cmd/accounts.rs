@@ -4,12 +4,12 @@ use countersign_app::vault::{EntryId, EntryMeta};
 use countersign_app::{Account, Clock, SystemClock, migration, otpauth, payload};
 use serde_json::json;
 
-use super::{VaultArgs, find, open};
+use super::{VaultOptions, find, open};
 use crate::error::CliError;
 use crate::view::{AccountView, CodeView, print_json};
 
 pub(super) fn add(
-    args: &VaultArgs,
+    args: &VaultOptions,
     uris: &[String],
     tags: Option<&str>,
     json_output: bool,
@@ -65,7 +65,7 @@ fn accounts_of(uri: &str) -> Result<Vec<Account>, CliError> {
 }
 
 pub(super) fn list(
-    args: &VaultArgs,
+    args: &VaultOptions,
     search: Option<&str>,
     show_secret: bool,
     json_output: bool,
@@ -90,7 +90,7 @@ pub(super) fn list(
 }
 
 pub(super) fn code(
-    args: &VaultArgs,
+    args: &VaultOptions,
     account: Option<&str>,
     at: Option<u64>,
     json_output: bool,
@@ -130,7 +130,7 @@ pub(super) fn code(
     Ok(())
 }
 
-pub(super) fn remove(args: &VaultArgs, id: &str) -> Result<(), CliError> {
+pub(super) fn remove(args: &VaultOptions, id: &str) -> Result<(), CliError> {
     let mut vault = open(args)?;
     let id = EntryId::parse(id)
         .ok_or_else(|| CliError::Usage(format!("\"{id}\" is not an account id")))?;

@@ -3,12 +3,12 @@
 use countersign_app::vault::{KdfParams, Vault, VaultError};
 use serde_json::json;
 
-use super::{SlotsCommand, VaultArgs, open, secret_input};
+use super::{SlotsCommand, VaultOptions, open, secret_input};
 use crate::error::CliError;
 use crate::view::print_json;
 
 pub(super) fn init(
-    args: &VaultArgs,
+    args: &VaultOptions,
     memory_kib: Option<u32>,
     iterations: Option<u32>,
 ) -> Result<(), CliError> {
@@ -23,12 +23,13 @@ pub(super) fn init(
         "New vault passphrase: ",
         true,
     )?;
-    Vault::create(&args.vault, &passphrase, kdf)?;
-    println!("created {}", args.vault.display());
+    args.location.prepare_for_create()?;
+    Vault::create(&args.location.path, &passphrase, kdf)?;
+    println!("created {}", args.location.path.display());
     Ok(())
 }
 
-pub(super) fn unlock(args: &VaultArgs, json_output: bool) -> Result<(), CliError> {
+pub(super) fn unlock(args: &VaultOptions, json_output: bool) -> Result<(), CliError> {
     let vault = open(args)?;
     let (accounts, damaged) = (vault.entries()?.len(), vault.damaged()?.len());
     if json_output {
@@ -40,7 +41,7 @@ pub(super) fn unlock(args: &VaultArgs, json_output: bool) -> Result<(), CliError
 }
 
 pub(super) fn passwd(
-    args: &VaultArgs,
+    args: &VaultOptions,
     new_passphrase_file: Option<&std::path::Path>,
 ) -> Result<(), CliError> {
     let mut vault = open(args)?;
@@ -59,7 +60,7 @@ pub(super) fn passwd(
 }
 
 pub(super) fn slots(
-    args: &VaultArgs,
+    args: &VaultOptions,
     command: &SlotsCommand,
     json_output: bool,
 ) -> Result<(), CliError> {

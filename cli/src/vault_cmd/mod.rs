@@ -11,21 +11,39 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use countersign_app::vault::{EntryId, Vault};
+use countersign_app::vault::{EntryId, Vault, VaultError};
 use zeroize::Zeroizing;
 
+use crate::GlobalArgs;
 use crate::error::CliError;
+use crate::location::VaultLocation;
 
 #[derive(Args)]
 pub struct VaultArgs {
-    /// The vault file (or COUNTERSIGN_VAULT).
-    #[arg(long, env = "COUNTERSIGN_VAULT", default_value = "countersign.vault")]
-    vault: PathBuf,
-    /// Read the vault passphrase from this file (else COUNTERSIGN_PASSPHRASE, else a prompt).
-    #[arg(long)]
-    passphrase_file: Option<PathBuf>,
     #[command(subcommand)]
     command: VaultCommand,
+}
+
+/// What the global options say about the vault and its files, resolved once.
+pub struct VaultOptions {
+    pub location: VaultLocation,
+    pub passphrase_file: Option<PathBuf>,
+    file_passphrase_file: Option<PathBuf>,
+    json: bool,
+    /// `--progress` was given (else only on a terminal, for many entries).
+    progress: bool,
+}
+
+impl VaultOptions {
+    pub fn new(global: &GlobalArgs) -> Result<VaultOptions, CliError> {
+        Ok(VaultOptions {
+            location: VaultLocation::resolve(global.vault.as_deref())?,
+            passphrase_file: global.passphrase_file.clone(),
+            file_passphrase_file: global.file_passphrase_file.clone(),
+            json: global.json,
+            progress: global.progress,
+        })
+    }
 }
 
 #[derive(Subcommand)]
@@ -146,19 +164,28 @@ fn secret_input(
     Ok(first)
 }
 
-fn file_password(prompt: &str) -> Result<Zeroizing<String>, CliError> {
-    secret_input(None, "COUNTERSIGN_FILE_PASSPHRASE", prompt, false)
+fn file_password(options: &VaultOptions, prompt: &str) -> Result<Zeroizing<String>, CliError> {
+    secret_input(
+        options.file_passphrase_file.as_deref(),
+        "COUNTERSIGN_FILE_PASSPHRASE",
+        prompt,
+        false,
+    )
 }
 
-fn open(args: &VaultArgs) -> Result<Vault, CliError> {
-    open_vault(&args.vault, args.passphrase_file.as_deref())
+fn open(options: &VaultOptions) -> Result<Vault, CliError> {
+    open_vault(options)
 }
 
 /// Opens and unlocks a vault (passphrase from the file, COUNTERSIGN_PASSPHRASE or a prompt).
-pub fn open_vault(path: &Path, passphrase_file: Option<&Path>) -> Result<Vault, CliError> {
-    let mut vault = Vault::open(path)?;
+/// A vault that does not exist is reported with the command that creates it.
+pub fn open_vault(options: &VaultOptions) -> Result<Vault, CliError> {
+    let mut vault = match Vault::open(&options.location.path) {
+        Err(VaultError::Missing) => return Err(options.location.missing()),
+        other => other?,
+    };
     let passphrase = secret_input(
-        passphrase_file,
+        options.passphrase_file.as_deref(),
         "COUNTERSIGN_PASSPHRASE",
         "Vault passphrase: ",
         false,
@@ -186,34 +213,34 @@ fn find(vault: &Vault, key: &str) -> Result<EntryId, CliError> {
     }
 }
 
-pub fn run(args: VaultArgs, json_output: bool) -> Result<ExitCode, CliError> {
-    match &args.command {
+pub fn run(vault_args: VaultArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
+    let args = &VaultOptions::new(global)?;
+    let json_output = global.json;
+    match &vault_args.command {
         VaultCommand::Init {
             kdf_memory_kib,
             kdf_iterations,
-        } => keys::init(&args, *kdf_memory_kib, *kdf_iterations),
-        VaultCommand::Unlock => keys::unlock(&args, json_output),
-        VaultCommand::Add { uris, tags } => {
-            accounts::add(&args, uris, tags.as_deref(), json_output)
-        }
+        } => keys::init(args, *kdf_memory_kib, *kdf_iterations),
+        VaultCommand::Unlock => keys::unlock(args, json_output),
+        VaultCommand::Add { uris, tags } => accounts::add(args, uris, tags.as_deref(), json_output),
         VaultCommand::List {
             search,
             show_secret,
-        } => accounts::list(&args, search.as_deref(), *show_secret, json_output),
+        } => accounts::list(args, search.as_deref(), *show_secret, json_output),
         VaultCommand::Code { account, at } => {
-            accounts::code(&args, account.as_deref(), *at, json_output)
+            accounts::code(args, account.as_deref(), *at, json_output)
         }
-        VaultCommand::Remove { id } => accounts::remove(&args, id),
+        VaultCommand::Remove { id } => accounts::remove(args, id),
         VaultCommand::Export {
             format,
             out,
             encrypt,
-        } => transfer::export(&args, format, out, *encrypt),
-        VaultCommand::Import { format, file } => transfer::import(&args, format, file, json_output),
+        } => transfer::export(args, format, out, *encrypt),
+        VaultCommand::Import { format, file } => transfer::import(args, format, file, json_output),
         VaultCommand::Passwd {
             new_passphrase_file,
-        } => keys::passwd(&args, new_passphrase_file.as_deref()),
-        VaultCommand::Slots { command } => keys::slots(&args, command, json_output),
+        } => keys::passwd(args, new_passphrase_file.as_deref()),
+        VaultCommand::Slots { command } => keys::slots(args, command, json_output),
     }?;
     Ok(ExitCode::SUCCESS)
 }

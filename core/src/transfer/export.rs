@@ -12,7 +12,8 @@ use crate::vault::{Entry, KdfParams};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
+// Not `#[non_exhaustive]`: the bindings mirror it with `#[uniffi::remote(Enum)]`, whose
+// generated match must name every variant (a new one breaks that build until it is added).
 pub enum ExportFormat {
     /// Countersign's own encrypted backup (a password is required).
     Countersign,
@@ -64,6 +65,15 @@ impl ExportFormat {
     /// Whether the format is always encrypted (a password is required).
     pub fn needs_password(self) -> bool {
         matches!(self, ExportFormat::Countersign)
+    }
+
+    /// Whether Countersign's own import reads this format back. Every format is, except
+    /// one-way ones (a printable sheet for paper backups): list those in `ONE_WAY`. The
+    /// round-trip test (`core/tests/round_trip.rs`) re-imports every readable format and
+    /// checks that nothing the target can hold is lost.
+    pub fn readable_back(self) -> bool {
+        const ONE_WAY: &[ExportFormat] = &[];
+        !ONE_WAY.contains(&self)
     }
 }
 

@@ -52,6 +52,10 @@ pub enum VaultError {
     KeyCheck,
     #[error("this file is not a Countersign vault")]
     NotAVault,
+    /// Nothing at the path: create a vault there first (distinct from [`Self::NotAVault`],
+    /// a file that exists but is something else).
+    #[error("there is no vault at this path")]
+    Missing,
     #[error("the vault was written by a newer version (schema {0})")]
     TooNew(i64),
     #[error("the disk is full; nothing was changed")]

@@ -239,6 +239,7 @@ impl Vault {
                 path.display()
             )));
         }
+        create_private_file(path)?;
         let mut conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -282,6 +283,9 @@ impl Vault {
 
     /// Opens an existing vault, locked.
     pub fn open(path: &Path) -> Result<Vault, VaultError> {
+        if !path.exists() {
+            return Err(VaultError::Missing);
+        }
         if !path.is_file() {
             return Err(VaultError::NotAVault);
         }
@@ -978,6 +982,20 @@ fn insert_passphrase_slot(
 /// Same issuer, label and secret: the duplicate rule of imports.
 pub fn same_account(a: &Account, b: &Account) -> bool {
     a.issuer == b.issuer && a.label == b.label && a.secret == b.secret
+}
+
+/// Creates the vault's (empty) file readable and writable by its owner only, before SQLite
+/// opens it: SQLite would create it with the process's umask (often world-readable), and it
+/// gives the `-wal` and `-shm` files the database file's permissions.
+fn create_private_file(path: &Path) -> Result<(), VaultError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .map(drop)
+        .map_err(|e| VaultError::Storage(format!("cannot create {}: {e}", path.display())))
 }
 
 #[cfg(test)]
