@@ -60,6 +60,28 @@ val IMPORT_CASES = listOf(
     ImportCase("aegis-plain.json", null, ImportFormat.AEGIS, SHARED_ACCOUNTS, mapOf(5 to "broken"), entries = 7),
     ImportCase("aegis-encrypted.json", "aegis-password", ImportFormat.AEGIS, SHARED_ACCOUNTS, mapOf(5 to "broken"), entries = 7),
     ImportCase("2fas-encrypted.2fas", "2fas-password", ImportFormat.TWO_FAS, SHARED_ACCOUNTS, entries = 7),
+    // The Authy Android app's storage, its tokens encrypted with the user's backup password
+    // (core/tests/reference/make_authy_fixtures.py).
+    ImportCase(
+        "authy/authenticator-encrypted.xml", "authy-backup-password", ImportFormat.AUTHY,
+        listOf(
+            ExpectedAccount("Service0", "user0", OtpType.TOTP),
+            ExpectedAccount("Service1", "user1", OtpType.TOTP, digits = 7),
+            ExpectedAccount("Service2", "user2", OtpType.TOTP, digits = 8),
+        ),
+        mapOf(3 to "Broken: grace"), entries = 4,
+    ),
+    // Authy-native tokens: each imported with the notice that it works only while the Authy
+    // device stays registered.
+    ImportCase(
+        "authy/native.xml", null, ImportFormat.AUTHY,
+        listOf(
+            ExpectedAccount("Twilio", "", OtpType.TOTP, digits = 7, period = 10u),
+            ExpectedAccount("SendGrid", "", OtpType.TOTP, digits = 7, period = 10u),
+            ExpectedAccount("Gemini", "", OtpType.TOTP, digits = 6, period = 10u),
+        ),
+        mapOf(3 to "Broken"), notices = listOf(0, 1, 2), entries = 4,
+    ),
 )
 
 /** Imports and exports through the generated Kotlin API against the real library. */
@@ -96,7 +118,9 @@ class ImportExportTest {
                 val summary = importAsAUserWould(auth, case)
                 assertEquals(case.format, summary.format)
                 for (expected in case.accounts) {
-                    val imported = summary.accounts.single { it.label == expected.label }
+                    val imported = summary.accounts.single {
+                        it.label == expected.label && it.issuer == expected.issuer
+                    }
                     assertEquals(expected.issuer, imported.issuer)
                     assertEquals(expected.type, imported.otpType)
                     val id = imported.accountId ?: error("${expected.label} was not added")
@@ -112,6 +136,9 @@ class ImportExportTest {
                     assertTrue(failure.message.isNotEmpty())
                 }
                 assertEquals(case.notices, summary.notices.map { it.index.toInt() })
+                for (notice in summary.notices) {
+                    assertTrue(notice.message.isNotEmpty(), "the notice on ${notice.name} says why")
+                }
                 val accounted = summary.accounts.size + summary.failures.size + summary.notOtp.toInt() +
                     (summary.duplicates.toInt() - summary.accounts.count { it.accountId == null })
                 assertEquals(case.entries, accounted, "every entry of ${case.file} is accounted for")
