@@ -17,6 +17,10 @@ pub enum OtpType {
     Totp,
     Hotp,
     Steam,
+    /// Yandex.Key: 8 letters every 30 s, from the secret and the account's PIN.
+    Yandex,
+    /// Mobile-OTP: 6 hex characters every 10 s, from the secret and the account's PIN.
+    Motp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -49,8 +53,10 @@ impl AccountInfo {
                 OtpKind::Totp { .. } => OtpType::Totp,
                 OtpKind::Hotp { .. } => OtpType::Hotp,
                 OtpKind::Steam => OtpType::Steam,
+                OtpKind::Yandex => OtpType::Yandex,
+                OtpKind::Motp => OtpType::Motp,
             },
-            algorithm: params.algorithm().to_string(),
+            algorithm: params.algorithm_name().to_string(),
             digits: params.digits(),
             period: params.period(),
             counter: params.counter(),

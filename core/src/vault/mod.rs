@@ -977,7 +977,8 @@ fn insert_passphrase_slot(
 
 /// Same issuer, label and secret: the duplicate rule of imports.
 pub fn same_account(a: &Account, b: &Account) -> bool {
-    a.issuer == b.issuer && a.label == b.label && a.secret == b.secret
+    // The PIN too: Yandex.Key and mOTP accounts with another PIN make other codes.
+    a.issuer == b.issuer && a.label == b.label && a.secret == b.secret && a.pin == b.pin
 }
 
 #[cfg(test)]
