@@ -47,7 +47,10 @@ fn python_answers(requests: &[serde_json::Value]) -> Vec<String> {
         .map(|l| l.unwrap())
         .collect();
     writer.join().unwrap().unwrap();
-    assert!(child.wait().unwrap().success(), "the Python reference failed");
+    assert!(
+        child.wait().unwrap().success(),
+        "the Python reference failed"
+    );
     assert_eq!(answers.len(), requests.len(), "one answer per request");
     answers
 }
@@ -61,9 +64,13 @@ fn random_pin(rng: &mut StdRng) -> String {
     let len = rng.random_range(4..=16);
     if rng.random_range(0..8) == 0 {
         let pool: Vec<char> = "aZ09 !é€ß-_".chars().collect();
-        (0..len).map(|_| pool[rng.random_range(0..pool.len())]).collect()
+        (0..len)
+            .map(|_| pool[rng.random_range(0..pool.len())])
+            .collect()
     } else {
-        (0..len).map(|_| char::from(b'0' + rng.random_range(0..10u8))).collect()
+        (0..len)
+            .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
+            .collect()
     }
 }
 
@@ -102,7 +109,10 @@ fn yandex_and_motp_codes_agree_with_the_python_reference() {
         accounts.push((account, time));
     }
     // About 1 in 256 derived keys starts with a zero byte: the rule that drops it is hit.
-    assert!(leading_zero_keys > 0, "no case exercised the leading zero rule");
+    assert!(
+        leading_zero_keys > 0,
+        "no case exercised the leading zero rule"
+    );
     let answers = python_answers(&requests);
     for ((account, time), (answer, request)) in accounts.iter().zip(answers.iter().zip(&requests)) {
         assert_eq!(account.code_at(*time).code.as_str(), answer, "{request}");
@@ -121,7 +131,11 @@ fn yandex_checksums_agree_with_the_python_reference() {
         .collect();
     for full_hex in python_answers(&requests) {
         let full = data_encoding::HEXLOWER.decode(full_hex.as_bytes()).unwrap();
-        assert_eq!(yandex_secret(&full).unwrap().expose(), &full[..16], "{full_hex}");
+        assert_eq!(
+            yandex_secret(&full).unwrap().expose(),
+            &full[..16],
+            "{full_hex}"
+        );
         let mut flipped = full.clone();
         // Every one of the 208 bits counts: 196 of message, 12 of checksum.
         let bit = rng.random_range(0..26 * 8);

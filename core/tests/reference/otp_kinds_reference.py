@@ -8,6 +8,9 @@ on stdout. Requests:
   {"kind": "yandex-full", "key": HEX16, "extra": HEX8, "nibble": 0..15}
                                                              -> HEX26 with its checksum
 As a module: yandex_code, motp_code, yandex_full_secret for the fixture generator.
+As a reader of a plain Aegis vault (the exporter's independent check):
+  python otp_kinds_reference.py aegis-codes FILE UNIX
+prints, as JSON, every yandex and motp entry with the code this file computes from it.
 """
 import hashlib
 import hmac
@@ -89,8 +92,32 @@ def self_check():
     assert motp_code(bytes.fromhex("e3152afee62599c8"), "1234", 165892298) == "e7d8b6"
 
 
+def aegis_codes(path, unix_time):
+    """Reads a plain Aegis vault as Aegis's OtpInfo.fromJson does for these two types."""
+    import base64
+    vault = json.load(open(path))
+    out = []
+    for e in vault["db"]["entries"]:
+        info = e["info"]
+        secret = info["secret"]
+        key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+        if e["type"] == "yandex":
+            assert (info["algo"], info["digits"], info["period"]) == ("SHA256", 8, 30)
+            code = yandex_code(key[:16], info["pin"], unix_time)
+        elif e["type"] == "motp":
+            assert (info["algo"], info["digits"], info["period"]) == ("MD5", 6, 10)
+            code = motp_code(key, info["pin"], unix_time)
+        else:
+            continue
+        out.append({"issuer": e["issuer"], "label": e["name"], "type": e["type"], "code": code})
+    return out
+
+
 if __name__ == "__main__":
     self_check()
+    if sys.argv[1:2] == ["aegis-codes"]:
+        print(json.dumps(aegis_codes(sys.argv[2], int(sys.argv[3]))))
+        sys.exit(0)
     for line in sys.stdin:
         if line.strip():
             print(answer(json.loads(line)), flush=False)
