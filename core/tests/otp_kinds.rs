@@ -278,3 +278,16 @@ fn a_list_that_starts_with_an_motp_uri_is_recognised() {
     let accounts = accounts_of(&report.1);
     assert_eq!(accounts[0].code_at(165892298).code.as_str(), "e7d8b6");
 }
+
+#[test]
+fn countersign_backup_round_trips_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = vault_with_fixture(dir.path());
+    let entries = vault.entries().unwrap();
+    let password = "backup password";
+    let export = transfer::export(ExportFormat::Countersign, entries, Some(password)).unwrap();
+    assert!(export.notices.is_empty());
+    let back = transfer::import(ImportFormat::Countersign, &export.bytes, Some(password)).unwrap();
+    let originals: Vec<Account> = entries.iter().map(|e| e.account.clone()).collect();
+    assert_eq!(accounts_of(&back), originals);
+}

@@ -280,13 +280,31 @@ fn uuid() -> String {
     )
 }
 
+/// An account's Aegis `type` and `info`: the secret in base32, `algo` (`MD5` for mOTP),
+/// `digits`, `period` or `counter`, and `pin` for Yandex.Key and mOTP.
+fn entry_info(account: &Account) -> (&'static str, Value) {
+    let params = account.params;
+    let mut info = json!({
+        "secret": account.secret.to_base32(),
+        "algo": params.algorithm_name(),
+        "digits": params.digits(),
+    });
+    match params.kind() {
+        OtpKind::Hotp { counter } => info["counter"] = json!(counter),
+        _ => info["period"] = json!(params.period()),
+    }
+    if let Some(pin) = &account.pin {
+        info["pin"] = json!(pin.expose());
+    }
+    (params.kind().name(), info)
+}
+
 /// Writes entries as an Aegis vault, encrypted with `password` when given.
 pub fn export(entries: &[Entry], password: Option<&str>) -> Zeroizing<String> {
     let mut groups: Vec<(String, String)> = Vec::new();
     let mut json_entries = Vec::new();
     for entry in entries {
         let account = &entry.account;
-        let params = account.params;
         let group_ids: Vec<String> = entry
             .meta
             .tags
@@ -301,22 +319,7 @@ pub fn export(entries: &[Entry], password: Option<&str>) -> Zeroizing<String> {
                 }
             })
             .collect();
-        let (kind, info) = match params.kind() {
-            OtpKind::Totp { period } => ("totp", json!({"period": period})),
-            OtpKind::Hotp { counter } => ("hotp", json!({"counter": counter})),
-            OtpKind::Steam => ("steam", json!({"period": 30})),
-            OtpKind::Yandex | OtpKind::Motp => (params.kind().name(), json!({})),
-        };
-        let mut info = info;
-        info["secret"] = json!(account.secret.to_base32());
-        info["algo"] = json!(params.algorithm_name());
-        info["digits"] = json!(params.digits());
-        if let Some(period) = params.period() {
-            info["period"] = json!(period);
-        }
-        if let Some(pin) = &account.pin {
-            info["pin"] = json!(pin.expose());
-        }
+        let (kind, info) = entry_info(account);
         json_entries.push(json!({
             "type": kind,
             "uuid": uuid(),
