@@ -216,7 +216,8 @@ fn secret_of(scheme: Scheme, kind: OtpKind, q: &Query<'_>) -> Result<Secret, Uri
     let text = q.secret.as_deref().ok_or(UriError::MissingSecret)?;
     match (scheme, kind) {
         (Scheme::Motp, _) => {
-            let cleaned: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+            let cleaned: zeroize::Zeroizing<String> =
+                zeroize::Zeroizing::new(text.chars().filter(|c| !c.is_whitespace()).collect());
             let bytes = data_encoding::HEXLOWER_PERMISSIVE
                 .decode(cleaned.as_bytes())
                 .map_err(|_| UriError::InvalidHexSecret)?;
