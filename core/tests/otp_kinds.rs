@@ -291,3 +291,23 @@ fn countersign_backup_round_trips_them() {
     let originals: Vec<Account> = entries.iter().map(|e| e.account.clone()).collect();
     assert_eq!(accounts_of(&back), originals);
 }
+
+#[test]
+fn another_pin_makes_another_account_not_a_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut vault = Vault::create(&dir.path().join("v.db"), PASS, KdfParams::MINIMUM).unwrap();
+    let dave = find(&accounts_of(&imported()), "dave").clone();
+    let other_pin = dave
+        .clone()
+        .with_pin(countersign_app::Pin::new("4321").unwrap());
+    let same = dave.clone();
+    let meta = EntryMeta::default;
+    let report = vault
+        .add_many(
+            vec![(dave, meta()), (other_pin, meta()), (same, meta())],
+            false,
+        )
+        .unwrap();
+    assert_eq!(report.added.len(), 2);
+    assert_eq!(report.duplicates, vec![2]);
+}

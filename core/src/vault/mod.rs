@@ -99,7 +99,8 @@ pub struct SlotInfo {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AddReport {
     pub added: Vec<EntryId>,
-    /// Positions in the input of accounts already in the vault (same issuer, label, secret).
+    /// Positions in the input of accounts already in the vault (same issuer, label, secret,
+    /// and PIN for the kinds that have one).
     pub duplicates: Vec<usize>,
 }
 
