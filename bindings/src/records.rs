@@ -17,6 +17,10 @@ pub enum OtpType {
     Totp,
     Hotp,
     Steam,
+    /// Yandex.Key: 8 letters every 30 s, from the secret and the account's PIN.
+    Yandex,
+    /// Mobile-OTP: 6 hex characters every 10 s, from the secret and the account's PIN.
+    Motp,
 }
 
 impl OtpType {
@@ -25,6 +29,8 @@ impl OtpType {
             OtpKind::Totp { .. } => OtpType::Totp,
             OtpKind::Hotp { .. } => OtpType::Hotp,
             OtpKind::Steam => OtpType::Steam,
+            OtpKind::Yandex => OtpType::Yandex,
+            OtpKind::Motp => OtpType::Motp,
         }
     }
 }
@@ -56,7 +62,7 @@ impl AccountInfo {
             issuer: account.issuer.clone(),
             label: account.label.clone(),
             otp_type: OtpType::of(account),
-            algorithm: params.algorithm().to_string(),
+            algorithm: params.algorithm_name().to_string(),
             digits: params.digits(),
             period: params.period(),
             counter: params.counter(),

@@ -1,10 +1,10 @@
 //! JSON shapes printed by the commands. Secrets appear only when asked for.
 
+use countersign_app::Account;
 use countersign_app::account::TimedCode;
 use countersign_app::otpauth::{self, Warning};
 use countersign_app::scan::{Payload, ScannedCode};
 use countersign_app::txotp::Transaction;
-use countersign_app::{Account, OtpKind};
 use serde::Serialize;
 use serde_json::json;
 
@@ -34,12 +34,8 @@ impl AccountView {
         AccountView {
             issuer: account.issuer.clone(),
             label: account.label.clone(),
-            kind: match params.kind() {
-                OtpKind::Totp { .. } => "totp",
-                OtpKind::Hotp { .. } => "hotp",
-                OtpKind::Steam => "steam",
-            },
-            algorithm: params.algorithm().to_string(),
+            kind: params.kind().name(),
+            algorithm: params.algorithm_name().to_string(),
             digits: params.digits(),
             period: params.period(),
             counter: params.counter(),

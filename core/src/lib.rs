@@ -25,6 +25,6 @@ mod error;
 pub use error::Error;
 
 pub use countersign_otp::{
-    Account, Algorithm, Clock, Code, FixedClock, OtpKind, OtpParameters, Secret, SystemClock,
-    account, ocra, otp, otpauth, secret, transactional, txotp,
+    Account, Algorithm, Clock, Code, FixedClock, OtpKind, OtpParameters, Pin, Secret, SystemClock,
+    account, ocra, otp, otpauth, pin, secret, transactional, txotp,
 };

@@ -7,7 +7,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
 
-use countersign_app::account::OtpKind;
 use countersign_app::transfer::{self, ImportError, ImportFormat, ImportReport};
 use serde_json::Value;
 
@@ -50,11 +49,7 @@ fn check_with(format: ImportFormat, path: &str, password: Option<&str>) -> Impor
             .collect();
         assert_eq!(secret_hex, want["secret_hex"].as_str().unwrap(), "{what}");
         let params = account.params;
-        let kind = match params.kind() {
-            OtpKind::Totp { .. } => "totp",
-            OtpKind::Hotp { .. } => "hotp",
-            OtpKind::Steam => "steam",
-        };
+        let kind = params.kind().name();
         assert_eq!(kind, want["kind"].as_str().unwrap(), "{what}");
         assert_eq!(
             params.algorithm().name(),

@@ -3,18 +3,46 @@
 use serde::{Deserialize, Serialize};
 
 use crate::otp::{
-    self, Algorithm, Code, HotpMatch, MAX_DIGITS, MIN_DIGITS, STEAM_DIGITS, STEAM_PERIOD,
-    TotpMatch, Window,
+    self, Algorithm, Code, HotpMatch, MAX_DIGITS, MIN_DIGITS, MOTP_DIGITS, MOTP_PERIOD,
+    STEAM_DIGITS, STEAM_PERIOD, TotpMatch, Window, YANDEX_DIGITS, YANDEX_PERIOD,
 };
+use crate::pin::Pin;
 use crate::secret::Secret;
 
-/// Counter or clock based, and Steam's variant of the latter.
+/// Counter or clock based, and the clock-based variants with their own construction:
+/// Steam Guard, Yandex.Key and mOTP (the last two also hash in the account's [`Pin`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum OtpKind {
-    Totp { period: u32 },
-    Hotp { counter: u64 },
+    Totp {
+        period: u32,
+    },
+    Hotp {
+        counter: u64,
+    },
     Steam,
+    /// Yandex.Key: HMAC-SHA-256 under a key hashed from PIN and secret, 8 letters, 30 s.
+    Yandex,
+    /// Mobile-OTP: MD5 of time, secret and PIN, 6 hex characters, 10 s.
+    Motp,
+}
+
+impl OtpKind {
+    /// Whether codes of this kind need the account's PIN (Yandex.Key and mOTP).
+    pub fn uses_pin(self) -> bool {
+        matches!(self, OtpKind::Yandex | OtpKind::Motp)
+    }
+
+    /// The lowercase name apps and URIs use: `totp`, `hotp`, `steam`, `yandex`, `motp`.
+    pub fn name(self) -> &'static str {
+        match self {
+            OtpKind::Totp { .. } => "totp",
+            OtpKind::Hotp { .. } => "hotp",
+            OtpKind::Steam => "steam",
+            OtpKind::Yandex => "yandex",
+            OtpKind::Motp => "motp",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,6 +91,25 @@ impl OtpParameters {
         }
     }
 
+    /// Yandex.Key: HMAC-SHA-256, 8 letters, 30 seconds; nothing to choose.
+    pub fn yandex() -> Self {
+        OtpParameters {
+            algorithm: Algorithm::Sha256,
+            digits: YANDEX_DIGITS,
+            kind: OtpKind::Yandex,
+        }
+    }
+
+    /// mOTP: MD5 (not an HMAC: [`Self::algorithm`] does not apply, see
+    /// [`Self::algorithm_name`]), 6 hex characters, 10 seconds; nothing to choose.
+    pub fn motp() -> Self {
+        OtpParameters {
+            algorithm: Algorithm::Sha1,
+            digits: MOTP_DIGITS,
+            kind: OtpKind::Motp,
+        }
+    }
+
     /// Google Authenticator's defaults: SHA-1, 6 digits, 30 seconds.
     pub fn default_totp() -> Self {
         OtpParameters {
@@ -74,6 +121,14 @@ impl OtpParameters {
 
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
+    }
+
+    /// The hash as apps name it: the HMAC's (`SHA1`, `SHA256`, `SHA512`), or `MD5` for mOTP.
+    pub fn algorithm_name(&self) -> &'static str {
+        match self.kind {
+            OtpKind::Motp => "MD5",
+            _ => self.algorithm.name(),
+        }
     }
 
     pub fn digits(&self) -> u8 {
@@ -89,6 +144,8 @@ impl OtpParameters {
         match self.kind {
             OtpKind::Totp { period } => Some(period),
             OtpKind::Steam => Some(STEAM_PERIOD),
+            OtpKind::Yandex => Some(YANDEX_PERIOD),
+            OtpKind::Motp => Some(MOTP_PERIOD),
             OtpKind::Hotp { .. } => None,
         }
     }
@@ -140,6 +197,9 @@ pub struct Account {
     pub label: String,
     pub secret: Secret,
     pub params: OtpParameters,
+    /// The PIN hashed into Yandex.Key and mOTP codes; `None` for the other kinds. Without
+    /// it those kinds make no code (see [`Account::code_for_step`]).
+    pub pin: Option<Pin>,
 }
 
 impl Account {
@@ -154,15 +214,31 @@ impl Account {
             label: label.into(),
             secret,
             params,
+            pin: None,
         }
     }
 
-    /// The code of one time step or counter value.
+    /// The same account with the PIN its kind hashes in (Yandex.Key, mOTP).
+    pub fn with_pin(self, pin: Pin) -> Account {
+        Account {
+            pin: Some(pin),
+            ..self
+        }
+    }
+
+    /// The code of one time step or counter value. A Yandex.Key or mOTP account without
+    /// its PIN has no code: the result is empty and matches nothing.
     pub fn code_for_step(&self, step: u64) -> Code {
         let key = self.secret.expose();
-        match self.params.kind {
-            OtpKind::Steam => otp::steam_code(key, step),
-            _ => otp::hotp_code(self.params.algorithm, key, step, self.params.digits),
+        let pin = self.pin.as_ref().map(Pin::expose);
+        match (self.params.kind, pin) {
+            (OtpKind::Steam, _) => otp::steam_code(key, step),
+            (OtpKind::Yandex, Some(pin)) => otp::yandex_code(key, pin, step),
+            (OtpKind::Motp, Some(pin)) => otp::motp_code(key, pin, step),
+            (OtpKind::Yandex | OtpKind::Motp, None) => Code::NONE,
+            (OtpKind::Totp { .. } | OtpKind::Hotp { .. }, _) => {
+                otp::hotp_code(self.params.algorithm, key, step, self.params.digits)
+            }
         }
     }
 

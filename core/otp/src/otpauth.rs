@@ -8,6 +8,12 @@
 //!   a [`Warning::IssuerMismatch`] carries both so an app can show them.
 //! - Steam Guard: type `steam`, or type `totp` with issuer `Steam` (any case) and no digits
 //!   other than 5, or the parameter `encoder=steam`.
+//! - Yandex.Key: type `yaotp` (Aegis's form; `yandex` too), a base32 secret of 16 bytes or
+//!   26 with its checksum, and the PIN in `pin` as base32 of its UTF-8 (as Aegis writes it).
+//! - mOTP: `motp://ISSUER:NAME?secret=HEX&pin=PIN` (multiOTP's and Authenticator Pro's form,
+//!   secret in hex, PIN as text), or `otpauth://motp/…` with a base32 secret.
+//! - Both PIN kinds need the PIN: a URI without one is refused ([`UriError::MissingPin`]),
+//!   since no code can be made from it (docs/formats/otp-kinds.md).
 
 use std::borrow::Cow;
 
@@ -15,7 +21,8 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_perc
 use serde::Serialize;
 
 use crate::account::{Account, OtpKind, OtpParameters, ParameterError};
-use crate::otp::{Algorithm, STEAM_DIGITS};
+use crate::otp::{Algorithm, STEAM_DIGITS, YandexSecretError, yandex_secret};
+use crate::pin::{Pin, PinError};
 use crate::secret::{Secret, SecretError};
 
 /// Longest URI accepted: far beyond any real enrolment QR code (QR version 40 holds 2953
@@ -39,14 +46,24 @@ pub const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
 pub enum UriError {
     #[error("not a URI (no \"scheme://\")")]
     NotAUri,
-    #[error("the URI scheme is \"{found}\", expected otpauth")]
+    #[error("the URI scheme is \"{found}\", expected otpauth or motp")]
     WrongScheme { found: String },
-    #[error("unsupported OTP type \"{found}\" (expected totp, hotp or steam)")]
+    #[error("unsupported OTP type \"{found}\" (expected totp, hotp, steam, yaotp or motp)")]
     UnsupportedType { found: String },
     #[error("the URI has no secret parameter")]
     MissingSecret,
     #[error("bad secret: {0}")]
     InvalidSecret(#[from] SecretError),
+    #[error("bad secret: {0}")]
+    InvalidYandexSecret(#[from] YandexSecretError),
+    #[error("bad secret: an mOTP secret is written in hexadecimal")]
+    InvalidHexSecret,
+    #[error("this {kind} URI carries no PIN, and its codes are made from the PIN")]
+    MissingPin { kind: &'static str },
+    #[error("bad PIN: {0}")]
+    InvalidPin(#[from] PinError),
+    #[error("the pin parameter of a yaotp URI is not base32 of UTF-8 text")]
+    InvalidPinEncoding,
     #[error("unsupported algorithm \"{found}\" (expected SHA1, SHA256 or SHA512)")]
     UnsupportedAlgorithm { found: String },
     #[error("digits \"{found}\" is not a number")]
@@ -124,6 +141,7 @@ struct Query<'a> {
     period: Option<Cow<'a, str>>,
     counter: Option<Cow<'a, str>>,
     encoder: Option<Cow<'a, str>>,
+    pin: Option<Cow<'a, str>>,
 }
 
 fn parse_query<'a>(query: &'a str, warnings: &mut Vec<Warning>) -> Result<Query<'a>, UriError> {
@@ -137,6 +155,7 @@ fn parse_query<'a>(query: &'a str, warnings: &mut Vec<Warning>) -> Result<Query<
             "period" => &mut q.period,
             "counter" => &mut q.counter,
             "encoder" => &mut q.encoder,
+            "pin" => &mut q.pin,
             _ => {
                 warnings.push(Warning::IgnoredParameter {
                     name: excerpt(&name),
@@ -159,19 +178,20 @@ pub fn parse(uri: &str) -> Result<ParsedAccount, UriError> {
     if uri.len() > MAX_URI_LEN {
         return Err(UriError::TooLong);
     }
-    let (otp_type, raw_label, query) = split_uri(uri.trim())?;
+    let (scheme, otp_type, raw_label, query) = split_uri(uri.trim())?;
     let mut warnings = Vec::new();
     let q = parse_query(query, &mut warnings)?;
     let (issuer, label) = issuer_and_label(raw_label, q.issuer.as_deref(), &mut warnings)?;
 
-    let secret = Secret::from_base32(q.secret.as_deref().ok_or(UriError::MissingSecret)?)?;
+    let otp_type = otp_type.to_ascii_lowercase();
+    let params = parameters(&otp_type, issuer.as_deref(), &q, &mut warnings)?;
+    let secret = secret_of(scheme, params.kind(), &q)?;
     if secret.is_weak() {
         warnings.push(Warning::WeakSecret {
             bits: secret.bits(),
         });
     }
-    let otp_type = otp_type.to_ascii_lowercase();
-    let params = parameters(&otp_type, issuer.as_deref(), &q, &mut warnings)?;
+    let pin = pin_of(params.kind(), &q)?;
 
     if label.len() > MAX_FIELD_BYTES {
         return Err(UriError::FieldTooLong {
@@ -181,23 +201,86 @@ pub fn parse(uri: &str) -> Result<ParsedAccount, UriError> {
     if issuer.as_ref().is_some_and(|i| i.len() > MAX_FIELD_BYTES) {
         return Err(UriError::FieldTooLong { field: "issuer" });
     }
+    let account = Account::new(issuer, label, secret, params);
     Ok(ParsedAccount {
-        account: Account::new(issuer, label, secret, params),
+        account: match pin {
+            Some(pin) => account.with_pin(pin),
+            None => account,
+        },
         warnings,
     })
 }
 
-/// `scheme://TYPE/LABEL?QUERY` into its type, raw label and raw query, the scheme checked.
-fn split_uri(uri: &str) -> Result<(&str, &str, &str), UriError> {
+/// The secret: hex for `motp://`, base32 otherwise; a Yandex secret's checksum checked.
+fn secret_of(scheme: Scheme, kind: OtpKind, q: &Query<'_>) -> Result<Secret, UriError> {
+    let text = q.secret.as_deref().ok_or(UriError::MissingSecret)?;
+    match (scheme, kind) {
+        (Scheme::Motp, _) => {
+            let cleaned: zeroize::Zeroizing<String> =
+                zeroize::Zeroizing::new(text.chars().filter(|c| !c.is_whitespace()).collect());
+            let bytes = data_encoding::HEXLOWER_PERMISSIVE
+                .decode(cleaned.as_bytes())
+                .map_err(|_| UriError::InvalidHexSecret)?;
+            Ok(Secret::from_bytes(bytes)?)
+        }
+        (_, OtpKind::Yandex) => Ok(yandex_secret(Secret::from_base32(text)?.expose())?),
+        _ => Ok(Secret::from_base32(text)?),
+    }
+}
+
+/// The PIN of a Yandex.Key (base32 of UTF-8, as Aegis writes it) or mOTP (text) URI.
+fn pin_of(kind: OtpKind, q: &Query<'_>) -> Result<Option<Pin>, UriError> {
+    if !kind.uses_pin() {
+        return Ok(None);
+    }
+    let kind_name = if kind == OtpKind::Motp {
+        "mOTP"
+    } else {
+        "Yandex.Key"
+    };
+    let text = q
+        .pin
+        .as_deref()
+        .ok_or(UriError::MissingPin { kind: kind_name })?;
+    if kind == OtpKind::Motp {
+        return Ok(Some(Pin::new(text)?));
+    }
+    let bytes = zeroize::Zeroizing::new(
+        Secret::from_base32(text)
+            .map_err(|_| UriError::InvalidPinEncoding)?
+            .expose()
+            .to_vec(),
+    );
+    let pin = std::str::from_utf8(&bytes).map_err(|_| UriError::InvalidPinEncoding)?;
+    Ok(Some(Pin::new(pin)?))
+}
+
+/// The scheme of mOTP URIs, which has no type segment: `motp://ISSUER:NAME?…`.
+const MOTP_SCHEME: &str = "motp";
+
+/// Which of the two schemes a URI has; `motp://` carries its secret in hex.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scheme {
+    Otpauth,
+    Motp,
+}
+
+/// `scheme://TYPE/LABEL?QUERY` into its scheme, type, raw label and raw query.
+fn split_uri(uri: &str) -> Result<(Scheme, &str, &str, &str), UriError> {
     let (scheme, rest) = uri.split_once("://").ok_or(UriError::NotAUri)?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if scheme.eq_ignore_ascii_case(MOTP_SCHEME) {
+        // No type segment: the whole path is the label.
+        let label = path.trim_start_matches('/');
+        return Ok((Scheme::Motp, MOTP_SCHEME, label, query));
+    }
     if !scheme.eq_ignore_ascii_case("otpauth") {
         return Err(UriError::WrongScheme {
             found: excerpt(scheme),
         });
     }
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     let (otp_type, raw_label) = path.split_once('/').unwrap_or((path, ""));
-    Ok((otp_type, raw_label, query))
+    Ok((Scheme::Otpauth, otp_type, raw_label, query))
 }
 
 /// The issuer (the parameter wins over the label's prefix, with a warning when they differ)
@@ -240,6 +323,13 @@ fn parameters(
     q: &Query<'_>,
     warnings: &mut Vec<Warning>,
 ) -> Result<OtpParameters, UriError> {
+    // Fixed constructions: their algorithm, digits and period parameters (Aegis writes
+    // them; mOTP's algorithm is MD5) describe what the type already implies.
+    match otp_type {
+        "yaotp" | "yandex" => return Ok(OtpParameters::yandex()),
+        MOTP_SCHEME => return Ok(OtpParameters::motp()),
+        _ => {}
+    }
     let algorithm = match q.algorithm.as_deref() {
         None => Algorithm::Sha1,
         Some(name) => Algorithm::from_name(name).ok_or_else(|| UriError::UnsupportedAlgorithm {
@@ -335,9 +425,9 @@ fn enc(text: &str) -> String {
 pub fn to_uri(account: &Account) -> String {
     let params = &account.params;
     let otp_type = match params.kind() {
-        OtpKind::Totp { .. } => "totp",
-        OtpKind::Hotp { .. } => "hotp",
-        OtpKind::Steam => "steam",
+        OtpKind::Motp => return motp_uri(account),
+        OtpKind::Yandex => "yaotp",
+        other => other.name(),
     };
     let label = match &account.issuer {
         Some(issuer) => format!("{}:{}", enc(issuer), enc(&account.label)),
@@ -354,7 +444,13 @@ pub fn to_uri(account: &Account) -> String {
         uri.push_str(&enc(issuer));
     }
     match params.kind() {
-        OtpKind::Steam => {}
+        OtpKind::Steam | OtpKind::Motp => {}
+        OtpKind::Yandex => {
+            if let Some(pin) = &account.pin {
+                uri.push_str("&pin=");
+                uri.push_str(&base32_of_pin(pin));
+            }
+        }
         OtpKind::Totp { period } => {
             uri.push_str(&format!(
                 "&algorithm={}&digits={}&period={period}",
@@ -371,4 +467,31 @@ pub fn to_uri(account: &Account) -> String {
         }
     }
     uri
+}
+
+/// `motp://ISSUER:NAME?secret=HEX&issuer=…&pin=…`: the scheme mOTP apps scan.
+fn motp_uri(account: &Account) -> String {
+    let label = match &account.issuer {
+        Some(issuer) => format!("{}:{}", enc(issuer), enc(&account.label)),
+        None if account.label.contains(':') => format!(":{}", enc(&account.label)),
+        None => enc(&account.label),
+    };
+    let mut uri = format!(
+        "{MOTP_SCHEME}://{label}?secret={}",
+        data_encoding::HEXLOWER.encode(account.secret.expose())
+    );
+    if let Some(issuer) = &account.issuer {
+        uri.push_str("&issuer=");
+        uri.push_str(&enc(issuer));
+    }
+    if let Some(pin) = &account.pin {
+        uri.push_str("&pin=");
+        uri.push_str(&enc(pin.expose()));
+    }
+    uri
+}
+
+/// A Yandex.Key PIN as Aegis writes it in a URI: base32 of its UTF-8, unpadded.
+fn base32_of_pin(pin: &Pin) -> String {
+    data_encoding::BASE32_NOPAD.encode(pin.expose().as_bytes())
 }

@@ -107,8 +107,11 @@ fn every_malformed_uri_has_its_own_error() {
         ("https://totp/a?secret=JBSWY3DPEHPK3PXP", |e| {
             matches!(e, UriError::WrongScheme { .. })
         }),
-        ("otpauth://motp/a?secret=JBSWY3DPEHPK3PXP", |e| {
+        ("otpauth://yubikey/a?secret=JBSWY3DPEHPK3PXP", |e| {
             matches!(e, UriError::UnsupportedType { .. })
+        }),
+        ("otpauth://motp/a?secret=JBSWY3DPEHPK3PXP", |e| {
+            matches!(e, UriError::MissingPin { .. })
         }),
         ("otpauth://totp/a?issuer=X", |e| {
             *e == UriError::MissingSecret

@@ -376,6 +376,9 @@ impl MigrationCollector {
 pub enum ExportError {
     #[error("Google Authenticator has no Steam Guard codes")]
     Steam,
+    /// Yandex.Key and mOTP: other constructions, with a PIN the format has no field for.
+    #[error("Google Authenticator has no {kind} codes")]
+    Kind { kind: &'static str },
     #[error("Google Authenticator supports only 6 or 8 digits, not {digits}")]
     Digits { digits: u8 },
     #[error("Google Authenticator supports only a 30-second period, not {period}")]
@@ -406,6 +409,8 @@ fn entry_for(account: &Account) -> Result<OtpParametersProto, ExportError> {
     };
     let (otp_type, counter) = match params.kind() {
         OtpKind::Steam => return Err(ExportError::Steam),
+        OtpKind::Yandex => return Err(ExportError::Kind { kind: "Yandex.Key" }),
+        OtpKind::Motp => return Err(ExportError::Kind { kind: "mOTP" }),
         OtpKind::Totp { period: 30 } => (proto::TYPE_TOTP, 0),
         OtpKind::Totp { period } => return Err(ExportError::Period { period }),
         // Counters beyond i64::MAX do not occur in practice; saturate rather than wrap.

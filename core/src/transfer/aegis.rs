@@ -1,5 +1,9 @@
 //! Aegis vault JSON (Aegis's `docs/vault.md`): plain, or encrypted with AES-256-GCM under a
 //! master key that password slots wrap with scrypt-derived keys.
+//!
+//! Entry types `totp`, `hotp`, `steam`, and the two with a PIN in `info.pin` (Aegis's
+//! `OtpInfo.fromJson`, `YandexInfo`, `MotpInfo`): `yandex` (base32 secret of 16 bytes, or
+//! 26 with its checksum; SHA256, 8, 30 s) and `motp` (base32 secret; MD5, 6, 10 s).
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -15,6 +19,7 @@ use zeroize::Zeroizing;
 use super::kdf::{Kdf, KdfBudget};
 use super::{Fields, ImportError, ImportFormat, ImportReport, ReportBuilder, hex};
 use crate::account::{Account, OtpKind};
+use crate::secret::Secret;
 use crate::vault::{Entry, EntryMeta};
 
 const FORMAT: ImportFormat = ImportFormat::Aegis;
@@ -180,7 +185,7 @@ fn entry_account(
     let info = entry.get("info").ok_or("no info")?;
     let number = |key: &str| info.get(key).and_then(Value::as_u64);
     let kind = entry.get("type").and_then(Value::as_str).ok_or("no type")?;
-    let account = Fields {
+    let fields = Fields {
         issuer: entry.get("issuer").and_then(Value::as_str).unwrap_or(""),
         name,
         secret_base32: info
@@ -192,8 +197,10 @@ fn entry_account(
         digits: number("digits").map(|d| d as u32),
         period: number("period").map(|p| p as u32),
         counter: number("counter"),
-    }
-    .account()?;
+    };
+    let secret = Secret::from_base32(fields.secret_base32).map_err(|e| e.to_string())?;
+    let pin = info.get("pin").and_then(Value::as_str);
+    let account = fields.account_with_pin(secret, pin)?;
     let mut tags: Vec<String> = entry
         .get("groups")
         .and_then(Value::as_array)
@@ -273,13 +280,31 @@ fn uuid() -> String {
     )
 }
 
+/// An account's Aegis `type` and `info`: the secret in base32, `algo` (`MD5` for mOTP),
+/// `digits`, `period` or `counter`, and `pin` for Yandex.Key and mOTP.
+fn entry_info(account: &Account) -> (&'static str, Value) {
+    let params = account.params;
+    let mut info = json!({
+        "secret": account.secret.to_base32(),
+        "algo": params.algorithm_name(),
+        "digits": params.digits(),
+    });
+    match params.kind() {
+        OtpKind::Hotp { counter } => info["counter"] = json!(counter),
+        _ => info["period"] = json!(params.period()),
+    }
+    if let Some(pin) = &account.pin {
+        info["pin"] = json!(pin.expose());
+    }
+    (params.kind().name(), info)
+}
+
 /// Writes entries as an Aegis vault, encrypted with `password` when given.
 pub fn export(entries: &[Entry], password: Option<&str>) -> Zeroizing<String> {
     let mut groups: Vec<(String, String)> = Vec::new();
     let mut json_entries = Vec::new();
     for entry in entries {
         let account = &entry.account;
-        let params = account.params;
         let group_ids: Vec<String> = entry
             .meta
             .tags
@@ -294,15 +319,7 @@ pub fn export(entries: &[Entry], password: Option<&str>) -> Zeroizing<String> {
                 }
             })
             .collect();
-        let (kind, info) = match params.kind() {
-            OtpKind::Totp { period } => ("totp", json!({"period": period})),
-            OtpKind::Hotp { counter } => ("hotp", json!({"counter": counter})),
-            OtpKind::Steam => ("steam", json!({"period": 30})),
-        };
-        let mut info = info;
-        info["secret"] = json!(account.secret.to_base32());
-        info["algo"] = json!(params.algorithm().name());
-        info["digits"] = json!(params.digits());
+        let (kind, info) = entry_info(account);
         json_entries.push(json!({
             "type": kind,
             "uuid": uuid(),

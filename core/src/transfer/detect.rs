@@ -190,7 +190,7 @@ const DETECTORS: &[Detector] = &[
         matches: |p| {
             p.lines()
                 .next()
-                .is_some_and(|l| l.starts_with("otpauth://"))
+                .is_some_and(|l| l.starts_with("otpauth://") || l.starts_with("motp://"))
         },
     },
 ];

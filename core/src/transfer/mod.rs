@@ -361,11 +361,40 @@ impl Fields<'_> {
                 self.counter.unwrap_or(0),
             ),
             "steam" => Ok(OtpParameters::steam()),
+            kind @ ("yandex" | "yaotp" | "motp") => {
+                return Err(format!(
+                    "this {kind} entry has no PIN, and its codes need it"
+                ));
+            }
             other => return Err(format!("unsupported type {other}")),
         }
         .map_err(|e| e.to_string())?;
         let issuer = Some(self.issuer.trim().to_owned()).filter(|i| !i.is_empty());
         Ok(Account::new(issuer, self.name.trim(), secret, params))
+    }
+}
+
+impl Fields<'_> {
+    /// Like [`Fields::account_with`], and for the kinds that hash a PIN in — Yandex.Key
+    /// (`yandex`, `yaotp`) and mOTP (`motp`) — the account with `pin`, which they require.
+    /// Their algorithm, digits and period are fixed, so those fields are not read; a Yandex
+    /// secret may be the 26-byte form with its checksum.
+    pub fn account_with_pin(&self, secret: Secret, pin: Option<&str>) -> Result<Account, String> {
+        let kind = self.kind.to_ascii_lowercase();
+        let (params, secret) = match kind.as_str() {
+            "yandex" | "yaotp" => (
+                OtpParameters::yandex(),
+                crate::otp::yandex_secret(secret.expose()).map_err(|e| e.to_string())?,
+            ),
+            "motp" => (OtpParameters::motp(), secret),
+            _ => return self.account_with(secret),
+        };
+        let pin = pin
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| format!("this {kind} entry has no PIN, and its codes need it"))?;
+        let pin = crate::pin::Pin::new(pin).map_err(|e| e.to_string())?;
+        let issuer = Some(self.issuer.trim().to_owned()).filter(|i| !i.is_empty());
+        Ok(Account::new(issuer, self.name.trim(), secret, params).with_pin(pin))
     }
 }
 

@@ -99,7 +99,8 @@ pub struct SlotInfo {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AddReport {
     pub added: Vec<EntryId>,
-    /// Positions in the input of accounts already in the vault (same issuer, label, secret).
+    /// Positions in the input of accounts already in the vault (same issuer, label, secret,
+    /// and PIN for the kinds that have one).
     pub duplicates: Vec<usize>,
 }
 
@@ -981,7 +982,8 @@ fn insert_passphrase_slot(
 
 /// Same issuer, label and secret: the duplicate rule of imports.
 pub fn same_account(a: &Account, b: &Account) -> bool {
-    a.issuer == b.issuer && a.label == b.label && a.secret == b.secret
+    // The PIN too: Yandex.Key and mOTP accounts with another PIN make other codes.
+    a.issuer == b.issuer && a.label == b.label && a.secret == b.secret && a.pin == b.pin
 }
 
 /// Creates the vault's (empty) file readable and writable by its owner only, before SQLite

@@ -1,11 +1,16 @@
 //! The plaintext of one account record: the account and all its metadata, serialised as
 //! JSON before sealing. Nothing here is ever stored unencrypted.
+//!
+//! Yandex.Key and mOTP accounts add a `pin` beside the secret (and `"type": "yandex"` /
+//! `"motp"` in `kind`); other records are written exactly as before, and records written
+//! before those kinds existed read unchanged (`pin` is optional).
 
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::account::{Account, OtpKind, OtpParameters};
 use crate::otp::Algorithm;
+use crate::pin::Pin;
 use crate::secret::Secret;
 
 /// What an app stores with an account besides the OTP parameters.
@@ -28,6 +33,9 @@ pub(crate) struct RecordV1 {
     algorithm: Algorithm,
     digits: u8,
     kind: OtpKind,
+    /// The PIN of a Yandex.Key or mOTP account, secret like `secret`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pin: Option<Zeroizing<String>>,
     #[serde(flatten)]
     meta: EntryMeta,
 }
@@ -41,6 +49,10 @@ impl RecordV1 {
             algorithm: account.params.algorithm(),
             digits: account.params.digits(),
             kind: account.params.kind(),
+            pin: account
+                .pin
+                .as_ref()
+                .map(|pin| Zeroizing::new(pin.expose().to_owned())),
             meta: meta.clone(),
         }
     }
@@ -68,12 +80,18 @@ impl RecordV1 {
                 OtpParameters::hotp(record.algorithm, record.digits.into(), counter)
             }
             OtpKind::Steam => Ok(OtpParameters::steam()),
+            OtpKind::Yandex => Ok(OtpParameters::yandex()),
+            OtpKind::Motp => Ok(OtpParameters::motp()),
         }
         .map_err(|e| e.to_string())?;
         let secret = Secret::from_base32(&record.secret).map_err(|e| e.to_string())?;
-        Ok((
-            Account::new(record.issuer, record.label, secret, params),
-            record.meta,
-        ))
+        let account = Account::new(record.issuer, record.label, secret, params);
+        let account = match (params.kind().uses_pin(), record.pin.as_deref()) {
+            (true, Some(pin)) => account.with_pin(Pin::new(pin).map_err(|e| e.to_string())?),
+            (true, None) => return Err(format!("a {} record needs its PIN", params.kind().name())),
+            // A PIN stored with a kind that does not use it is left out.
+            (false, _) => account,
+        };
+        Ok((account, record.meta))
     }
 }

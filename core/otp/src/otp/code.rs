@@ -39,6 +39,32 @@ impl Code {
         Code { bytes, len }
     }
 
+    /// `value` written in `alphabet`, most significant character first, `len` characters
+    /// (Yandex.Key's letters).
+    pub(crate) fn from_alphabet_msb_first(mut value: u64, alphabet: &[u8], len: u8) -> Code {
+        let radix = alphabet.len() as u64;
+        let mut bytes = [0u8; 10];
+        for slot in bytes[..usize::from(len.min(10))].iter_mut().rev() {
+            *slot = alphabet[(value % radix) as usize];
+            value /= radix;
+        }
+        Code {
+            bytes,
+            len: len.min(10),
+        }
+    }
+
+    /// The first (at most 10) characters of an ASCII text (mOTP's hex digest).
+    pub(crate) fn from_ascii(text: &[u8]) -> Code {
+        let len = text.len().min(10);
+        let mut bytes = [0u8; 10];
+        bytes[..len].copy_from_slice(&text[..len]);
+        Code {
+            bytes,
+            len: len as u8,
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         // Only ASCII digits or alphabet letters are ever stored.
         std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or("")
@@ -53,7 +79,8 @@ impl Code {
     }
 
     /// Compares with a code a user typed, in time independent of where they differ.
-    /// Spaces and dashes that apps insert for readability ("123 456") are ignored.
+    /// Spaces and dashes that apps insert for readability ("123 456") are ignored, and so is
+    /// case: Steam codes are shown in capitals, Yandex.Key and mOTP codes in small letters.
     pub fn matches(&self, typed: &str) -> bool {
         if self.len == 0 {
             return false;
@@ -70,7 +97,9 @@ impl Code {
             cleaned[n] = b.to_ascii_uppercase();
             n += 1;
         }
-        n == self.len() && bool::from(cleaned[..n].ct_eq(&self.bytes[..n]))
+        let mut own = self.bytes;
+        own.make_ascii_uppercase();
+        n == self.len() && bool::from(cleaned[..n].ct_eq(&own[..n]))
     }
 }
 

@@ -1,4 +1,5 @@
-//! One-time password engine: HOTP, TOTP and Steam Guard codes from one HMAC core.
+//! One-time password engine: HOTP, TOTP and Steam Guard codes from one HMAC core, and the
+//! two kinds built on other constructions: Yandex.Key ([`yandex`]) and mOTP ([`motp`]).
 //!
 //! totp-rs, the design's first choice, is used in the tests as an independent second
 //! implementation, not here: it has no HOTP counter API, accepts only 6 to 8 digits (Authy
@@ -9,14 +10,18 @@ mod algorithm;
 mod clock;
 mod code;
 mod hotp;
+pub mod motp;
 mod verify;
+pub mod yandex;
 
 pub use algorithm::Algorithm;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use code::Code;
 pub(crate) use hotp::decimal_code as decimal_code_of;
 pub use hotp::{HmacOutput, hmac, hotp_code, steam_code, totp_step};
+pub use motp::{MOTP_DIGITS, MOTP_PERIOD, motp_code};
 pub use verify::{HotpMatch, TotpMatch, Window, resync_hotp, verify_hotp, verify_totp};
+pub use yandex::{YANDEX_DIGITS, YANDEX_PERIOD, YandexSecretError, yandex_code, yandex_secret};
 
 /// Smallest and largest number of decimal digits a code may have.
 pub const MIN_DIGITS: u8 = 6;
