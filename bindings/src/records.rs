@@ -213,6 +213,8 @@ pub enum ImportFormat {
     FreeOtpPlus,
     OtpauthList,
     Countersign,
+    Raivo,
+    AuthenticatorPlus,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]

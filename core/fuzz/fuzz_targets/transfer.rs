@@ -14,6 +14,9 @@ fn password(format: ImportFormat) -> &'static str {
         ImportFormat::Aegis => "aegis-password",
         ImportFormat::TwoFas => "2fas-password",
         ImportFormat::AndOtp => "andotp-password",
+        ImportFormat::Raivo => "raivo-password",
+        ImportFormat::AuthenticatorPlus => "authplus-password",
+        ImportFormat::Ente => "ente-password",
         // docs/backup.md's test vector.
         ImportFormat::Countersign => "correct horse battery staple",
         _ => "fuzz",

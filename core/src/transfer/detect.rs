@@ -76,12 +76,26 @@ const DETECTORS: &[Detector] = &[
         matches: |p| p.bytes.starts_with(super::backup::MAGIC),
     },
     Detector {
+        format: ImportFormat::Raivo,
+        matches: |p| super::archive::names_entry(p.bytes, super::raivo::JSON_ENTRY),
+    },
+    Detector {
+        format: ImportFormat::AuthenticatorPlus,
+        matches: |p| {
+            super::archive::names_entry(p.bytes, super::authenticator_plus::ACCOUNTS_ENTRY)
+        },
+    },
+    Detector {
         format: ImportFormat::Aegis,
         matches: |p| p.json_key("db").is_some() && p.json_key("header").is_some(),
     },
     Detector {
         format: ImportFormat::TwoFas,
         matches: |p| p.json_key("schemaVersion").is_some() && p.json_key("services").is_some(),
+    },
+    Detector {
+        format: ImportFormat::Ente,
+        matches: |p| p.json().is_some_and(super::ente::is_encrypted_export),
     },
     Detector {
         format: ImportFormat::BitwardenJson,
@@ -190,6 +204,19 @@ mod tests {
             (
                 b"\xEF\xBB\xBFotpauth://totp/a?secret=AA",
                 Some(ImportFormat::OtpauthList),
+            ),
+            (
+                b"PK\x03\x04\x14\0\x01\0raivo-otp-export.json",
+                Some(ImportFormat::Raivo),
+            ),
+            (
+                b"PK\x03\x04\x14\0\x01\0backup/Accounts.txt",
+                Some(ImportFormat::AuthenticatorPlus),
+            ),
+            (b"PK\x03\x04\x14\0\x01\0notes.txt", None),
+            (
+                br#"{"version":1,"kdfParams":{},"encryptedData":"","encryptionNonce":""}"#,
+                Some(ImportFormat::Ente),
             ),
             (b"hello", None),
             (b"\xff\xfe", None),

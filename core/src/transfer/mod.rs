@@ -6,16 +6,24 @@
 
 mod aegis;
 mod andotp;
+mod archive;
+mod authenticator_plus;
 mod backup;
 mod bitwarden;
+mod bitwarden_export;
 pub(crate) mod dedup;
 mod detect;
+mod ente;
 mod export;
 mod freeotp;
 mod json;
 mod kdf;
+mod raivo;
+mod secretstream;
+mod sheet;
 mod text;
 mod twofas;
+mod twofas_export;
 
 use serde::Serialize;
 
@@ -26,11 +34,18 @@ use crate::vault::EntryMeta;
 use dedup::AccountIndex;
 
 pub use aegis::export as export_aegis;
+pub use archive::{MAX_ARCHIVE_ENTRIES, MAX_ENTRY_BYTES};
 pub use backup::{export as export_backup, import as import_backup};
 pub use detect::{detect, import_auto};
+pub use ente::{
+    EXPORT_MEMLIMIT as ENTE_EXPORT_MEMLIMIT, EXPORT_OPSLIMIT as ENTE_EXPORT_OPSLIMIT,
+    export_with as export_ente_with,
+};
 pub use export::{Export, ExportError, ExportFormat, ExportNotice, export};
 pub use json::MAX_JSON_VALUES;
-pub use kdf::{KdfBudget, MAX_PASSWORD_ATTEMPTS, MAX_PBKDF2_ITERATIONS};
+pub use kdf::{
+    KdfBudget, MAX_PASSWORD_ATTEMPTS, MAX_PBKDF2_ITERATIONS, MAX_SODIUM_MEMLIMIT, MAX_SODIUM_WORK,
+};
 pub use text::export as export_otpauth_list;
 
 /// Largest import file read. Parsing builds a tree a few times the file's size; real
@@ -151,7 +166,7 @@ pub enum ImportFormat {
     TwoFas,
     BitwardenJson,
     BitwardenCsv,
-    /// Ente Auth's plain text export: otpauth URIs, one per line.
+    /// Ente Auth's export: otpauth URIs, one per line, or its encrypted JSON envelope.
     Ente,
     /// andOTP JSON, plain or encrypted (`.json.aes`).
     AndOtp,
@@ -161,6 +176,10 @@ pub enum ImportFormat {
     OtpauthList,
     /// A Countersign encrypted backup.
     Countersign,
+    /// Raivo OTP's password-protected zip (`raivo-otp-export.json` inside).
+    Raivo,
+    /// Authenticator Plus's password-protected zip (`Accounts.txt` inside).
+    AuthenticatorPlus,
 }
 
 impl ImportFormat {
@@ -176,6 +195,8 @@ impl ImportFormat {
         ImportFormat::FreeOtpPlus,
         ImportFormat::OtpauthList,
         ImportFormat::Countersign,
+        ImportFormat::Raivo,
+        ImportFormat::AuthenticatorPlus,
     ];
 
     pub fn name(self) -> &'static str {
@@ -190,6 +211,8 @@ impl ImportFormat {
             ImportFormat::FreeOtpPlus => "freeotp-plus",
             ImportFormat::OtpauthList => "otpauth",
             ImportFormat::Countersign => "countersign",
+            ImportFormat::Raivo => "raivo",
+            ImportFormat::AuthenticatorPlus => "authenticator-plus",
         }
     }
 
@@ -263,7 +286,10 @@ pub fn import_within(
         ImportFormat::AndOtp => andotp::import(data, password, &mut budget),
         ImportFormat::FreeOtpPlus => freeotp::import(data),
         ImportFormat::GoogleAuthenticator => text::import_migration(data),
-        ImportFormat::Ente | ImportFormat::OtpauthList => text::import_otpauth(data, format),
+        ImportFormat::Ente => ente::import(data, password, &mut budget),
+        ImportFormat::OtpauthList => text::import_otpauth(data, format),
+        ImportFormat::Raivo => raivo::import(data, password, &mut budget),
+        ImportFormat::AuthenticatorPlus => authenticator_plus::import(data, password, &mut budget),
         ImportFormat::Countersign => {
             let password = password.ok_or(ImportError::PasswordRequired)?;
             backup::import(data, password, &mut budget)
