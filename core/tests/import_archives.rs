@@ -259,7 +259,10 @@ fn ente_encrypted_export_imports_with_the_right_password() {
     let report =
         transfer::import(ImportFormat::Ente, &fixture(ENTE), Some("ente-password")).unwrap();
     let accounts: Vec<&Account> = report.accounts.iter().map(|i| &i.account).collect();
-    assert_eq!(accounts.len(), 3);
+    assert_eq!(accounts.len(), 4);
+    // Ente's codeDisplay: tags and note.
+    assert_eq!(report.accounts[0].meta.tags, vec!["Mail".to_string()]);
+    assert_eq!(report.accounts[0].meta.notes, "backup codes");
     assert_account(
         accounts[0],
         &Want {
@@ -285,6 +288,14 @@ fn ente_encrypted_export_imports_with_the_right_password() {
     assert_eq!(accounts[2].params, OtpParameters::steam());
     assert_eq!(accounts[2].secret.expose(), b32("MFRGGZDFMZTWQ2LK"));
     assert_eq!(failure_indices(&report), vec![3]);
+    // An unreadable codeDisplay loses only the metadata, said in a notice.
+    assert_eq!(accounts[3].label, "oscar");
+    assert_eq!(report.accounts[3].meta, EntryMeta::default());
+    assert_eq!(report.notices.len(), 1);
+    assert_eq!(
+        (report.notices[0].index, report.notices[0].name.as_str()),
+        (4, "line 5")
+    );
 }
 
 #[test]
@@ -455,6 +466,14 @@ fn sample() -> Vec<Entry> {
             "",
         ),
     ]
+    .into_iter()
+    .map(|mut e| {
+        if e.sort_order == 6 {
+            e.meta.icon = Some("evil.png".into());
+        }
+        e
+    })
+    .collect()
 }
 
 fn accounts_of(report: &ImportReport) -> Vec<Account> {
@@ -484,6 +503,21 @@ fn python_reads(kind: &str, bytes: &[u8], password: Option<&str>) -> serde_json:
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// The URIs as Ente's lines hold them, with the tags and note of their `codeDisplay`
+/// (decoded by the Python reader's own rules).
+fn ente_uris(entries: &[Entry]) -> Vec<serde_json::Value> {
+    entries
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "uri": otpauth::to_uri(&e.account),
+                "tags": e.meta.tags,
+                "note": e.meta.notes,
+            })
+        })
+        .collect()
+}
+
 fn uris(entries: &[Entry]) -> Vec<String> {
     entries
         .iter()
@@ -496,20 +530,27 @@ fn ente_plain_export_round_trips_and_names_what_it_drops() {
     let entries = sample();
     let export = transfer::export(ExportFormat::Ente, &entries, None).unwrap();
     assert_eq!(export.exported, entries.len());
-    // Tags and notes: entries 0 and 1. Nothing skipped.
+    // Tags and notes travel in codeDisplay; only icons are dropped, named per entry.
     let noticed: Vec<(usize, bool)> = export
         .notices
         .iter()
         .map(|n| (n.index, n.skipped))
         .collect();
-    assert_eq!(noticed, vec![(0, false), (1, false)]);
-    assert_eq!(
-        python_reads("ente", &export.bytes, None),
-        serde_json::json!(uris(&entries))
-    );
+    assert_eq!(noticed, vec![(5, false)]);
+    let read = python_reads("ente", &export.bytes, None);
+    assert_eq!(read, serde_json::json!(ente_uris(&entries)));
     let back = transfer::import(ImportFormat::Ente, &export.bytes, None).unwrap();
     let originals: Vec<Account> = entries.iter().map(|e| e.account.clone()).collect();
     assert_eq!(accounts_of(&back), originals);
+    let metas: Vec<EntryMeta> = back.accounts.iter().map(|i| i.meta.clone()).collect();
+    let expected: Vec<EntryMeta> = entries
+        .iter()
+        .map(|e| EntryMeta {
+            icon: None,
+            ..e.meta.clone()
+        })
+        .collect();
+    assert_eq!(metas, expected);
 }
 
 #[test]
@@ -523,7 +564,7 @@ fn ente_encrypted_export_is_read_by_libsodium_and_by_our_importer() {
     assert_eq!(envelope["kdfParams"]["memLimit"], 16 * 1024 * 1024);
     assert_eq!(
         python_reads("ente", &export.bytes, Some("ente pw")),
-        serde_json::json!(uris(&entries))
+        serde_json::json!(ente_uris(&entries))
     );
     assert_eq!(transfer::detect(&export.bytes), Some(ImportFormat::Ente));
     let back = transfer::import(ImportFormat::Ente, &export.bytes, Some("ente pw")).unwrap();
@@ -546,7 +587,7 @@ fn ente_encrypted_export_at_its_default_settings_is_read_back() {
     assert_eq!(envelope["kdfParams"]["opsLimit"], 4);
     assert_eq!(
         python_reads("ente", &export.bytes, Some("ente pw")),
-        serde_json::json!(uris(&entries))
+        serde_json::json!(ente_uris(&entries))
     );
     let back = transfer::import(ImportFormat::Ente, &export.bytes, Some("ente pw")).unwrap();
     assert_eq!(back.accounts.len(), entries.len());

@@ -12,6 +12,9 @@
 //! `memLimit / 1024` KiB, `opsLimit` passes) of the password and salt; the data is one
 //! `crypto_secretstream_xchacha20poly1305` message tagged FINAL (`secretstream.rs`) whose
 //! plaintext is the plain export. Base64 is standard, padded (libsodium's ORIGINAL).
+//!
+//! Each line's `codeDisplay` parameter carries Ente's tags and note (`ente_display.rs`):
+//! read into the entry's metadata and written by the export.
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine;
@@ -22,8 +25,9 @@ use zeroize::Zeroizing;
 use super::export::{Export, ExportError, ExportNotice};
 use super::kdf::{Kdf, KdfBudget};
 use super::secretstream::{self, HEADER_BYTES};
-use super::{ImportError, ImportFormat, ImportReport, text};
-use crate::vault::Entry;
+use super::{ImportError, ImportFormat, ImportReport, ReportBuilder, ente_display, text};
+use crate::otpauth;
+use crate::vault::{Entry, EntryMeta};
 
 const FORMAT: ImportFormat = ImportFormat::Ente;
 /// libsodium's crypto_pwhash_SALTBYTES.
@@ -65,7 +69,7 @@ pub fn import(
 ) -> Result<ImportReport, ImportError> {
     let trimmed = data.trim_ascii_start();
     if !trimmed.starts_with(b"{") {
-        return text::import_otpauth(data, FORMAT);
+        return import_lines(data);
     }
     let envelope: Envelope = super::json::parse(FORMAT, trimmed)?;
     if envelope.version != 1 {
@@ -75,7 +79,30 @@ pub fn import(
         )));
     }
     let plaintext = decrypt(&envelope, password, budget)?;
-    text::import_otpauth(&plaintext, FORMAT)
+    import_lines(&plaintext)
+}
+
+/// The otpauth lines, with the tags and note of each line's `codeDisplay`. A `codeDisplay`
+/// that cannot be read loses only the metadata (Ente's own reader skips it too): a notice.
+fn import_lines(data: &[u8]) -> Result<ImportReport, ImportError> {
+    let mut report = ReportBuilder::new();
+    for (index, line) in text::lines(data, FORMAT)? {
+        let name = format!("line {}", index + 1);
+        let parsed = match otpauth::parse(line) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                report.fail(index, name, e.to_string());
+                continue;
+            }
+        };
+        let meta = ente_display::read(line).unwrap_or_else(|reason| {
+            let notice = format!("{reason}: its tags and note were not imported");
+            report.notice(index, name.clone(), notice);
+            EntryMeta::default()
+        });
+        report.push(index, parsed.account, meta);
+    }
+    Ok(report.finish())
 }
 
 fn decrypt(
@@ -122,9 +149,9 @@ fn derive(
     Some(key)
 }
 
-/// Ente's export of `entries`: the otpauth lines, sealed in Ente's envelope under
-/// `password` when one is given. Ente's lines hold every OTP kind, algorithm, digit count
-/// and period the vault has; tags, notes and icons are not written (named per entry).
+/// Ente's export of `entries`: the otpauth lines (tags and notes in `codeDisplay`), sealed
+/// in Ente's envelope under `password` when one is given. Ente's lines hold every OTP kind,
+/// algorithm, digit count and period the vault has; icons are not written (named per entry).
 pub fn export(entries: &[Entry], password: Option<&str>) -> Result<Export, ExportError> {
     export_with(entries, password, EXPORT_MEMLIMIT, EXPORT_OPSLIMIT)
 }
@@ -137,18 +164,22 @@ pub fn export_with(
     memlimit: u64,
     opslimit: u64,
 ) -> Result<Export, ExportError> {
-    let lines = text::export(entries);
+    let mut lines = Zeroizing::new(String::new());
+    for entry in entries {
+        let mut line = Zeroizing::new(otpauth::to_uri(&entry.account));
+        ente_display::append(&mut line, &entry.meta);
+        lines.push_str(&line);
+        lines.push('\n');
+    }
     let notices = entries
         .iter()
         .enumerate()
-        .filter(|(_, e)| {
-            !e.meta.tags.is_empty() || !e.meta.notes.is_empty() || e.meta.icon.is_some()
-        })
+        .filter(|(_, e)| e.meta.icon.is_some())
         .map(|(index, e)| ExportNotice {
             index,
             name: e.account.display_name(),
             skipped: false,
-            reason: "Ente's export lines hold the account but not its tags, notes or icon".into(),
+            reason: "Ente's export holds the account but not its icon".into(),
         })
         .collect();
     let bytes = match password {

@@ -14,6 +14,7 @@ mod bitwarden_export;
 pub(crate) mod dedup;
 mod detect;
 mod ente;
+mod ente_display;
 mod export;
 mod freeotp;
 mod json;

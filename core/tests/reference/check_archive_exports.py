@@ -2,7 +2,7 @@
 the formats as the apps publish them (docs/formats/archives-ente-exports.md), and prints
 what they hold as JSON:
 
-    python check_archive_exports.py ente FILE [PASSWORD]       -> ["otpauth://…", …]
+    python check_archive_exports.py ente FILE [PASSWORD]       -> [{uri, tags, note}, …]
     python check_archive_exports.py 2fas FILE [PASSWORD]       -> [{name, secret, …}, …]
     python check_archive_exports.py bitwarden FILE             -> [{name, username, totp, …}, …]
 
@@ -15,6 +15,7 @@ import base64
 import hashlib
 import json
 import sys
+import urllib.parse
 
 import nacl.bindings as sodium
 import nacl.pwhash
@@ -43,7 +44,22 @@ def ente(path, password):
             state, base64.b64decode(envelope["encryptedData"]))
         assert tag == sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL
         text = message.decode()
-    return [line for line in text.splitlines() if line.strip()]
+    return [ente_line(line) for line in text.splitlines() if line.strip()]
+
+
+def ente_line(line):
+    """The URI without Ente's codeDisplay, and that parameter's tags and note (read as Dart's
+    Uri.queryParameters does: form-decoded, then JSON)."""
+    base, _, query = line.partition("?")
+    kept, display = [], {}
+    for pair in query.split("&"):
+        key, _, value = pair.partition("=")
+        if key == "codeDisplay":
+            display = json.loads(urllib.parse.unquote_plus(value))
+        else:
+            kept.append(pair)
+    return {"uri": base + "?" + "&".join(kept), "tags": display.get("tags", []),
+            "note": display.get("note", "")}
 
 
 def twofas_open(field, password):

@@ -57,10 +57,12 @@ AUTHPLUS_LINES = [
 
 ENTE_LINES = [
     "otpauth://totp/Proton:ivan@example.com?secret=JBSWY3DPEHPK3PXP&issuer=Proton&algorithm=SHA1&digits=6&period=30"
-    "&codeDisplay=%7B%22pinned%22%3Afalse%2C%22tags%22%3A%5B%5D%7D",
+    "&codeDisplay=%7B%22pinned%22%3Afalse%2C%22tags%22%3A%5B%22Mail%22%5D%2C%22note%22%3A%22backup+codes%22%7D",
     "otpauth://hotp/Vpn:judy?secret=GEZDGNBVGY3TQOJQ&issuer=Vpn&algorithm=SHA512&digits=8&counter=3",
     "otpauth://steam/Steam:mallory?secret=MFRGGZDFMZTWQ2LK&issuer=Steam",
     "otpauth://totp/Broken?secret=1",
+    # A valid account whose codeDisplay is not JSON: imported, with a notice.
+    "otpauth://totp/Odd:oscar?secret=ONSWG4TFOQ======&issuer=Odd&codeDisplay=%7Bbroken",
 ]
 
 
