@@ -539,6 +539,8 @@ fn ente_plain_export_round_trips_and_names_what_it_drops() {
     assert_eq!(noticed, vec![(5, false)]);
     let read = python_reads("ente", &export.bytes, None);
     assert_eq!(read, serde_json::json!(ente_uris(&entries)));
+    // Lines with codeDisplay are recognised as Ente's, so their tags and notes are read.
+    assert_eq!(transfer::detect(&export.bytes), Some(ImportFormat::Ente));
     let back = transfer::import(ImportFormat::Ente, &export.bytes, None).unwrap();
     let originals: Vec<Account> = entries.iter().map(|e| e.account.clone()).collect();
     assert_eq!(accounts_of(&back), originals);

@@ -95,7 +95,16 @@ const DETECTORS: &[Detector] = &[
     },
     Detector {
         format: ImportFormat::Ente,
-        matches: |p| p.json().is_some_and(super::ente::is_encrypted_export),
+        // The encrypted envelope, or otpauth lines carrying Ente's `codeDisplay` (tags and
+        // notes that a plain otpauth list would not import).
+        matches: |p| {
+            p.json().is_some_and(super::ente::is_encrypted_export)
+                || (p
+                    .lines()
+                    .next()
+                    .is_some_and(|l| l.starts_with("otpauth://"))
+                    && p.lines().any(|l| l.contains("codeDisplay=")))
+        },
     },
     Detector {
         format: ImportFormat::BitwardenJson,
@@ -216,6 +225,10 @@ mod tests {
             (b"PK\x03\x04\x14\0\x01\0notes.txt", None),
             (
                 br#"{"version":1,"kdfParams":{},"encryptedData":"","encryptionNonce":""}"#,
+                Some(ImportFormat::Ente),
+            ),
+            (
+                b"otpauth://totp/a?secret=AA\notpauth://totp/b?secret=AA&codeDisplay=%7B%7D\n",
                 Some(ImportFormat::Ente),
             ),
             (b"hello", None),
