@@ -41,7 +41,8 @@ const WINZIP_AES_ITERATIONS: u32 = 1_000;
 /// Whether `data` is a zip archive naming an entry called `file_name` (any folder). Entry
 /// names are stored in the clear even in encrypted archives, so detection needs no password.
 pub(crate) fn names_entry(data: &[u8], file_name: &str) -> bool {
-    data.starts_with(LOCAL_HEADER)
+    !file_name.is_empty()
+        && data.starts_with(LOCAL_HEADER)
         && data
             .windows(file_name.len())
             .any(|window| window.eq_ignore_ascii_case(file_name.as_bytes()))

@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 
 use super::export::{Export, ExportNotice};
 use crate::account::{Account, OtpKind};
-use crate::vault::Entry;
+use crate::vault::{Entry, EntryMeta};
 
 const PBKDF2_ITERATIONS: u32 = 10_000;
 /// 2FAS's salt length (bytes) for backup keys.
@@ -36,14 +36,12 @@ pub fn export(entries: &[Entry], password: Option<&str>) -> Export {
         .iter()
         .enumerate()
         .map(|(index, entry)| {
-            if entry.meta.tags.len() > 1 || !entry.meta.notes.is_empty() {
+            if let Some(reason) = not_held(&entry.meta) {
                 notices.push(ExportNotice {
                     index,
                     name: entry.account.display_name(),
                     skipped: false,
-                    reason: "2FAS holds one group per service: only the first tag is kept, \
-                             further tags and notes are not written"
-                        .into(),
+                    reason: reason.into(),
                 });
             }
             let group = entry
@@ -80,6 +78,19 @@ pub fn export(entries: &[Entry], password: Option<&str>) -> Export {
     }
     let bytes = Zeroizing::new(serde_json::to_vec_pretty(&file).unwrap_or_default());
     Export::new(bytes, entries.len(), notices)
+}
+
+/// What of `meta` a 2FAS service cannot hold, if anything.
+fn not_held(meta: &EntryMeta) -> Option<&'static str> {
+    match (meta.tags.len() > 1, !meta.notes.is_empty()) {
+        (true, true) => Some(
+            "2FAS holds one group per service and no notes: only the first tag is kept, \
+             the notes are not written",
+        ),
+        (true, false) => Some("2FAS holds one group per service: only the first tag is kept"),
+        (false, true) => Some("2FAS holds no notes: the notes are not written"),
+        (false, false) => None,
+    }
 }
 
 /// The id of the group called `name`, added to `groups` when new.
