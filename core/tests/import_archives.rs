@@ -229,6 +229,11 @@ fn zip_bombs_and_crowded_archives_are_refused_before_work() {
         "authenticator-plus/too-many-entries.zip",
         "more than 64 entries",
     );
+    // One entry in an archive whose end record claims 65,000: refused on the claim.
+    refused_quickly(
+        "authenticator-plus/claims-65000-entries.zip",
+        "more than 64 entries",
+    );
     // 151 bytes claiming 4 GiB: refused on the declared size, nothing inflated.
     refused_quickly(
         "authenticator-plus/claims-4-gib.zip",

@@ -5,8 +5,10 @@
 //! number of entries, and an entry may declare any size or inflate far past what it
 //! declares (a "zip bomb"). So, before the archive is opened, the central-directory records
 //! are counted (each starts with `PK\x01\x02`, so the count bounds what the parser can
-//! build); the chosen entry's declared size is checked before it is inflated; and the
-//! inflated stream is read through `take` so a lying entry stops at the limit.
+//! build) and so is every entry count an end-of-central-directory record claims (the
+//! parser reserves room for the claim before reading a record); the chosen entry's
+//! declared size is checked before it is inflated; and the inflated stream is read through
+//! `take` so a lying entry stops at the limit.
 //!
 //! Passwords: ZipCrypto (PKWARE's traditional encryption, APPNOTE 6.1) and WinZip AES
 //! (AE-1/AE-2: PBKDF2-HMAC-SHA1, 1,000 iterations, AES-CTR and an HMAC), both through the
@@ -35,6 +37,10 @@ const LOCAL_HEADER: &[u8] = b"PK\x03\x04";
 /// The central-directory record magic: one per entry the parser will read.
 const CENTRAL_HEADER: &[u8] = b"PK\x01\x02";
 
+/// End-of-central-directory records: classic (16-bit counts) and zip64 (64-bit counts).
+const END_RECORD: &[u8] = b"PK\x05\x06";
+const ZIP64_END_RECORD: &[u8] = b"PK\x06\x06";
+
 /// WinZip AES's fixed PBKDF2-HMAC-SHA1 count, charged for every encrypted entry opened.
 const WINZIP_AES_ITERATIONS: u32 = 1_000;
 
@@ -62,7 +68,7 @@ pub(crate) fn read_entry(
         .windows(CENTRAL_HEADER.len())
         .filter(|w| *w == CENTRAL_HEADER)
         .count();
-    if listed > MAX_ARCHIVE_ENTRIES {
+    if listed > MAX_ARCHIVE_ENTRIES || most_entries_claimed(data) > MAX_ARCHIVE_ENTRIES as u64 {
         return Err(invalid(format!(
             "the archive lists more than {MAX_ARCHIVE_ENTRIES} entries"
         )));
@@ -101,6 +107,31 @@ pub(crate) fn read_entry(
         ))),
         Ok(_) => Ok(contents),
     }
+}
+
+/// The largest entry count any end-of-central-directory record in `data` claims (every
+/// candidate, since a parser may try more than one). A classic record's 0xFFFF defers to
+/// its zip64 record, which is counted itself.
+fn most_entries_claimed(data: &[u8]) -> u64 {
+    let mut most = 0u64;
+    for (at, window) in data.windows(4).enumerate() {
+        let field = |offset: usize, len: usize| -> u64 {
+            let bytes = data.get(at + offset..at + offset + len).unwrap_or(&[]);
+            bytes
+                .iter()
+                .rev()
+                .fold(0u64, |n, &b| (n << 8) | u64::from(b))
+        };
+        let claims = if window == END_RECORD {
+            [field(8, 2), field(10, 2)].map(|count| if count == 0xFFFF { 0 } else { count })
+        } else if window == ZIP64_END_RECORD {
+            [field(24, 8), field(32, 8)]
+        } else {
+            continue;
+        };
+        most = most.max(claims[0]).max(claims[1]);
+    }
+    most
 }
 
 /// The index of the entry called `file_name` in any folder.

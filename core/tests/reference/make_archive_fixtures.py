@@ -158,6 +158,10 @@ def hostile_zips():
     write("authenticator-plus/too-many-entries.zip",
           zip_entries([(f"{i}.txt", b"x", None) for i in range(100)] +
                       [("Accounts.txt", b"", None)]))
+    # One entry, and an end record claiming 65,000 (the parser would reserve room for them).
+    crowded = bytearray(zip_entries([("Accounts.txt", b"otpauth://totp/a?secret=AA\n", None)]))
+    crowded[-14:-10] = struct.pack("<HH", 65000, 65000)
+    write("authenticator-plus/claims-65000-entries.zip", bytes(crowded))
     # A few bytes that claim 4 GiB once inflated (the declared size is checked first).
     write("authenticator-plus/claims-4-gib.zip",
           zip_entries([("Accounts.txt", b"otpauth://totp/a?secret=AA\n", 0xFFFFFFFE)]))
