@@ -233,6 +233,8 @@ pub enum ImportFormat {
     Duo,
     WinAuth,
     LastPass,
+    Raivo,
+    AuthenticatorPlus,
 }
 
 #[uniffi::remote(Enum)]
@@ -241,6 +243,10 @@ pub enum ExportFormat {
     Aegis,
     GoogleAuthenticator,
     OtpauthList,
+    Ente,
+    TwoFas,
+    BitwardenJson,
+    PrintableSheet,
 }
 
 /// An export format as a picker shows it.

@@ -103,12 +103,35 @@ const DETECTORS: &[Detector] = &[
         },
     },
     Detector {
+        format: ImportFormat::Raivo,
+        matches: |p| super::archive::names_entry(p.bytes, super::raivo::JSON_ENTRY),
+    },
+    Detector {
+        format: ImportFormat::AuthenticatorPlus,
+        matches: |p| {
+            super::archive::names_entry(p.bytes, super::authenticator_plus::ACCOUNTS_ENTRY)
+        },
+    },
+    Detector {
         format: ImportFormat::Aegis,
         matches: |p| p.json_key("db").is_some() && p.json_key("header").is_some(),
     },
     Detector {
         format: ImportFormat::TwoFas,
         matches: |p| p.json_key("schemaVersion").is_some() && p.json_key("services").is_some(),
+    },
+    Detector {
+        format: ImportFormat::Ente,
+        // The encrypted envelope, or otpauth lines carrying Ente's `codeDisplay` (tags and
+        // notes that a plain otpauth list would not import).
+        matches: |p| {
+            p.json().is_some_and(super::ente::is_encrypted_export)
+                || (p
+                    .lines()
+                    .next()
+                    .is_some_and(|l| l.starts_with("otpauth://"))
+                    && p.lines().any(|l| l.contains("codeDisplay=")))
+        },
     },
     Detector {
         format: ImportFormat::BitwardenJson,
@@ -348,6 +371,23 @@ mod tests {
                 Some(ImportFormat::WinAuth),
             ),
             (b"SQLite format 3\0", None),
+            (
+                b"PK\x03\x04\x14\0\x01\0raivo-otp-export.json",
+                Some(ImportFormat::Raivo),
+            ),
+            (
+                b"PK\x03\x04\x14\0\x01\0backup/Accounts.txt",
+                Some(ImportFormat::AuthenticatorPlus),
+            ),
+            (b"PK\x03\x04\x14\0\x01\0notes.txt", None),
+            (
+                br#"{"version":1,"kdfParams":{},"encryptedData":"","encryptionNonce":""}"#,
+                Some(ImportFormat::Ente),
+            ),
+            (
+                b"otpauth://totp/a?secret=AA\notpauth://totp/b?secret=AA&codeDisplay=%7B%7D\n",
+                Some(ImportFormat::Ente),
+            ),
             (b"hello", None),
             (b"\xff\xfe", None),
             (b"", None),

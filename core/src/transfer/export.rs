@@ -23,6 +23,14 @@ pub enum ExportFormat {
     GoogleAuthenticator,
     /// otpauth URIs, one per line.
     OtpauthList,
+    /// Ente Auth: otpauth lines, or its encrypted JSON envelope when a password is given.
+    Ente,
+    /// 2FAS schema-4 backup; encrypted when a password is given.
+    TwoFas,
+    /// Bitwarden's unencrypted JSON export (login items with `totp`).
+    BitwardenJson,
+    /// A self-contained HTML page with one QR code per account, for paper backups.
+    PrintableSheet,
 }
 
 impl ExportFormat {
@@ -32,6 +40,10 @@ impl ExportFormat {
         ExportFormat::Aegis,
         ExportFormat::GoogleAuthenticator,
         ExportFormat::OtpauthList,
+        ExportFormat::Ente,
+        ExportFormat::TwoFas,
+        ExportFormat::BitwardenJson,
+        ExportFormat::PrintableSheet,
     ];
 
     pub fn name(self) -> &'static str {
@@ -40,6 +52,10 @@ impl ExportFormat {
             ExportFormat::Aegis => "aegis",
             ExportFormat::GoogleAuthenticator => "google-authenticator",
             ExportFormat::OtpauthList => "otpauth",
+            ExportFormat::Ente => "ente",
+            ExportFormat::TwoFas => "2fas",
+            ExportFormat::BitwardenJson => "bitwarden-json",
+            ExportFormat::PrintableSheet => "printable-html",
         }
     }
 
@@ -59,7 +75,13 @@ impl ExportFormat {
 
     /// Whether the format can be written encrypted (then a password is asked for).
     pub fn can_encrypt(self) -> bool {
-        matches!(self, ExportFormat::Countersign | ExportFormat::Aegis)
+        matches!(
+            self,
+            ExportFormat::Countersign
+                | ExportFormat::Aegis
+                | ExportFormat::Ente
+                | ExportFormat::TwoFas
+        )
     }
 
     /// Whether the format is always encrypted (a password is required).
@@ -72,7 +94,7 @@ impl ExportFormat {
     /// round-trip test (`core/tests/round_trip.rs`) re-imports every readable format and
     /// checks that nothing the target can hold is lost.
     pub fn readable_back(self) -> bool {
-        const ONE_WAY: &[ExportFormat] = &[];
+        const ONE_WAY: &[ExportFormat] = &[ExportFormat::PrintableSheet];
         !ONE_WAY.contains(&self)
     }
 }
@@ -100,7 +122,11 @@ pub struct Export {
 
 impl Export {
     /// An export of `entries` where `notices` lists every entry left out or changed.
-    fn new(bytes: Zeroizing<Vec<u8>>, entries: usize, notices: Vec<ExportNotice>) -> Export {
+    pub(crate) fn new(
+        bytes: Zeroizing<Vec<u8>>,
+        entries: usize,
+        notices: Vec<ExportNotice>,
+    ) -> Export {
         let skipped = notices.iter().filter(|n| n.skipped).count();
         Export {
             bytes,
@@ -119,6 +145,8 @@ pub enum ExportError {
     EmptyPassword,
     #[error("{0} exports cannot be encrypted")]
     CannotEncrypt(&'static str),
+    #[error("these key-derivation settings are not valid Argon2id settings")]
+    BadKdfSettings,
 }
 
 /// Writes `entries` in `format`, encrypted under `password` when one is given.
@@ -147,6 +175,10 @@ pub fn export(
         ExportFormat::Aegis => whole(super::export_aegis(entries, password).as_bytes().to_vec()),
         ExportFormat::OtpauthList => whole(super::export_otpauth_list(entries).as_bytes().to_vec()),
         ExportFormat::GoogleAuthenticator => google_authenticator(entries),
+        ExportFormat::Ente => super::ente::export(entries, password)?,
+        ExportFormat::TwoFas => super::twofas_export::export(entries, password),
+        ExportFormat::BitwardenJson => super::bitwarden_export::export(entries),
+        ExportFormat::PrintableSheet => super::sheet::export(entries),
     })
 }
 

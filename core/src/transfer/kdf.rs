@@ -44,12 +44,28 @@ pub(crate) enum Kdf {
     Scrypt { log_n: u8, r: u32, p: u32 },
     /// Argon2id (Countersign backups).
     Argon2id(KdfParams),
-    /// PBKDF2-HMAC (andOTP, 2FAS).
+    /// PBKDF2-HMAC (andOTP, 2FAS, WinZip AES).
     Pbkdf2 { iterations: u32 },
     /// One PBKDF2-HMAC per entry (Authy): `largest` iterations for the costliest entry,
     /// `total` over all entries of the file.
     Pbkdf2PerEntry { largest: u32, total: u64 },
+    /// libsodium's `crypto_pwhash` Argon2id with its own limits (Ente Auth): `memlimit` in
+    /// bytes, `opslimit` passes, one lane. Bounded apart from [`Kdf::Argon2id`] because Ente
+    /// writes more than a vault may use (below).
+    SodiumArgon2id { memlimit: u64, opslimit: u64 },
 }
+
+/// Most memory of one libsodium Argon2id derivation: libsodium's MEMLIMIT_SENSITIVE, 1 GiB,
+/// which Ente Auth uses on every device not found to be low-spec (`deriveSensitiveKey`).
+pub const MAX_SODIUM_MEMLIMIT: u64 = 1 << 30;
+
+/// Most memory traffic (memlimit × opslimit) of one libsodium Argon2id derivation: 4 GiB,
+/// the constant product Ente keeps while it halves memory and doubles passes on phones
+/// that cannot give 1 GiB (1 GiB × 4, 256 MiB × 16, …).
+pub const MAX_SODIUM_WORK: u64 = 4 << 30;
+
+/// libsodium's smallest Argon2id memory (crypto_pwhash_argon2id_MEMLIMIT_MIN).
+const MIN_SODIUM_MEMLIMIT: u64 = 8192;
 
 impl Kdf {
     /// scrypt as Aegis stores it: N itself, not its logarithm. `None` when N is not a power
@@ -92,6 +108,19 @@ impl Kdf {
                     params.work_kib().into(),
                     KdfParams::MAX_WORK_KIB.into(),
                 ))
+            }
+            Kdf::SodiumArgon2id { memlimit, opslimit } => {
+                let work = u128::from(memlimit) * u128::from(opslimit);
+                if !(MIN_SODIUM_MEMLIMIT..=MAX_SODIUM_MEMLIMIT).contains(&memlimit)
+                    || opslimit == 0
+                    || work > u128::from(MAX_SODIUM_WORK)
+                {
+                    return Err(format!(
+                        "Argon2id {} KiB × {opslimit} passes",
+                        memlimit / KIB
+                    ));
+                }
+                Ok(share(work, MAX_SODIUM_WORK.into()))
             }
             Kdf::Pbkdf2 { iterations }
             | Kdf::Pbkdf2PerEntry {
@@ -208,6 +237,14 @@ mod tests {
         );
         assert_eq!(charge(Kdf::Pbkdf2 { iterations: 10_000 }), Ok(()));
         assert_eq!(charge(Kdf::Argon2id(KdfParams::DEFAULT)), Ok(()));
+        // Ente Auth: 1 GiB × 4 by default, 256 MiB × 16 on low-spec phones; our Ente export.
+        let ours = (
+            super::super::ente::EXPORT_MEMLIMIT,
+            super::super::ente::EXPORT_OPSLIMIT,
+        );
+        for (memlimit, opslimit) in [(1 << 30, 4), (256 << 20, 16), ours] {
+            assert_eq!(charge(Kdf::SodiumArgon2id { memlimit, opslimit }), Ok(()));
+        }
         // The largest scrypt a phone is asked for: 256 MiB.
         assert_eq!(charge(Kdf::scrypt(1 << 18, 8, 1).unwrap()), Ok(()));
     }
@@ -230,6 +267,13 @@ mod tests {
             iterations: MAX_PBKDF2_ITERATIONS + 1
         }));
         assert!(refused(Kdf::Pbkdf2 { iterations: 0 }));
+        for (memlimit, opslimit) in [(2 << 30, 1), (1 << 30, 5), (1 << 20, 0), (4096, 1)] {
+            assert!(refused(Kdf::SodiumArgon2id { memlimit, opslimit }));
+        }
+        assert!(refused(Kdf::SodiumArgon2id {
+            memlimit: u64::MAX,
+            opslimit: u64::MAX
+        }));
         assert_eq!(Kdf::scrypt(1 << 15, 0, 1), None);
         assert_eq!(Kdf::scrypt(3, 8, 1), None);
     }

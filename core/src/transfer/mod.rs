@@ -6,13 +6,18 @@
 
 mod aegis;
 mod andotp;
+mod archive;
+mod authenticator_plus;
 mod authy;
 mod backup;
 mod battlenet;
 mod bitwarden;
+mod bitwarden_export;
 pub(crate) mod dedup;
 mod detect;
 mod duo;
+mod ente;
+mod ente_display;
 mod export;
 mod freeotp;
 mod google_authenticator_db;
@@ -21,10 +26,14 @@ mod kdf;
 mod lastpass;
 mod microsoft_authenticator;
 mod prefs_xml;
+mod raivo;
+mod secretstream;
+mod sheet;
 mod sqlite_file;
 mod steam;
 mod text;
 mod twofas;
+mod twofas_export;
 mod winauth;
 mod zip_entry;
 
@@ -37,12 +46,18 @@ use crate::vault::EntryMeta;
 use dedup::AccountIndex;
 
 pub use aegis::export as export_aegis;
+pub use archive::{MAX_ARCHIVE_ENTRIES, MAX_ENTRY_BYTES};
 pub use backup::{export as export_backup, import as import_backup};
 pub use detect::{detect, import_auto};
+pub use ente::{
+    EXPORT_MEMLIMIT as ENTE_EXPORT_MEMLIMIT, EXPORT_OPSLIMIT as ENTE_EXPORT_OPSLIMIT,
+    export_with as export_ente_with,
+};
 pub use export::{Export, ExportError, ExportFormat, ExportNotice, export};
 pub use json::MAX_JSON_VALUES;
 pub use kdf::{
     KdfBudget, MAX_PASSWORD_ATTEMPTS, MAX_PBKDF2_ITERATIONS, MAX_PER_ENTRY_PBKDF2_ITERATIONS,
+    MAX_SODIUM_MEMLIMIT, MAX_SODIUM_WORK,
 };
 pub use text::export as export_otpauth_list;
 
@@ -166,7 +181,7 @@ pub enum ImportFormat {
     TwoFas,
     BitwardenJson,
     BitwardenCsv,
-    /// Ente Auth's plain text export: otpauth URIs, one per line.
+    /// Ente Auth's export: otpauth URIs, one per line, or its encrypted JSON envelope.
     Ente,
     /// andOTP JSON, plain or encrypted (`.json.aes`).
     AndOtp,
@@ -190,6 +205,10 @@ pub enum ImportFormat {
     WinAuth,
     /// LastPass Authenticator's JSON export.
     LastPass,
+    /// Raivo OTP's password-protected zip (`raivo-otp-export.json` inside).
+    Raivo,
+    /// Authenticator Plus's password-protected zip (`Accounts.txt` inside).
+    AuthenticatorPlus,
 }
 
 impl ImportFormat {
@@ -213,6 +232,8 @@ impl ImportFormat {
         ImportFormat::Duo,
         ImportFormat::WinAuth,
         ImportFormat::LastPass,
+        ImportFormat::Raivo,
+        ImportFormat::AuthenticatorPlus,
     ];
 
     pub fn name(self) -> &'static str {
@@ -235,6 +256,8 @@ impl ImportFormat {
             ImportFormat::Duo => "duo",
             ImportFormat::WinAuth => "winauth",
             ImportFormat::LastPass => "lastpass",
+            ImportFormat::Raivo => "raivo",
+            ImportFormat::AuthenticatorPlus => "authenticator-plus",
         }
     }
 
@@ -309,7 +332,10 @@ pub fn import_within(
         ImportFormat::AndOtp => andotp::import(data, password, &mut budget),
         ImportFormat::FreeOtpPlus => freeotp::import(data),
         ImportFormat::GoogleAuthenticator => text::import_migration(data),
-        ImportFormat::Ente | ImportFormat::OtpauthList => text::import_otpauth(data, format),
+        ImportFormat::Ente => ente::import(data, password, &mut budget),
+        ImportFormat::OtpauthList => text::import_otpauth(data, format),
+        ImportFormat::Raivo => raivo::import(data, password, &mut budget),
+        ImportFormat::AuthenticatorPlus => authenticator_plus::import(data, password, &mut budget),
         ImportFormat::Countersign => {
             let password = password.ok_or(ImportError::PasswordRequired)?;
             backup::import(data, password, &mut budget)

@@ -10,7 +10,7 @@ use crate::migration::{self, MigrationCollector};
 use crate::otpauth;
 use crate::vault::{Entry, EntryMeta};
 
-fn lines(
+pub(crate) fn lines(
     data: &[u8],
     format: ImportFormat,
 ) -> Result<impl Iterator<Item = (usize, &str)>, ImportError> {
