@@ -211,6 +211,8 @@ pub enum ImportFormat {
     Ente,
     AndOtp,
     FreeOtpPlus,
+    FreeOtp,
+    TotpAuthenticator,
     OtpauthList,
     Countersign,
 }

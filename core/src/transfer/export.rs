@@ -22,6 +22,8 @@ pub enum ExportFormat {
     GoogleAuthenticator,
     /// otpauth URIs, one per line.
     OtpauthList,
+    /// andOTP JSON; the `.json.aes` layout when a password is given.
+    AndOtp,
 }
 
 impl ExportFormat {
@@ -31,6 +33,7 @@ impl ExportFormat {
         ExportFormat::Aegis,
         ExportFormat::GoogleAuthenticator,
         ExportFormat::OtpauthList,
+        ExportFormat::AndOtp,
     ];
 
     pub fn name(self) -> &'static str {
@@ -39,6 +42,7 @@ impl ExportFormat {
             ExportFormat::Aegis => "aegis",
             ExportFormat::GoogleAuthenticator => "google-authenticator",
             ExportFormat::OtpauthList => "otpauth",
+            ExportFormat::AndOtp => "andotp",
         }
     }
 
@@ -58,7 +62,10 @@ impl ExportFormat {
 
     /// Whether the format can be written encrypted (then a password is asked for).
     pub fn can_encrypt(self) -> bool {
-        matches!(self, ExportFormat::Countersign | ExportFormat::Aegis)
+        matches!(
+            self,
+            ExportFormat::Countersign | ExportFormat::Aegis | ExportFormat::AndOtp
+        )
     }
 
     /// Whether the format is always encrypted (a password is required).
@@ -137,6 +144,10 @@ pub fn export(
         ExportFormat::Aegis => whole(super::export_aegis(entries, password).as_bytes().to_vec()),
         ExportFormat::OtpauthList => whole(super::export_otpauth_list(entries).as_bytes().to_vec()),
         ExportFormat::GoogleAuthenticator => google_authenticator(entries),
+        ExportFormat::AndOtp => {
+            let (bytes, notices) = super::andotp_export::export(entries, password);
+            Export::new(bytes, entries.len(), notices)
+        }
     })
 }
 

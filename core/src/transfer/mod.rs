@@ -6,15 +6,20 @@
 
 mod aegis;
 mod andotp;
+mod andotp_export;
 mod backup;
 mod bitwarden;
 pub(crate) mod dedup;
 mod detect;
 mod export;
 mod freeotp;
+mod freeotp_backup;
+mod java_serial;
 mod json;
 mod kdf;
+pub(crate) mod prefs_xml;
 mod text;
+mod totp_authenticator;
 mod twofas;
 
 use serde::Serialize;
@@ -155,8 +160,13 @@ pub enum ImportFormat {
     Ente,
     /// andOTP JSON, plain or encrypted (`.json.aes`).
     AndOtp,
-    /// FreeOTP+ JSON export.
+    /// FreeOTP+ JSON export, or its internal `tokens.xml`.
     FreeOtpPlus,
+    /// FreeOTP: a FreeOTP 2 backup (`externalBackup.xml`, `tokenBackup.xml`), or FreeOTP
+    /// 1.x's internal `tokens.xml`.
+    FreeOtp,
+    /// TOTP Authenticator's encrypted backup, or its internal preferences file.
+    TotpAuthenticator,
     /// otpauth URIs, one per line.
     OtpauthList,
     /// A Countersign encrypted backup.
@@ -174,6 +184,8 @@ impl ImportFormat {
         ImportFormat::Ente,
         ImportFormat::AndOtp,
         ImportFormat::FreeOtpPlus,
+        ImportFormat::FreeOtp,
+        ImportFormat::TotpAuthenticator,
         ImportFormat::OtpauthList,
         ImportFormat::Countersign,
     ];
@@ -188,6 +200,8 @@ impl ImportFormat {
             ImportFormat::Ente => "ente",
             ImportFormat::AndOtp => "andotp",
             ImportFormat::FreeOtpPlus => "freeotp-plus",
+            ImportFormat::FreeOtp => "freeotp",
+            ImportFormat::TotpAuthenticator => "totp-authenticator",
             ImportFormat::OtpauthList => "otpauth",
             ImportFormat::Countersign => "countersign",
         }
@@ -261,7 +275,9 @@ pub fn import_within(
         ImportFormat::BitwardenJson => bitwarden::import_json(data),
         ImportFormat::BitwardenCsv => bitwarden::import_csv(data),
         ImportFormat::AndOtp => andotp::import(data, password, &mut budget),
-        ImportFormat::FreeOtpPlus => freeotp::import(data),
+        ImportFormat::FreeOtpPlus => freeotp::import_plus(data),
+        ImportFormat::FreeOtp => freeotp::import_freeotp(data, password, &mut budget),
+        ImportFormat::TotpAuthenticator => totp_authenticator::import(data, password),
         ImportFormat::GoogleAuthenticator => text::import_migration(data),
         ImportFormat::Ente | ImportFormat::OtpauthList => text::import_otpauth(data, format),
         ImportFormat::Countersign => {
