@@ -14,6 +14,8 @@ fn password(format: ImportFormat) -> &'static str {
         ImportFormat::Aegis => "aegis-password",
         ImportFormat::TwoFas => "2fas-password",
         ImportFormat::AndOtp => "andotp-password",
+        ImportFormat::FreeOtp => "freeotp-password",
+        ImportFormat::TotpAuthenticator => "totpauth-password",
         // docs/backup.md's test vector.
         ImportFormat::Countersign => "correct horse battery staple",
         _ => "fuzz",
