@@ -125,6 +125,15 @@ mod freeotp_v1 {
     fn recognised_and_truncation_refused() {
         let data = fixture("freeotp/freeotp-v1-tokens.xml");
         assert_eq!(transfer::detect(&data), Some(ImportFormat::FreeOtp));
+        // More preferences than any app writes: refused while reading.
+        let many = format!(
+            "<map>{}</map>",
+            "<string name=\"t\">{}</string>".repeat(100_001)
+        );
+        assert!(matches!(
+            transfer::import(ImportFormat::FreeOtp, many.as_bytes(), None),
+            Err(ImportError::InvalidFile { .. })
+        ));
         for cut in [10, data.len() / 2, data.len() - 3] {
             assert!(
                 matches!(
@@ -388,6 +397,17 @@ mod totp_authenticator {
         let file = "totp-authenticator/TOTP_Authenticator_Preferences.xml";
         check(&import(FORMAT, file, None));
         assert_eq!(transfer::detect(&fixture(file)), Some(FORMAT));
+    }
+
+    #[test]
+    fn a_list_of_millions_of_values_is_refused_before_parsing() {
+        let list = format!("[{}0]", "0,".repeat(1_500_000));
+        let prefs = format!("<map><string name=\"STATIC_TOTP_CODES_LIST\">{list}</string></map>");
+        let result = transfer::import(FORMAT, prefs.as_bytes(), None);
+        assert!(
+            matches!(result, Err(ImportError::InvalidFile { ref reason, .. }) if reason.contains("JSON values")),
+            "{result:?}"
+        );
     }
 
     #[test]
