@@ -203,6 +203,19 @@ mod freeotp_v2 {
     }
 
     #[test]
+    fn the_fuzz_seed_reaches_decryption_within_the_fuzzers_budget() {
+        let seed = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fuzz/seeds/transfer/freeotp-v2-small.ser"
+        ))
+        .unwrap();
+        let budget = transfer::KdfBudget::per_import().scaled_down(256);
+        let report =
+            transfer::import_within(ImportFormat::FreeOtp, &seed, Some(PASSWORD), budget).unwrap();
+        assert_eq!(sorted(accounts(&report)), sorted(expected()));
+    }
+
+    #[test]
     fn passwords() {
         for file in [
             "freeotp/freeotp-v2-backup.xml",
