@@ -224,6 +224,8 @@ pub enum ImportFormat {
     Ente,
     AndOtp,
     FreeOtpPlus,
+    FreeOtp,
+    TotpAuthenticator,
     OtpauthList,
     Countersign,
     GoogleAuthenticatorDb,

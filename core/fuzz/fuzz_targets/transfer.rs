@@ -21,6 +21,8 @@ fn password(format: ImportFormat) -> &'static str {
         ImportFormat::Raivo => "raivo-password",
         ImportFormat::AuthenticatorPlus => "authplus-password",
         ImportFormat::Ente => "ente-password",
+        ImportFormat::FreeOtp => "freeotp-password",
+        ImportFormat::TotpAuthenticator => "totpauth-password",
         // docs/backup.md's test vector.
         ImportFormat::Countersign => "correct horse battery staple",
         _ => "fuzz",

@@ -38,10 +38,8 @@ const SERIAL_KEY: &str = "com.blizzard.messenger.AUTHENTICATOR_SERIAL";
 const OLD_SECRET_HEX_LEN: usize = 40;
 
 pub fn import(data: &[u8]) -> Result<ImportReport, ImportError> {
-    let text =
-        std::str::from_utf8(data).map_err(|_| ImportError::invalid(FORMAT, "not UTF-8 text"))?;
-    let prefs = super::prefs_xml::strings(text).map_err(|e| ImportError::invalid(FORMAT, e))?;
-    let value = |key: &str| prefs.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+    let prefs = super::prefs_xml::parse(FORMAT, data)?;
+    let value = |key: &str| prefs.string(key);
     let mut report = ReportBuilder::new();
     let found = if let Some(store) = value(OLD_STORE_KEY) {
         Some(unmask(store).and_then(|plain| {

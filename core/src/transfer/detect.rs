@@ -53,6 +53,14 @@ impl<'a> Probe<'a> {
         self.json()?.as_object()?.get(key)
     }
 
+    /// Whether the file is an Android SharedPreferences XML file holding a `<string>`
+    /// called `name` (a cheap text search: the file is parsed only by the importer).
+    pub fn prefs_with(&self, name: &str) -> bool {
+        self.text().is_some_and(|text| {
+            super::prefs_xml::looks_like_prefs(text) && text.contains(&format!("name=\"{name}\""))
+        })
+    }
+
     /// The non-empty lines of a text file, trimmed.
     pub fn lines(&self) -> impl Iterator<Item = &'a str> {
         self.text()
@@ -110,6 +118,24 @@ const DETECTORS: &[Detector] = &[
         format: ImportFormat::AuthenticatorPlus,
         matches: |p| {
             super::archive::names_entry(p.bytes, super::authenticator_plus::ACCOUNTS_ENTRY)
+        },
+    },
+    Detector {
+        format: ImportFormat::FreeOtp,
+        matches: |p| super::java_serial::is_stream(p.bytes) || p.prefs_with("masterKey"),
+    },
+    Detector {
+        format: ImportFormat::TotpAuthenticator,
+        matches: |p| p.prefs_with(super::totp_authenticator::PREF_KEY),
+    },
+    Detector {
+        // FreeOTP 1.x's tokens.xml; FreeOTP+ keeps the same file.
+        format: ImportFormat::FreeOtp,
+        matches: |p| {
+            p.prefs_with("tokenOrder")
+                || p.text().is_some_and(|t| {
+                    super::prefs_xml::looks_like_prefs(t) && t.contains("&quot;secret&quot;:[")
+                })
         },
     },
     Detector {
@@ -215,6 +241,27 @@ const DETECTORS: &[Detector] = &[
                 .next()
                 .is_some_and(|l| l.starts_with("otpauth://") || l.starts_with("motp://"))
         },
+    },
+    Detector {
+        // andOTP's OpenPGP backup: recognised to say how to read it.
+        format: ImportFormat::AndOtp,
+        matches: |p| super::andotp::is_pgp_armored(p.bytes),
+    },
+    Detector {
+        // andOTP's .json.aes: a plausible PBKDF2 iteration count, then salt, IV, GCM data.
+        // (The older generation has no header and is not recognised.)
+        format: ImportFormat::AndOtp,
+        matches: |p| {
+            let iterations = p.bytes.first_chunk::<4>().map(|b| u32::from_be_bytes(*b));
+            p.bytes.len() >= 4 + 12 + 12 + 16
+                && iterations.is_some_and(|i| (1..=super::MAX_PBKDF2_ITERATIONS).contains(&i))
+        },
+    },
+    Detector {
+        // TOTP Authenticator's backup: base64 text of whole AES blocks. Last: the least
+        // specific shape.
+        format: ImportFormat::TotpAuthenticator,
+        matches: |p| super::totp_authenticator::looks_like_backup(p.bytes),
     },
 ];
 
@@ -388,6 +435,33 @@ mod tests {
                 b"otpauth://totp/a?secret=AA\notpauth://totp/b?secret=AA&codeDisplay=%7B%7D\n",
                 Some(ImportFormat::Ente),
             ),
+            (b"\xAC\xED\x00\x05sr", Some(ImportFormat::FreeOtp)),
+            (
+                b"<?xml version='1.0' encoding='utf-8' standalone='yes' ?>\n<map>\n<string name=\"masterKey\">{}</string></map>",
+                Some(ImportFormat::FreeOtp),
+            ),
+            (
+                b"<map><string name=\"tokenOrder\">[]</string></map>",
+                Some(ImportFormat::FreeOtp),
+            ),
+            (
+                b"<map><string name=\"STATIC_TOTP_CODES_LIST\">[]</string></map>",
+                Some(ImportFormat::TotpAuthenticator),
+            ),
+            (
+                b"\n-----BEGIN PGP MESSAGE-----\n\nhQEMA\n",
+                Some(ImportFormat::AndOtp),
+            ),
+            (
+                &[0, 2, 0x49, 0xF0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+                  10, 11, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                Some(ImportFormat::AndOtp),
+            ),
+            (
+                b"q6Zx0Jm2Jx3F1Qy0PAGnQw==\n",
+                Some(ImportFormat::TotpAuthenticator),
+            ),
+            (b"<map><string name=\"other\">x</string></map>", None),
             (b"hello", None),
             (b"\xff\xfe", None),
             (b"", None),

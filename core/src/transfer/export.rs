@@ -31,6 +31,8 @@ pub enum ExportFormat {
     BitwardenJson,
     /// A self-contained HTML page with one QR code per account, for paper backups.
     PrintableSheet,
+    /// andOTP JSON; the `.json.aes` layout when a password is given.
+    AndOtp,
 }
 
 impl ExportFormat {
@@ -44,6 +46,7 @@ impl ExportFormat {
         ExportFormat::TwoFas,
         ExportFormat::BitwardenJson,
         ExportFormat::PrintableSheet,
+        ExportFormat::AndOtp,
     ];
 
     pub fn name(self) -> &'static str {
@@ -56,6 +59,7 @@ impl ExportFormat {
             ExportFormat::TwoFas => "2fas",
             ExportFormat::BitwardenJson => "bitwarden-json",
             ExportFormat::PrintableSheet => "printable-html",
+            ExportFormat::AndOtp => "andotp",
         }
     }
 
@@ -81,6 +85,7 @@ impl ExportFormat {
                 | ExportFormat::Aegis
                 | ExportFormat::Ente
                 | ExportFormat::TwoFas
+                | ExportFormat::AndOtp
         )
     }
 
@@ -179,6 +184,10 @@ pub fn export(
         ExportFormat::TwoFas => super::twofas_export::export(entries, password),
         ExportFormat::BitwardenJson => super::bitwarden_export::export(entries),
         ExportFormat::PrintableSheet => super::sheet::export(entries),
+        ExportFormat::AndOtp => {
+            let (bytes, notices) = super::andotp_export::export(entries, password);
+            Export::new(bytes, entries.len(), notices)
+        }
     })
 }
 

@@ -6,6 +6,7 @@
 
 mod aegis;
 mod andotp;
+mod andotp_export;
 mod archive;
 mod authenticator_plus;
 mod authy;
@@ -20,18 +21,21 @@ mod ente;
 mod ente_display;
 mod export;
 mod freeotp;
+mod freeotp_backup;
 mod google_authenticator_db;
+mod java_serial;
 mod json;
 mod kdf;
 mod lastpass;
 mod microsoft_authenticator;
-mod prefs_xml;
+pub(crate) mod prefs_xml;
 mod raivo;
 mod secretstream;
 mod sheet;
 mod sqlite_file;
 mod steam;
 mod text;
+mod totp_authenticator;
 mod twofas;
 mod twofas_export;
 mod winauth;
@@ -185,8 +189,13 @@ pub enum ImportFormat {
     Ente,
     /// andOTP JSON, plain or encrypted (`.json.aes`).
     AndOtp,
-    /// FreeOTP+ JSON export.
+    /// FreeOTP+ JSON export, or its internal `tokens.xml`.
     FreeOtpPlus,
+    /// FreeOTP: a FreeOTP 2 backup (`externalBackup.xml`, `tokenBackup.xml`), or FreeOTP
+    /// 1.x's internal `tokens.xml`.
+    FreeOtp,
+    /// TOTP Authenticator's encrypted backup, or its internal preferences file.
+    TotpAuthenticator,
     /// otpauth URIs, one per line.
     OtpauthList,
     /// A Countersign encrypted backup.
@@ -223,6 +232,8 @@ impl ImportFormat {
         ImportFormat::Ente,
         ImportFormat::AndOtp,
         ImportFormat::FreeOtpPlus,
+        ImportFormat::FreeOtp,
+        ImportFormat::TotpAuthenticator,
         ImportFormat::OtpauthList,
         ImportFormat::Countersign,
         ImportFormat::GoogleAuthenticatorDb,
@@ -247,6 +258,8 @@ impl ImportFormat {
             ImportFormat::Ente => "ente",
             ImportFormat::AndOtp => "andotp",
             ImportFormat::FreeOtpPlus => "freeotp-plus",
+            ImportFormat::FreeOtp => "freeotp",
+            ImportFormat::TotpAuthenticator => "totp-authenticator",
             ImportFormat::OtpauthList => "otpauth",
             ImportFormat::Countersign => "countersign",
             ImportFormat::GoogleAuthenticatorDb => "google-authenticator-db",
@@ -330,7 +343,9 @@ pub fn import_within(
         ImportFormat::BitwardenJson => bitwarden::import_json(data),
         ImportFormat::BitwardenCsv => bitwarden::import_csv(data),
         ImportFormat::AndOtp => andotp::import(data, password, &mut budget),
-        ImportFormat::FreeOtpPlus => freeotp::import(data),
+        ImportFormat::FreeOtpPlus => freeotp::import_plus(data),
+        ImportFormat::FreeOtp => freeotp::import_freeotp(data, password, &mut budget),
+        ImportFormat::TotpAuthenticator => totp_authenticator::import(data, password),
         ImportFormat::GoogleAuthenticator => text::import_migration(data),
         ImportFormat::Ente => ente::import(data, password, &mut budget),
         ImportFormat::OtpauthList => text::import_otpauth(data, format),

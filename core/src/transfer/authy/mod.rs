@@ -18,7 +18,6 @@
 //! alexzorin/authy, and the published descriptions of Authy's TOTP (SHA-1, 7 digits, 10 s).
 
 mod crypto;
-mod prefs;
 mod token;
 
 use serde_json::Value;
@@ -72,15 +71,15 @@ fn tokens(data: &[u8]) -> Result<Vec<Value>, ImportError> {
 
 /// The tokens of an Android preferences file: both token lists, authenticator first.
 fn preference_tokens(text: &str) -> Result<Vec<Value>, ImportError> {
-    let preferences = prefs::strings(text).map_err(|e| ImportError::invalid(FORMAT, e))?;
+    let preferences = super::prefs_xml::parse(FORMAT, text.as_bytes())?;
     let mut found = false;
     let mut list = Vec::new();
-    // A preference name appears once in a map (Android writes a map): the first counts, so
+    // A preference name appears once in a map (Android writes a map): one value counts, so
     // a file cannot repeat a list to multiply what is parsed.
     for key in [AUTHENTICATOR_KEY, NATIVE_KEY] {
-        if let Some(preference) = preferences.iter().find(|p| p.name == key) {
+        if let Some(value) = preferences.string(key) {
             found = true;
-            let tokens: Vec<Value> = super::json::parse(FORMAT, preference.value.as_bytes())?;
+            let tokens: Vec<Value> = super::json::parse(FORMAT, value.as_bytes())?;
             list.extend(tokens);
         }
     }
