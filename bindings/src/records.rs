@@ -213,6 +213,9 @@ pub enum ImportFormat {
     FreeOtpPlus,
     OtpauthList,
     Countersign,
+    Stratum,
+    ProtonAuthenticator,
+    ProtonPass,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]

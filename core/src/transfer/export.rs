@@ -22,6 +22,10 @@ pub enum ExportFormat {
     GoogleAuthenticator,
     /// otpauth URIs, one per line.
     OtpauthList,
+    /// Stratum (Authenticator Pro) backup JSON; encrypted when a password is given.
+    Stratum,
+    /// Proton Authenticator export JSON; password-protected when a password is given.
+    ProtonAuthenticator,
 }
 
 impl ExportFormat {
@@ -31,6 +35,8 @@ impl ExportFormat {
         ExportFormat::Aegis,
         ExportFormat::GoogleAuthenticator,
         ExportFormat::OtpauthList,
+        ExportFormat::Stratum,
+        ExportFormat::ProtonAuthenticator,
     ];
 
     pub fn name(self) -> &'static str {
@@ -39,6 +45,8 @@ impl ExportFormat {
             ExportFormat::Aegis => "aegis",
             ExportFormat::GoogleAuthenticator => "google-authenticator",
             ExportFormat::OtpauthList => "otpauth",
+            ExportFormat::Stratum => "stratum",
+            ExportFormat::ProtonAuthenticator => "proton-authenticator",
         }
     }
 
@@ -58,7 +66,13 @@ impl ExportFormat {
 
     /// Whether the format can be written encrypted (then a password is asked for).
     pub fn can_encrypt(self) -> bool {
-        matches!(self, ExportFormat::Countersign | ExportFormat::Aegis)
+        matches!(
+            self,
+            ExportFormat::Countersign
+                | ExportFormat::Aegis
+                | ExportFormat::Stratum
+                | ExportFormat::ProtonAuthenticator
+        )
     }
 
     /// Whether the format is always encrypted (a password is required).
@@ -109,6 +123,8 @@ pub enum ExportError {
     EmptyPassword,
     #[error("{0} exports cannot be encrypted")]
     CannotEncrypt(&'static str),
+    #[error("the export could not be encrypted")]
+    EncryptionFailed,
 }
 
 /// Writes `entries` in `format`, encrypted under `password` when one is given.
@@ -137,7 +153,24 @@ pub fn export(
         ExportFormat::Aegis => whole(super::export_aegis(entries, password).as_bytes().to_vec()),
         ExportFormat::OtpauthList => whole(super::export_otpauth_list(entries).as_bytes().to_vec()),
         ExportFormat::GoogleAuthenticator => google_authenticator(entries),
+        ExportFormat::Stratum => with_notices(
+            super::stratum_export::export(entries, password),
+            entries.len(),
+        )?,
+        ExportFormat::ProtonAuthenticator => with_notices(
+            super::proton_authenticator_export::export(entries, password),
+            entries.len(),
+        )?,
     })
+}
+
+/// An export that states its own notices; `None` means its encryption failed.
+fn with_notices(
+    written: Option<(Zeroizing<Vec<u8>>, Vec<ExportNotice>)>,
+    entries: usize,
+) -> Result<Export, ExportError> {
+    let (bytes, notices) = written.ok_or(ExportError::EncryptionFailed)?;
+    Ok(Export::new(bytes, entries, notices))
 }
 
 /// Google Authenticator export URIs, one per line; accounts it cannot hold are named.

@@ -14,6 +14,12 @@ mod export;
 mod freeotp;
 mod json;
 mod kdf;
+mod proton_authenticator;
+mod proton_authenticator_export;
+mod proton_pass;
+mod stratum;
+mod stratum_db;
+mod stratum_export;
 mod text;
 mod twofas;
 
@@ -31,6 +37,8 @@ pub use detect::{detect, import_auto};
 pub use export::{Export, ExportError, ExportFormat, ExportNotice, export};
 pub use json::MAX_JSON_VALUES;
 pub use kdf::{KdfBudget, MAX_PASSWORD_ATTEMPTS, MAX_PBKDF2_ITERATIONS};
+pub use proton_pass::MAX_ZIP_ENTRIES;
+pub use stratum_db::MAX_ROWS as MAX_DATABASE_ROWS;
 pub use text::export as export_otpauth_list;
 
 /// Largest import file read. Parsing builds a tree a few times the file's size; real
@@ -161,6 +169,13 @@ pub enum ImportFormat {
     OtpauthList,
     /// A Countersign encrypted backup.
     Countersign,
+    /// Stratum / Authenticator Pro: JSON backup (plain, encrypted, legacy encrypted) or the
+    /// app's SQLite database.
+    Stratum,
+    /// Proton Authenticator JSON export, plain or password-protected.
+    ProtonAuthenticator,
+    /// Proton Pass unencrypted export (zip or `data.json`).
+    ProtonPass,
 }
 
 impl ImportFormat {
@@ -176,6 +191,9 @@ impl ImportFormat {
         ImportFormat::FreeOtpPlus,
         ImportFormat::OtpauthList,
         ImportFormat::Countersign,
+        ImportFormat::Stratum,
+        ImportFormat::ProtonAuthenticator,
+        ImportFormat::ProtonPass,
     ];
 
     pub fn name(self) -> &'static str {
@@ -190,6 +208,9 @@ impl ImportFormat {
             ImportFormat::FreeOtpPlus => "freeotp-plus",
             ImportFormat::OtpauthList => "otpauth",
             ImportFormat::Countersign => "countersign",
+            ImportFormat::Stratum => "stratum",
+            ImportFormat::ProtonAuthenticator => "proton-authenticator",
+            ImportFormat::ProtonPass => "proton-pass",
         }
     }
 
@@ -268,6 +289,11 @@ pub fn import_within(
             let password = password.ok_or(ImportError::PasswordRequired)?;
             backup::import(data, password, &mut budget)
         }
+        ImportFormat::Stratum => stratum::import(data, password, &mut budget),
+        ImportFormat::ProtonAuthenticator => {
+            proton_authenticator::import(data, password, &mut budget)
+        }
+        ImportFormat::ProtonPass => proton_pass::import(data),
     }
 }
 
