@@ -127,7 +127,7 @@ fn decrypt_legacy(
 ) -> Result<Zeroizing<Vec<u8>>, ImportError> {
     let body = &data[LEGACY_HEADER.len()..];
     let header_len = LEGACY_SALT_LEN + LEGACY_IV_LEN;
-    if body.len() < header_len + 16 || (body.len() - header_len) % 16 != 0 {
+    if body.len() < header_len + 16 || !(body.len() - header_len).is_multiple_of(16) {
         return Err(ImportError::invalid(
             FORMAT,
             "not a legacy encrypted backup (length is not salt, IV and whole AES blocks)",
