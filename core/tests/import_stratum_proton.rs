@@ -697,3 +697,42 @@ fn proton_authenticator_export_keeps_notes_and_odd_names() {
     assert_eq!(back.accounts[0].account, entries[0].account);
     assert_eq!(back.accounts[0].meta.notes, "a note");
 }
+
+#[test]
+fn stratum_database_last_written_in_wal_mode_reads() {
+    let wal = database(
+        "PRAGMA journal_mode = WAL;
+         CREATE TABLE authenticator(type INTEGER, issuer TEXT, username TEXT, secret TEXT);
+         INSERT INTO authenticator VALUES (2, 'Wal', 'w', 'GEZDGNBVGY3TQOJQ');",
+    );
+    assert_eq!(wal[18..20], [2, 2], "the header says WAL");
+    let report = transfer::import(ImportFormat::Stratum, &wal, None).unwrap();
+    assert_eq!(report.accounts.len(), 1);
+    assert_eq!(report.accounts[0].account.issuer.as_deref(), Some("Wal"));
+}
+
+#[test]
+fn exports_state_names_and_tags_they_change() {
+    let long_tag = "a tag that is longer than thirty-two characters";
+    let colon = account(
+        Some("Issuer"),
+        "user:name",
+        GITHUB,
+        OtpParameters::default_totp(),
+    );
+    let (_dir, entries) = entries_of(vec![(colon, meta(&[long_tag], ""))]);
+    let stratum = transfer::export(ExportFormat::Stratum, &entries, None).unwrap();
+    assert_eq!(notices(&stratum), [(0, false)]);
+    assert!(
+        stratum.notices[0].reason.contains("32"),
+        "{:?}",
+        stratum.notices
+    );
+    let back = transfer::import(ImportFormat::Stratum, &stratum.bytes, None).unwrap();
+    assert_eq!(back.accounts[0].meta.tags, [&long_tag[..32]]);
+
+    let proton = transfer::export(ExportFormat::ProtonAuthenticator, &entries, None).unwrap();
+    assert_eq!(notices(&proton), [(0, false), (0, false)]);
+    let python = python_reads("proton-authenticator", &proton.bytes, None);
+    assert_eq!(python[0]["label"], "name", "what Proton itself keeps");
+}
