@@ -33,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
             // Argon2id at OWASP's minimum (Countersign, Proton Authenticator's 19 MiB × 2).
             ImportFormat::Countersign | ImportFormat::ProtonAuthenticator => 16,
             // Stratum's legacy PBKDF2 (64,000 iterations) fits; its Argon2id (64 MiB × 3)
-            // is refused before deriving, as the budget test expects.
+            // does not, and is refused before deriving: runs stay in milliseconds.
             ImportFormat::Stratum => 32,
             _ => 256,
         };

@@ -81,6 +81,7 @@ const DETECTORS: &[Detector] = &[
             p.bytes.starts_with(super::stratum::HEADER)
                 || p.bytes.starts_with(super::stratum::LEGACY_HEADER)
                 || super::stratum_db::looks_like_database(p.bytes)
+                || p.json_key("Authenticators").is_some_and(Value::is_array)
         },
     },
     Detector {
@@ -92,10 +93,6 @@ const DETECTORS: &[Detector] = &[
                 || (p.json_key("vaults").is_some_and(Value::is_object)
                     && (p.json_key("userId").is_some() || p.json_key("encrypted").is_some()))
         },
-    },
-    Detector {
-        format: ImportFormat::Stratum,
-        matches: |p| p.json_key("Authenticators").is_some_and(Value::is_array),
     },
     Detector {
         format: ImportFormat::ProtonAuthenticator,
