@@ -6,7 +6,9 @@
 //! The file comes from elsewhere, so it is opened read-only from a private temporary copy
 //! with SQLite's defensive settings; only real tables (not views or virtual tables, whose
 //! reads could run arbitrary queries) are read, at most [`MAX_ROWS`] rows each, and a
-//! watchdog interrupts any statement still running after [`MAX_QUERY_TIME`].
+//! watchdog interrupts any statement still running after [`MAX_QUERY_TIME`]. The copy lives
+//! in `std::env::temp_dir()` (rusqlite 0.32 deserializes from memory only through `unsafe`,
+//! which the crate forbids): on Android the app points `TMPDIR` at its cache directory.
 
 use std::io::Write;
 use std::path::PathBuf;
