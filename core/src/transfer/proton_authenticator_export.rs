@@ -17,7 +17,7 @@ use zeroize::Zeroizing;
 
 use super::export::ExportNotice;
 use super::proton_authenticator::{ARGON2, EXPORT_AAD, NONCE_LEN, SALT_LEN};
-use crate::account::OtpKind;
+use crate::account::{Account, OtpKind};
 use crate::vault::Entry;
 
 /// Proton's code generator computes `10^digits` in 32 bits: 9 digits at most.
@@ -105,19 +105,7 @@ fn content(entry: &Entry, notice: &mut impl FnMut(bool, &str)) -> Option<Value> 
                     "Proton Authenticator reads a ':' in the account name as the issuer separator: only the part after the last ':' stays",
                 );
             }
-            let mut uri = format!(
-                "otpauth://totp/{}?secret={}",
-                escape(&account.label),
-                account.secret.to_base32()
-            );
-            if let Some(issuer) = account.issuer.as_deref().filter(|i| !i.is_empty()) {
-                uri.push_str(&format!("&issuer={}", escape(issuer)));
-            }
-            uri.push_str(&format!(
-                "&algorithm={}&digits={}&period={period}",
-                params.algorithm().name(),
-                params.digits()
-            ));
+            let uri = totp_uri(account, period);
             let name = Some(account.label.as_str())
                 .filter(|l| !l.is_empty())
                 .or(account.issuer.as_deref())
@@ -125,6 +113,26 @@ fn content(entry: &Entry, notice: &mut impl FnMut(bool, &str)) -> Option<Value> 
             Some(json!({"uri": uri, "entry_type": "Totp", "name": name}))
         }
     }
+}
+
+/// The otpauth URI as Proton writes it: the account name alone in the path, the issuer
+/// and every parameter in the query.
+fn totp_uri(account: &Account, period: u32) -> String {
+    let params = account.params;
+    let mut uri = format!(
+        "otpauth://totp/{}?secret={}",
+        escape(&account.label),
+        account.secret.to_base32()
+    );
+    if let Some(issuer) = account.issuer.as_deref().filter(|i| !i.is_empty()) {
+        uri.push_str(&format!("&issuer={}", escape(issuer)));
+    }
+    uri.push_str(&format!(
+        "&algorithm={}&digits={}&period={period}",
+        params.algorithm().name(),
+        params.digits()
+    ));
+    uri
 }
 
 /// A random version 4 UUID, the form of Proton's entry ids.
