@@ -237,6 +237,9 @@ pub enum ImportFormat {
     LastPass,
     Raivo,
     AuthenticatorPlus,
+    Stratum,
+    ProtonAuthenticator,
+    ProtonPass,
 }
 
 #[uniffi::remote(Enum)]

@@ -6,6 +6,10 @@
 //! iterations, of which the seed's three tokens use 4,000) so every run stays in
 //! milliseconds; Countersign backups get 1/16, the least that admits Argon2id at OWASP's
 //! minimum (19 MiB × 2), the smallest they may use.
+//! 10,000 fit) so every run stays in milliseconds; Countersign backups get 1/16, the least
+//! that admits Argon2id at OWASP's minimum (19 MiB × 2), the smallest they may use, and so
+//! do Proton Authenticator exports (that same setting); Stratum gets 1/32, enough for its
+//! legacy PBKDF2 backups.
 #![no_main]
 
 use countersign_app::transfer::{self, ImportFormat, KdfBudget};
@@ -25,6 +29,9 @@ fn password(format: ImportFormat) -> &'static str {
         ImportFormat::TotpAuthenticator => "totpauth-password",
         // docs/backup.md's test vector.
         ImportFormat::Countersign => "correct horse battery staple",
+        // make_stratum_proton_fixtures.py's passwords.
+        ImportFormat::Stratum => "stratum-fixture-password",
+        ImportFormat::ProtonAuthenticator => "proton-fixture-password",
         _ => "fuzz",
     }
 }
@@ -34,7 +41,11 @@ fuzz_target!(|data: &[u8]| {
     let _ = transfer::detect(data);
     for &format in ImportFormat::ALL {
         let divisor = match format {
-            ImportFormat::Countersign => 16,
+            // Argon2id at OWASP's minimum (Countersign, Proton Authenticator's 19 MiB × 2).
+            ImportFormat::Countersign | ImportFormat::ProtonAuthenticator => 16,
+            // Stratum's legacy PBKDF2 (64,000 iterations) fits; its Argon2id (64 MiB × 3)
+            // does not, and is refused before deriving: runs stay in milliseconds.
+            ImportFormat::Stratum => 32,
             _ => 256,
         };
         let budget = KdfBudget::per_import().scaled_down(divisor);

@@ -139,6 +139,36 @@ const DETECTORS: &[Detector] = &[
         },
     },
     Detector {
+        format: ImportFormat::Stratum,
+        matches: |p| {
+            p.bytes.starts_with(super::stratum::HEADER)
+                || p.bytes.starts_with(super::stratum::LEGACY_HEADER)
+                || super::stratum_db::looks_like_database(p.bytes)
+                || p.json_key("Authenticators").is_some_and(Value::is_array)
+        },
+    },
+    Detector {
+        format: ImportFormat::ProtonPass,
+        matches: |p| {
+            super::proton_pass::looks_like_zip_export(p.bytes)
+                || (p.json_key("vaults").is_some_and(Value::is_object)
+                    && (p.json_key("userId").is_some() || p.json_key("encrypted").is_some()))
+        },
+    },
+    Detector {
+        format: ImportFormat::ProtonAuthenticator,
+        matches: |p| {
+            let is_entry = |e: &Value| e.get("content").and_then(|c| c.get("entry_type")).is_some();
+            let plain = p
+                .json_key("entries")
+                .and_then(Value::as_array)
+                .is_some_and(|entries| entries.first().is_none_or(is_entry));
+            let protected = p.json_key("salt").is_some_and(Value::is_string)
+                && p.json_key("content").is_some_and(Value::is_string);
+            p.json_key("version").is_some() && (plain || protected)
+        },
+    },
+    Detector {
         format: ImportFormat::Aegis,
         matches: |p| p.json_key("db").is_some() && p.json_key("header").is_some(),
     },
@@ -462,6 +492,29 @@ mod tests {
                 Some(ImportFormat::TotpAuthenticator),
             ),
             (b"<map><string name=\"other\">x</string></map>", None),
+            (b"AUTHENTICATORPRO\x00\x01", Some(ImportFormat::Stratum)),
+            (b"AuthenticatorPro\x00\x01", Some(ImportFormat::Stratum)),
+            (
+                b"SQLite format 3\x00....CREATE TABLE \"authenticator\"(type integer)",
+                Some(ImportFormat::Stratum),
+            ),
+            (
+                br#"{"Authenticators":[],"Categories":[]}"#,
+                Some(ImportFormat::Stratum),
+            ),
+            (
+                br#"{"version":1,"entries":[{"id":"a","content":{"uri":"steam://A","entry_type":"Steam"}}]}"#,
+                Some(ImportFormat::ProtonAuthenticator),
+            ),
+            (
+                br#"{"version":1,"salt":"AAAA","content":"AAAA"}"#,
+                Some(ImportFormat::ProtonAuthenticator),
+            ),
+            (
+                br#"{"version":"1.21.2","userId":"u","encrypted":false,"vaults":{}}"#,
+                Some(ImportFormat::ProtonPass),
+            ),
+            (b"SQLite format 3\x00....CREATE TABLE accounts(x)", None),
             (b"hello", None),
             (b"\xff\xfe", None),
             (b"", None),

@@ -33,6 +33,10 @@ pub enum ExportFormat {
     PrintableSheet,
     /// andOTP JSON; the `.json.aes` layout when a password is given.
     AndOtp,
+    /// Stratum (Authenticator Pro) backup JSON; encrypted when a password is given.
+    Stratum,
+    /// Proton Authenticator export JSON; password-protected when a password is given.
+    ProtonAuthenticator,
 }
 
 impl ExportFormat {
@@ -47,6 +51,8 @@ impl ExportFormat {
         ExportFormat::BitwardenJson,
         ExportFormat::PrintableSheet,
         ExportFormat::AndOtp,
+        ExportFormat::Stratum,
+        ExportFormat::ProtonAuthenticator,
     ];
 
     pub fn name(self) -> &'static str {
@@ -60,6 +66,8 @@ impl ExportFormat {
             ExportFormat::BitwardenJson => "bitwarden-json",
             ExportFormat::PrintableSheet => "printable-html",
             ExportFormat::AndOtp => "andotp",
+            ExportFormat::Stratum => "stratum",
+            ExportFormat::ProtonAuthenticator => "proton-authenticator",
         }
     }
 
@@ -86,6 +94,8 @@ impl ExportFormat {
                 | ExportFormat::Ente
                 | ExportFormat::TwoFas
                 | ExportFormat::AndOtp
+                | ExportFormat::Stratum
+                | ExportFormat::ProtonAuthenticator
         )
     }
 
@@ -152,6 +162,8 @@ pub enum ExportError {
     CannotEncrypt(&'static str),
     #[error("these key-derivation settings are not valid Argon2id settings")]
     BadKdfSettings,
+    #[error("the export could not be encrypted")]
+    EncryptionFailed,
 }
 
 /// Writes `entries` in `format`, encrypted under `password` when one is given.
@@ -188,7 +200,24 @@ pub fn export(
             let (bytes, notices) = super::andotp_export::export(entries, password);
             Export::new(bytes, entries.len(), notices)
         }
+        ExportFormat::Stratum => with_notices(
+            super::stratum_export::export(entries, password),
+            entries.len(),
+        )?,
+        ExportFormat::ProtonAuthenticator => with_notices(
+            super::proton_authenticator_export::export(entries, password),
+            entries.len(),
+        )?,
     })
+}
+
+/// An export that states its own notices; `None` means its encryption failed.
+fn with_notices(
+    written: Option<(Zeroizing<Vec<u8>>, Vec<ExportNotice>)>,
+    entries: usize,
+) -> Result<Export, ExportError> {
+    let (bytes, notices) = written.ok_or(ExportError::EncryptionFailed)?;
+    Ok(Export::new(bytes, entries, notices))
 }
 
 /// Google Authenticator export URIs, one per line; accounts it cannot hold are named.

@@ -29,11 +29,17 @@ mod kdf;
 mod lastpass;
 mod microsoft_authenticator;
 pub(crate) mod prefs_xml;
+mod proton_authenticator;
+mod proton_authenticator_export;
+mod proton_pass;
 mod raivo;
 mod secretstream;
 mod sheet;
 mod sqlite_file;
 mod steam;
+mod stratum;
+mod stratum_db;
+mod stratum_export;
 mod text;
 mod totp_authenticator;
 mod twofas;
@@ -63,6 +69,8 @@ pub use kdf::{
     KdfBudget, MAX_PASSWORD_ATTEMPTS, MAX_PBKDF2_ITERATIONS, MAX_PER_ENTRY_PBKDF2_ITERATIONS,
     MAX_SODIUM_MEMLIMIT, MAX_SODIUM_WORK,
 };
+pub use proton_pass::MAX_ZIP_ENTRIES;
+pub use stratum_db::MAX_ROWS as MAX_DATABASE_ROWS;
 pub use text::export as export_otpauth_list;
 
 /// Largest import file read. Parsing builds a tree a few times the file's size; real
@@ -218,6 +226,13 @@ pub enum ImportFormat {
     Raivo,
     /// Authenticator Plus's password-protected zip (`Accounts.txt` inside).
     AuthenticatorPlus,
+    /// Stratum / Authenticator Pro: JSON backup (plain, encrypted, legacy encrypted) or the
+    /// app's SQLite database.
+    Stratum,
+    /// Proton Authenticator JSON export, plain or password-protected.
+    ProtonAuthenticator,
+    /// Proton Pass unencrypted export (zip or `data.json`).
+    ProtonPass,
 }
 
 impl ImportFormat {
@@ -245,6 +260,9 @@ impl ImportFormat {
         ImportFormat::LastPass,
         ImportFormat::Raivo,
         ImportFormat::AuthenticatorPlus,
+        ImportFormat::Stratum,
+        ImportFormat::ProtonAuthenticator,
+        ImportFormat::ProtonPass,
     ];
 
     pub fn name(self) -> &'static str {
@@ -271,6 +289,9 @@ impl ImportFormat {
             ImportFormat::LastPass => "lastpass",
             ImportFormat::Raivo => "raivo",
             ImportFormat::AuthenticatorPlus => "authenticator-plus",
+            ImportFormat::Stratum => "stratum",
+            ImportFormat::ProtonAuthenticator => "proton-authenticator",
+            ImportFormat::ProtonPass => "proton-pass",
         }
     }
 
@@ -362,6 +383,11 @@ pub fn import_within(
         ImportFormat::Duo => duo::import(data),
         ImportFormat::WinAuth => winauth::import(data, password),
         ImportFormat::LastPass => lastpass::import(data),
+        ImportFormat::Stratum => stratum::import(data, password, &mut budget),
+        ImportFormat::ProtonAuthenticator => {
+            proton_authenticator::import(data, password, &mut budget)
+        }
+        ImportFormat::ProtonPass => proton_pass::import(data),
     }
 }
 

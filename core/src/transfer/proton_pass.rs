@@ -1,0 +1,202 @@
+//! Proton Pass's unencrypted export: a zip holding `Proton Pass/data.json`, or that JSON
+//! alone. Layout learned from Proton's own reader (`proton-pass-common`,
+//! `proton-authenticator/src/parser/pass/mod.rs`), Aegis's `ProtonPassImporter` and
+//! Bitwarden's `protonpass-json-importer`: `{"version", "userId", "encrypted": false,
+//! "vaults": {ID: {"name", "items": [{"itemId", "state", "data": {"type", "metadata":
+//! {"name", "note"}, "content": {"totpUri", "itemUsername", "itemEmail", …}, "extraFields":
+//! [{"fieldName", "type": "totp", "data": {"totpUri"}}]}}]}}}`.
+//!
+//! A login's `totpUri` and every `totp` extra field become accounts; items with neither
+//! count as not OTP. The PGP-encrypted export is refused with the way out (export
+//! unencrypted): reading OpenPGP is out of scope. Zip reading is bounded before any
+//! inflating: entry count, the declared size, and the bytes actually inflated.
+
+use std::io::Read;
+
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use super::{Fields, ImportError, ImportFormat, ImportReport, MAX_IMPORT_FILE_LEN, ReportBuilder};
+use crate::account::Account;
+use crate::otpauth;
+use crate::payload::{self, PayloadKind};
+use crate::vault::EntryMeta;
+
+const FORMAT: ImportFormat = ImportFormat::ProtonPass;
+
+/// The path of the export's JSON inside the zip.
+pub(crate) const DATA_PATH: &str = "Proton Pass/data.json";
+/// Most entries a Pass export zip may list (the JSON plus attachment files).
+pub const MAX_ZIP_ENTRIES: usize = 10_000;
+pub(crate) const ZIP_MAGIC: &[u8; 4] = b"PK\x03\x04";
+const PGP_ARMOR: &str = "-----BEGIN PGP MESSAGE-----";
+
+/// Whether `data` is a zip naming the export's JSON (or its PGP-encrypted form): the names
+/// stand in the central directory as plain bytes.
+pub(crate) fn looks_like_zip_export(data: &[u8]) -> bool {
+    let named = |name: &[u8]| data.windows(name.len()).any(|w| w == name);
+    data.starts_with(ZIP_MAGIC) && (named(DATA_PATH.as_bytes()) || named(b"Proton Pass/data.pgp"))
+}
+
+fn encrypted_refused() -> ImportError {
+    ImportError::Unsupported(
+        "this Proton Pass export is PGP-encrypted, which Countersign does not read; \
+         export again from Proton Pass without encryption (zip or JSON)"
+            .into(),
+    )
+}
+
+pub fn import(data: &[u8]) -> Result<ImportReport, ImportError> {
+    let inflated;
+    let json: &[u8] = if data.starts_with(ZIP_MAGIC) {
+        inflated = data_json_from_zip(data)?;
+        &inflated
+    } else {
+        data
+    };
+    if std::str::from_utf8(json).is_ok_and(|t| t.trim_start().starts_with(PGP_ARMOR)) {
+        return Err(encrypted_refused());
+    }
+    let file: Value = super::json::parse(FORMAT, json)?;
+    if file.get("encrypted").and_then(Value::as_bool) == Some(true) {
+        return Err(encrypted_refused());
+    }
+    let vaults = file
+        .get("vaults")
+        .and_then(Value::as_object)
+        .ok_or_else(|| ImportError::invalid(FORMAT, "no vaults"))?;
+    let mut report = ReportBuilder::new();
+    let mut index = 0;
+    for vault in vaults.values() {
+        let vault_name = vault.get("name").and_then(Value::as_str).unwrap_or("");
+        let items = vault.get("items").and_then(Value::as_array);
+        for item in items.into_iter().flatten() {
+            read_item(item, vault_name, index, &mut report);
+            index += 1;
+        }
+    }
+    Ok(report.finish())
+}
+
+/// The inflated `Proton Pass/data.json`, every size checked before and while inflating.
+fn data_json_from_zip(data: &[u8]) -> Result<Zeroizing<Vec<u8>>, ImportError> {
+    let bad_zip = |e: zip::result::ZipError| ImportError::invalid(FORMAT, format!("bad zip: {e}"));
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(data)).map_err(bad_zip)?;
+    if archive.len() > MAX_ZIP_ENTRIES {
+        return Err(ImportError::invalid(
+            FORMAT,
+            format!("more than {MAX_ZIP_ENTRIES} entries in the zip"),
+        ));
+    }
+    let names: Vec<String> = archive
+        .file_names()
+        .filter_map(Result::ok)
+        .map(|name| name.into_owned())
+        .collect();
+    if names.iter().any(|name| name.ends_with(".pgp")) {
+        return Err(encrypted_refused());
+    }
+    let index = names
+        .iter()
+        .position(|name| name == DATA_PATH)
+        .ok_or_else(|| ImportError::invalid(FORMAT, format!("no {DATA_PATH} in the zip")))?;
+    let file = archive.by_index(index).map_err(bad_zip)?;
+    if file.size() > MAX_IMPORT_FILE_LEN as u64 {
+        return Err(ImportError::TooLarge);
+    }
+    let mut json = Zeroizing::new(Vec::new());
+    // The declared size may lie: inflate one byte past the limit at most.
+    file.take(MAX_IMPORT_FILE_LEN as u64 + 1)
+        .read_to_end(&mut json)
+        .map_err(|e| ImportError::invalid(FORMAT, format!("cannot inflate {DATA_PATH}: {e}")))?;
+    if json.len() > MAX_IMPORT_FILE_LEN {
+        return Err(ImportError::TooLarge);
+    }
+    Ok(json)
+}
+
+/// One item: its login TOTP and TOTP extra fields as accounts, or a not-OTP count.
+fn read_item(item: &Value, vault_name: &str, index: usize, report: &mut ReportBuilder) {
+    let data = item.get("data");
+    let metadata = data.and_then(|d| d.get("metadata"));
+    let name = text(metadata, "name");
+    let meta = EntryMeta {
+        tags: Some(super::bounded_tag(vault_name))
+            .filter(|t| !t.is_empty())
+            .into_iter()
+            .collect(),
+        notes: text(metadata, "note").to_owned(),
+        icon: None,
+    };
+    let content = data.and_then(|d| d.get("content"));
+    let username = Some(text(content, "itemUsername"))
+        .filter(|u| !u.is_empty())
+        .unwrap_or(text(content, "itemEmail"));
+    let mut uris: Vec<(&str, String)> = Vec::new();
+    if text(data, "type") == "login" && !text(content, "totpUri").trim().is_empty() {
+        uris.push((text(content, "totpUri"), username.to_owned()));
+    }
+    let fields = data
+        .and_then(|d| d.get("extraFields"))
+        .and_then(Value::as_array);
+    for field in fields.into_iter().flatten() {
+        let uri = text(field.get("data"), "totpUri");
+        if text(Some(field), "type") == "totp" && !uri.trim().is_empty() {
+            let field_name = text(Some(field), "fieldName");
+            uris.push((
+                uri,
+                Some(field_name)
+                    .filter(|f| !f.is_empty())
+                    .unwrap_or(username)
+                    .to_owned(),
+            ));
+        }
+    }
+    if uris.is_empty() {
+        report.not_otp();
+        return;
+    }
+    for (uri, label) in uris {
+        let result = account_from(uri, name, &label).map(|account| (account, meta.clone()));
+        report.record(index, name.to_owned(), result);
+    }
+}
+
+/// The string at `key` of an object, or "".
+fn text<'a>(value: Option<&'a Value>, key: &str) -> &'a str {
+    value
+        .and_then(|v| v.get(key))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+/// An otpauth URI, `steam://SECRET` or a bare base32 secret, the item naming what the
+/// URI leaves out.
+fn account_from(uri: &str, item_name: &str, label: &str) -> Result<Account, String> {
+    let uri = uri.trim();
+    if payload::kind_of(uri) == PayloadKind::Account {
+        let mut account = otpauth::parse(uri).map_err(|e| e.to_string())?.account;
+        if account.issuer.is_none() && !item_name.is_empty() {
+            account.issuer = Some(item_name.to_owned());
+        }
+        if account.label.is_empty() {
+            account.label = label.to_owned();
+        }
+        return Ok(account);
+    }
+    let (kind, secret) = match uri.get(..8) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("steam://") => ("steam", &uri[8..]),
+        _ => ("totp", uri),
+    };
+    Fields {
+        issuer: item_name,
+        name: label,
+        secret_base32: secret,
+        kind,
+        algorithm: None,
+        digits: None,
+        period: None,
+        counter: None,
+    }
+    .account()
+}
