@@ -252,6 +252,9 @@ pub enum ExportFormat {
     TwoFas,
     BitwardenJson,
     PrintableSheet,
+    AndOtp,
+    Stratum,
+    ProtonAuthenticator,
 }
 
 /// An export format as a picker shows it.

@@ -34,7 +34,18 @@ pub(crate) fn export(
     let list: Vec<Value> = entries
         .iter()
         .enumerate()
-        .map(|(index, entry)| entry_json(index, entry, &mut notices))
+        .filter_map(|(index, entry)| {
+            if let Some(kind) = super::export::pin_kind(&entry.account) {
+                notices.push(ExportNotice {
+                    index,
+                    name: entry.account.display_name(),
+                    skipped: true,
+                    reason: format!("andOTP has no {kind} codes: the account is not exported"),
+                });
+                return None;
+            }
+            Some(entry_json(index, entry, &mut notices))
+        })
         .collect();
     let plain = Zeroizing::new(serde_json::to_vec_pretty(&list).unwrap_or_default());
     let bytes = match password {
@@ -94,6 +105,8 @@ fn entry_json(index: usize, entry: &Entry, notices: &mut Vec<ExportNotice>) -> V
             json["counter"] = json!(counter);
         }
         OtpKind::Steam => json["type"] = json!("STEAM"),
+        // Skipped with a notice before this point (`pin_kind`).
+        OtpKind::Yandex | OtpKind::Motp => {}
     }
     json
 }

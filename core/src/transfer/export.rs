@@ -247,3 +247,14 @@ fn google_authenticator(entries: &[Entry]) -> Export {
         notices,
     )
 }
+
+/// The display name of the account's kind when it is one that needs a PIN (Yandex.Key,
+/// mOTP): most apps compute neither, so their exports skip such accounts with a notice.
+pub(super) fn pin_kind(account: &crate::account::Account) -> Option<&'static str> {
+    use crate::account::OtpKind;
+    match account.params.kind() {
+        OtpKind::Yandex => Some("Yandex.Key"),
+        OtpKind::Motp => Some("mOTP"),
+        OtpKind::Totp { .. } | OtpKind::Hotp { .. } | OtpKind::Steam => None,
+    }
+}

@@ -83,6 +83,13 @@ fn content(entry: &Entry, notice: &mut impl FnMut(bool, &str)) -> Option<Value> 
             );
             None
         }
+        OtpKind::Yandex | OtpKind::Motp => {
+            notice(
+                true,
+                "Proton Authenticator computes only TOTP and Steam codes: the account is not exported",
+            );
+            None
+        }
         OtpKind::Steam => {
             let name = Some(account.label.as_str())
                 .filter(|l| !l.is_empty())

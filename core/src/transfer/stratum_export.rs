@@ -97,6 +97,13 @@ fn authenticator(entry: &Entry, notice: &mut impl FnMut(bool, &str)) -> Option<V
             (kind::HOTP, 30, counter)
         }
         OtpKind::Steam => (kind::STEAM, 30, 0),
+        OtpKind::Yandex | OtpKind::Motp => {
+            notice(
+                true,
+                "Yandex.Key and mOTP accounts are not written to Stratum backups yet",
+            );
+            return None;
+        }
     };
     let algorithm = match params.algorithm() {
         Algorithm::Sha1 => 0,

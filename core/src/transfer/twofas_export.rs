@@ -36,7 +36,7 @@ pub fn export(entries: &[Entry], password: Option<&str>) -> Export {
         .iter()
         .enumerate()
         .filter_map(|(index, entry)| {
-            if let Some(kind) = kind_not_held(&entry.account) {
+            if let Some(kind) = super::export::pin_kind(&entry.account) {
                 notices.push(ExportNotice {
                     index,
                     name: entry.account.display_name(),
@@ -89,16 +89,6 @@ pub fn export(entries: &[Entry], password: Option<&str>) -> Export {
     Export::new(bytes, entries.len(), notices)
 }
 
-/// The name of the account's kind when 2FAS has no such kind (it computes TOTP, HOTP and
-/// Steam codes only).
-fn kind_not_held(account: &Account) -> Option<&'static str> {
-    match account.params.kind() {
-        OtpKind::Yandex => Some("Yandex.Key"),
-        OtpKind::Motp => Some("mOTP"),
-        OtpKind::Totp { .. } | OtpKind::Hotp { .. } | OtpKind::Steam => None,
-    }
-}
-
 /// What of `meta` a 2FAS service cannot hold, if anything.
 fn not_held(meta: &EntryMeta) -> Option<&'static str> {
     match (meta.tags.len() > 1, !meta.notes.is_empty()) {
@@ -124,7 +114,7 @@ fn group_id(groups: &mut Vec<String>, name: &str) -> String {
     format!("group-{index}")
 }
 
-/// A 2FAS service for `account`, or `None` for a kind 2FAS lacks ([`kind_not_held`]).
+/// A 2FAS service for `account`, or `None` for a kind 2FAS lacks (TOTP, HOTP and Steam only).
 fn service(position: usize, account: &Account, group: Option<String>) -> Option<Value> {
     let params = &account.params;
     let (token_type, period, counter) = match params.kind() {
