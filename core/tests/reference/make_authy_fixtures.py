@@ -231,9 +231,6 @@ def hostile(folder):
     token = {k: token[k] for k in ("encrypted_seed", "salt", "name")}
     many = {"authenticator_tokens": [dict(token, key_derivation_iterations=2_000_000)] * 16}
     write(folder, "hostile-many-tokens.json", json.dumps(many))
-    # More preference entries than any app writes.
-    entries = '    <int name="n" value="1" />\n' * 1001
-    write(folder, "hostile-many-preferences.xml", preferences(AUTHENTICATOR_KEY, [], entries))
 
 
 def write(folder, name, text):
