@@ -345,7 +345,15 @@ mod andotp {
     #[test]
     fn openpgp_backups_are_refused_with_directions() {
         let data = fixture("andotp/andotp.json.gpg");
-        assert_eq!(transfer::detect(&data), Some(ImportFormat::AndOtp));
+        // Recognition cannot tell andOTP's OpenPGP file from Proton Pass's; it says what
+        // serves both.
+        assert_eq!(transfer::detect(&data), None);
+        match transfer::import_auto(&data, None) {
+            Err(ImportError::Unsupported(message)) => {
+                assert!(message.contains("gpg --decrypt"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
         match transfer::import(ImportFormat::AndOtp, &data, Some("pw")) {
             Err(ImportError::Unsupported(message)) => {
                 assert!(message.contains("gpg --decrypt"), "{message}")

@@ -494,8 +494,11 @@ fn detection_recognises_every_fixture() {
         ),
         ("proton/proton-pass.zip", ImportFormat::ProtonPass),
         ("proton/proton-pass-data.json", ImportFormat::ProtonPass),
-        ("proton/proton-pass-encrypted.pgp", ImportFormat::ProtonPass),
     ];
+    assert!(matches!(
+        transfer::import_auto(&fixture("proton/proton-pass-encrypted.pgp"), None),
+        Err(ImportError::Unsupported(message)) if message.contains("Proton Pass")
+    ));
     for (name, format) in cases {
         assert_eq!(transfer::detect(&fixture(name)), Some(format), "{name}");
     }

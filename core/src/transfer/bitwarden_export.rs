@@ -59,11 +59,17 @@ pub fn export(entries: &[Entry]) -> Export {
                 "a Bitwarden item has one folder: only the first tag is kept",
             ));
         }
-        let name = account
-            .issuer
-            .clone()
-            .filter(|i| !i.is_empty())
-            .unwrap_or_else(|| account.label.clone());
+        let name = match account.issuer.clone().filter(|i| !i.is_empty()) {
+            Some(issuer) => issuer,
+            None => {
+                // Bitwarden's importers (and ours) read the item's name as the issuer.
+                notices.push(notice(
+                    false,
+                    "a Bitwarden item needs a name: the account name is written as the issuer",
+                ));
+                account.label.clone()
+            }
+        };
         items.push(json!({
             "id": random_uuid(),
             "organizationId": null,

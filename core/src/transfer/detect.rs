@@ -273,11 +273,6 @@ const DETECTORS: &[Detector] = &[
         },
     },
     Detector {
-        // andOTP's OpenPGP backup: recognised to say how to read it.
-        format: ImportFormat::AndOtp,
-        matches: |p| super::andotp::is_pgp_armored(p.bytes),
-    },
-    Detector {
         // andOTP's .json.aes: a plausible PBKDF2 iteration count, then salt, IV, GCM data.
         // (The older generation has no header and is not recognised.)
         format: ImportFormat::AndOtp,
@@ -337,6 +332,11 @@ pub fn detect(data: &[u8]) -> Option<ImportFormat> {
         .map(|detector| detector.format)
 }
 
+/// What an OpenPGP-encrypted file gets from automatic recognition.
+const OPENPGP_REFUSAL: &str = "this file is OpenPGP-encrypted (an andOTP .json.gpg backup or a \
+     Proton Pass encrypted export): Countersign does not read OpenPGP; decrypt it first \
+     (`gpg --decrypt FILE > plain`) or export again without encryption, then import that";
+
 /// Recognises `data` and imports it: the format found and what was read.
 /// [`ImportError::PasswordRequired`] means the format was recognised as encrypted; call
 /// again with the password.
@@ -346,6 +346,11 @@ pub fn import_auto(
 ) -> Result<(ImportFormat, ImportReport), ImportError> {
     if data.len() > MAX_IMPORT_FILE_LEN {
         return Err(ImportError::TooLarge);
+    }
+    if super::andotp::is_pgp_armored(data) {
+        // andOTP's `.json.gpg` and Proton Pass's encrypted export look alike: say what
+        // serves both rather than guess the app.
+        return Err(ImportError::Unsupported(OPENPGP_REFUSAL.into()));
     }
     let format = detect(data).ok_or(ImportError::UnknownFormat)?;
     let report = super::import_within(format, data, password, KdfBudget::per_import())?;
@@ -478,10 +483,7 @@ mod tests {
                 b"<map><string name=\"STATIC_TOTP_CODES_LIST\">[]</string></map>",
                 Some(ImportFormat::TotpAuthenticator),
             ),
-            (
-                b"\n-----BEGIN PGP MESSAGE-----\n\nhQEMA\n",
-                Some(ImportFormat::AndOtp),
-            ),
+            (b"\n-----BEGIN PGP MESSAGE-----\n\nhQEMA\n", None),
             (
                 &[0, 2, 0x49, 0xF0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3, 4, 5, 6, 7, 8, 9,
                   10, 11, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
