@@ -334,10 +334,11 @@ const RECOGNISED: &[(&str, &str, Option<&str>)] = &[
     ("bitwarden.csv", "bitwarden-csv", None),
     ("andotp.json", "andotp", None),
     ("freeotp-plus.json", "freeotp-plus", None),
+    // Both lists carry Ente's `codeDisplay` parameter, so both are read as Ente's plain
+    // export (its tags and notes come along); docs/transfer.md, "Recognition".
+    ("otpauth.txt", "ente", None),
+    ("ente.txt", "ente", None),
     ("google-authenticator.txt", "google-authenticator", None),
-    ("otpauth.txt", "otpauth", None),
-    // Ente's plain export is an otpauth list, and is read as one.
-    ("ente.txt", "otpauth", None),
 ];
 
 #[test]
