@@ -31,22 +31,12 @@ pub(crate) fn export(
     password: Option<&str>,
 ) -> (Zeroizing<Vec<u8>>, Vec<ExportNotice>) {
     let mut notices = Vec::new();
-    let list: Vec<Value> = entries
-        .iter()
-        .enumerate()
-        .filter_map(|(index, entry)| {
-            if let Some(kind) = super::export::pin_kind(&entry.account) {
-                notices.push(ExportNotice {
-                    index,
-                    name: entry.account.display_name(),
-                    skipped: true,
-                    reason: format!("andOTP has no {kind} codes: the account is not exported"),
-                });
-                return None;
-            }
-            Some(entry_json(index, entry, &mut notices))
-        })
+    let mut skipped = Vec::new();
+    let list: Vec<Value> = super::export::without_pin_kinds(entries, "andOTP", &mut skipped)
+        .map(|(index, entry)| entry_json(index, entry, &mut notices))
         .collect();
+    notices.append(&mut skipped);
+    notices.sort_by_key(|notice| notice.index);
     let plain = Zeroizing::new(serde_json::to_vec_pretty(&list).unwrap_or_default());
     let bytes = match password {
         None => plain,

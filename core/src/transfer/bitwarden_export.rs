@@ -71,7 +71,7 @@ pub fn export(entries: &[Entry]) -> Export {
             }
         };
         items.push(json!({
-            "id": random_uuid(),
+            "id": super::export::random_uuid(),
             "organizationId": null,
             "folderId": folder_id,
             "type": 1,
@@ -97,24 +97,7 @@ fn folder_id(folders: &mut Vec<(String, String)>, name: &str) -> String {
     if let Some((id, _)) = folders.iter().find(|(_, n)| n == name) {
         return id.clone();
     }
-    let id = random_uuid();
+    let id = super::export::random_uuid();
     folders.push((id.clone(), name.to_owned()));
     id
-}
-
-/// A random (version 4) UUID, as Bitwarden's ids are.
-fn random_uuid() -> String {
-    let mut bytes = [0u8; 16];
-    rand::fill(&mut bytes[..]);
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex = data_encoding::HEXLOWER.encode(&bytes);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
 }

@@ -258,3 +258,42 @@ pub(super) fn pin_kind(account: &crate::account::Account) -> Option<&'static str
         OtpKind::Totp { .. } | OtpKind::Hotp { .. } | OtpKind::Steam => None,
     }
 }
+
+/// A random version 4 UUID in its text form, as the apps whose exports carry item ids
+/// (Bitwarden, Proton Authenticator) write them.
+pub(super) fn random_uuid() -> String {
+    let mut bytes = [0u8; 16];
+    rand::fill(&mut bytes[..]);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex = data_encoding::HEXLOWER.encode(&bytes);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+/// `entries` with their positions, less the Yandex.Key and mOTP accounts, which `app` cannot
+/// hold: each of those gets a skipped notice.
+pub(super) fn without_pin_kinds<'a>(
+    entries: &'a [Entry],
+    app: &'a str,
+    notices: &'a mut Vec<ExportNotice>,
+) -> impl Iterator<Item = (usize, &'a Entry)> + 'a {
+    entries.iter().enumerate().filter(move |(index, entry)| {
+        let Some(kind) = pin_kind(&entry.account) else {
+            return true;
+        };
+        notices.push(ExportNotice {
+            index: *index,
+            name: entry.account.display_name(),
+            skipped: true,
+            reason: format!("{app} has no {kind} codes: the account is not exported"),
+        });
+        false
+    })
+}

@@ -58,7 +58,9 @@ pub fn export(
                 );
             }
             let note = Some(entry.meta.notes.as_str()).filter(|n| !n.is_empty());
-            exported.push(json!({"id": entry_id(), "content": content, "note": note}));
+            exported.push(
+                json!({"id": super::export::random_uuid(), "content": content, "note": note}),
+            );
         }
     }
     let file = json!({"version": 1, "entries": exported});
@@ -140,23 +142,6 @@ fn totp_uri(account: &Account, period: u32) -> String {
         params.digits()
     ));
     uri
-}
-
-/// A random version 4 UUID, the form of Proton's entry ids.
-fn entry_id() -> String {
-    let mut b = [0u8; 16];
-    rand::fill(&mut b[..]);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex = data_encoding::HEXLOWER.encode(&b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
 }
 
 /// `{"version": 1, "salt", "content"}` with a fresh salt and nonce.

@@ -32,19 +32,9 @@ const REFERENCE: &str = "tRViSsLKzd86Hprh4ceC2OP7xazn4rrt4xhfEUbOjxLX8Rc3mkISXE0
 pub fn export(entries: &[Entry], password: Option<&str>) -> Export {
     let mut groups: Vec<String> = Vec::new();
     let mut notices = Vec::new();
-    let services: Vec<Value> = entries
-        .iter()
-        .enumerate()
+    let mut skipped = Vec::new();
+    let services: Vec<Value> = super::export::without_pin_kinds(entries, "2FAS", &mut skipped)
         .filter_map(|(index, entry)| {
-            if let Some(kind) = super::export::pin_kind(&entry.account) {
-                notices.push(ExportNotice {
-                    index,
-                    name: entry.account.display_name(),
-                    skipped: true,
-                    reason: format!("2FAS has no {kind} codes: the account is not exported"),
-                });
-                return None;
-            }
             if let Some(reason) = not_held(&entry.meta) {
                 notices.push(ExportNotice {
                     index,
@@ -61,6 +51,8 @@ pub fn export(entries: &[Entry], password: Option<&str>) -> Export {
             service(index, &entry.account, group)
         })
         .collect();
+    notices.append(&mut skipped);
+    notices.sort_by_key(|notice| notice.index);
     let groups: Vec<Value> = groups
         .iter()
         .enumerate()
@@ -114,7 +106,8 @@ fn group_id(groups: &mut Vec<String>, name: &str) -> String {
     format!("group-{index}")
 }
 
-/// A 2FAS service for `account`, or `None` for a kind 2FAS lacks (TOTP, HOTP and Steam only).
+/// A 2FAS service for `account`, or `None` for a kind 2FAS lacks (it has TOTP, HOTP and
+/// Steam only; `without_pin_kinds` has already named those).
 fn service(position: usize, account: &Account, group: Option<String>) -> Option<Value> {
     let params = &account.params;
     let (token_type, period, counter) = match params.kind() {
