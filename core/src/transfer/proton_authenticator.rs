@@ -18,7 +18,7 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::kdf::{Kdf, KdfBudget};
-use super::{Fields, ImportError, ImportFormat, ImportReport, ReportBuilder};
+use super::{ImportError, ImportFormat, ImportReport, ReportBuilder};
 use crate::account::Account;
 use crate::otpauth;
 use crate::secret::Secret;
@@ -188,15 +188,5 @@ fn steam_account(uri: &str, name: &str) -> Result<Account, String> {
             .map_err(|_| "the Steam secret is neither base32 nor base64")?;
         Secret::from_bytes(bytes).map_err(|e| e.to_string())?
     };
-    Fields {
-        issuer: "Steam",
-        name,
-        secret_base32: "",
-        kind: "steam",
-        algorithm: None,
-        digits: None,
-        period: None,
-        counter: None,
-    }
-    .account_with(secret)
+    super::steam_account(name, secret)
 }

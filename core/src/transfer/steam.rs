@@ -15,7 +15,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
-use super::{Fields, ImportError, ImportFormat, ImportReport, ReportBuilder};
+use super::{ImportError, ImportFormat, ImportReport, ReportBuilder};
 use crate::account::Account;
 use crate::secret::Secret;
 use crate::vault::EntryMeta;
@@ -64,17 +64,7 @@ fn account(entry: &Value, name: &str) -> Result<Account, String> {
         .decode(encoded.trim())
         .map_err(|_| "shared_secret is not base64")?;
     let secret = Secret::from_bytes(bytes).map_err(|e| e.to_string())?;
-    Fields {
-        issuer: "Steam",
-        name,
-        secret_base32: "",
-        kind: "steam",
-        algorithm: None,
-        digits: None,
-        period: None,
-        counter: None,
-    }
-    .account_with(secret)
+    super::steam_account(name, secret)
 }
 
 fn meta(entry: &Value) -> EntryMeta {
