@@ -82,7 +82,7 @@ pub fn import(
     password: Option<&str>,
     budget: &mut KdfBudget,
 ) -> Result<ImportReport, ImportError> {
-    let contents = if data.starts_with(super::stratum_db::SQLITE_MAGIC) {
+    let contents = if data.starts_with(super::sqlite_file::SQLITE_MAGIC) {
         super::stratum_db::read(data)?
     } else if data.starts_with(HEADER) {
         let password = password.ok_or(ImportError::PasswordRequired)?;
