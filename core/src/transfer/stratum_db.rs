@@ -127,5 +127,6 @@ fn row_from(table: &Table, row: usize) -> Result<Row, String> {
         period: integer("period")?,
         counter: integer("counter")?,
         icon: text("icon")?,
+        pin: text("pin")?.map(Zeroizing::new),
     })
 }
