@@ -12,7 +12,7 @@ use countersign_app::transfer::{
     self, ExportFormat, ImportError, ImportFormat, ImportReport, KdfBudget,
 };
 use countersign_app::vault::{Entry, EntryMeta, KdfParams, Vault};
-use countersign_app::{Account, OtpParameters, Secret};
+use countersign_app::{Account, OtpParameters, Pin, Secret};
 
 const STRATUM_PASSWORD: &str = "stratum-fixture-password";
 const PROTON_PASSWORD: &str = "proton-fixture-password";
@@ -24,6 +24,10 @@ const STEAM: &str = "0102030405060708090a0b0c0d0e0f1011121314";
 const BANK: &str = "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf\
                     101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f";
 const BASE64_STEAM: &str = "fbff00112233445566778899aabbccddeeff0011";
+const MOTP: &str = "0123456789abcdef";
+const YANDEX: &str = "000102030405060708090a0b0c0d0e0f";
+/// When the Python reader gives Yandex.Key and mOTP codes (its `CODE_TIME`).
+const CODE_TIME: u64 = 1_800_000_007;
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -49,6 +53,11 @@ fn account(issuer: Option<&str>, label: &str, secret: &str, params: OtpParameter
     )
 }
 
+/// A Yandex.Key or mOTP account with its PIN.
+fn with_pin(issuer: &str, label: &str, secret: &str, params: OtpParameters, pin: &str) -> Account {
+    account(Some(issuer), label, secret, params).with_pin(Pin::new(pin).unwrap())
+}
+
 fn totp(algorithm: Algorithm, digits: u32, period: u32) -> OtpParameters {
     OtpParameters::totp(algorithm, digits, period).unwrap()
 }
@@ -67,7 +76,7 @@ fn failure_reasons(report: &ImportReport) -> Vec<(usize, String)> {
 
 // ------------------------------------------------------------------------- Stratum
 
-/// What every Stratum fixture holds: 4 accounts, 4 entries refused, per entry.
+/// What every Stratum fixture holds: 6 accounts, 2 entries refused, per entry.
 fn assert_stratum_contents(report: &ImportReport) {
     let accounts: Vec<&Account> = report.accounts.iter().map(|i| &i.account).collect();
     assert_eq!(
@@ -87,6 +96,8 @@ fn assert_stratum_contents(report: &ImportReport) {
             ),
             &account(Some("Steam"), "carol", STEAM, OtpParameters::steam()),
             &account(Some("Bank"), "", BANK, totp(Algorithm::Sha512, 10, 60)),
+            &with_pin("Motp", "dave", MOTP, OtpParameters::motp(), "1234"),
+            &with_pin("Yandex", "erin", YANDEX, OtpParameters::yandex(), "5678"),
         ]
     );
     let meta: Vec<&EntryMeta> = report.accounts.iter().map(|i| &i.meta).collect();
@@ -96,15 +107,102 @@ fn assert_stratum_contents(report: &ImportReport) {
     assert_eq!(meta[3].tags, ["Work", "Personal"]);
     assert_eq!(meta[3].icon, None, "a custom icon image is not a reference");
     let failures = failure_reasons(report);
+    assert_eq!(failures.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [6, 7]);
+    assert!(failures[0].1.contains("base32"), "{}", failures[0].1);
+    assert!(failures[1].1.contains("algorithm 7"), "{}", failures[1].1);
+    assert_eq!(report.failures[0].name, "Broken (frank)");
+    assert!(report.notices.is_empty(), "{:?}", report.notices);
+}
+
+/// Codes of the independent reference (tests/reference/otp_kinds_reference.py, as a
+/// filter): one `(kind, key hex, pin)` per request, all at [`CODE_TIME`].
+fn reference_codes(requests: &[(&str, &str, &str)]) -> Vec<String> {
+    use std::io::Write;
+    let python = std::env::var("COUNTERSIGN_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/reference/otp_kinds_reference.py"
+    );
+    let mut child = Command::new(&python)
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {python}: {e}"));
+    let mut stdin = child.stdin.take().unwrap();
+    for (kind, key, pin) in requests {
+        let request = serde_json::json!({"kind": kind, "key": key, "pin": pin, "time": CODE_TIME});
+        writeln!(stdin, "{request}").unwrap();
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn stratum_yandex_and_motp_make_the_reference_codes() {
+    let expected = reference_codes(&[("motp", MOTP, "1234"), ("yandex", YANDEX, "5678")]);
+    for (name, password) in [
+        ("stratum-plain.json", None),
+        ("stratum-encrypted.authpro", Some(STRATUM_PASSWORD)),
+        ("stratum.db3", None),
+    ] {
+        let report = import(ImportFormat::Stratum, &format!("stratum/{name}"), password);
+        let codes: Vec<String> = report.accounts[4..6]
+            .iter()
+            .map(|i| i.account.code_at(CODE_TIME).code.as_str().to_owned())
+            .collect();
+        assert_eq!(codes, expected, "{name}");
+    }
+}
+
+#[test]
+fn stratum_pin_kinds_need_their_pin_and_a_usable_secret() {
+    let entry = |kind: u8, secret: &str, pin: &str| {
+        format!(r#"{{"Type":{kind},"Issuer":"I","Username":"u","Secret":"{secret}","Pin":{pin}}}"#)
+    };
+    let file = format!(
+        r#"{{"Authenticators":[{},{},{},{},{},{}]}}"#,
+        entry(3, "0123456789ABCDEF", "\"1234\""),
+        entry(3, "not hex at all!!", "\"1234\""),
+        entry(3, MOTP, "null"),
+        // 10 bytes: too short for Yandex.Key (Stratum refuses it too).
+        entry(5, "AAAQEAYEAUDAOCAJ", "\"5678\""),
+        entry(5, "AAAQEAYEAUDAOCAJBIFQYDIOB4", "\"\""),
+        // 20 bytes: Stratum keys with the first 16, and so does the import.
+        entry(5, "AAAQEAYEAUDAOCAJBIFQYDIOB4IBCEQT", "\"5678\""),
+    );
+    let report = transfer::import(ImportFormat::Stratum, file.as_bytes(), None).unwrap();
+    let accounts: Vec<&Account> = report.accounts.iter().map(|i| &i.account).collect();
+    assert_eq!(
+        accounts,
+        [
+            &with_pin("I", "u", MOTP, OtpParameters::motp(), "1234"),
+            &with_pin("I", "u", YANDEX, OtpParameters::yandex(), "5678"),
+        ]
+    );
+    // Upper-case hex: imported, with a notice that Stratum hashed it as written.
+    assert_eq!(report.notices.len(), 1);
+    assert_eq!(report.notices[0].index, 0);
+    assert!(report.notices[0].notice.contains("upper-case"));
+    let failures = failure_reasons(&report);
     assert_eq!(
         failures.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
-        [4, 5, 6, 7]
+        [1, 2, 3, 4]
     );
-    assert!(failures[0].1.contains("mOTP"), "{}", failures[0].1);
-    assert!(failures[1].1.contains("Yandex"), "{}", failures[1].1);
-    assert!(failures[2].1.contains("base32"), "{}", failures[2].1);
-    assert!(failures[3].1.contains("algorithm 7"), "{}", failures[3].1);
-    assert_eq!(report.failures[0].name, "Motp (dave)");
+    assert!(
+        failures[0].1.contains("not hexadecimal"),
+        "{}",
+        failures[0].1
+    );
+    assert!(failures[1].1.contains("PIN"), "{}", failures[1].1);
+    assert!(failures[2].1.contains("16 bytes"), "{}", failures[2].1);
+    assert!(failures[3].1.contains("PIN"), "{}", failures[3].1);
 }
 
 #[test]
@@ -637,6 +735,51 @@ fn stratum_export_reads_back_in_python_and_here() {
         assert_eq!(got, expected);
         assert_eq!(back.accounts[0].meta.tags, ["Work"]);
         assert_eq!(back.accounts[3].meta.tags, ["Work", "Personal"]);
+    }
+}
+
+#[test]
+fn stratum_export_carries_yandex_and_motp_with_their_pins() {
+    let motp = with_pin("Motp", "dave", MOTP, OtpParameters::motp(), "1234");
+    let yandex = with_pin("Yandex", "erin", YANDEX, OtpParameters::yandex(), "5678");
+    let (_dir, entries) = entries_of(vec![(motp, meta(&["Work"], "")), (yandex, meta(&[], ""))]);
+    for password in [None, Some("export password")] {
+        let export = transfer::export(ExportFormat::Stratum, &entries, password).unwrap();
+        assert!(export.notices.is_empty(), "{:?}", export.notices);
+        assert_eq!(export.exported, 2);
+        let python = python_reads("stratum", &export.bytes, password);
+        assert_eq!(python.len(), 2);
+        for (read, entry) in python.iter().zip(&entries) {
+            let account = &entry.account;
+            assert_eq!(read["code"], account.code_at(CODE_TIME).code.as_str());
+            assert_eq!(read["label"], account.label.as_str());
+        }
+        let summary = |read: &serde_json::Value| {
+            let text = |key: &str| read[key].as_str().unwrap().to_owned();
+            let number = |key: &str| read[key].as_u64().unwrap();
+            (
+                text("kind"),
+                text("pin"),
+                text("secret"),
+                number("digits"),
+                number("period"),
+            )
+        };
+        assert_eq!(
+            summary(&python[0]),
+            ("motp".into(), "1234".into(), MOTP.into(), 6, 10)
+        );
+        assert_eq!(python[0]["tags"], serde_json::json!(["Work"]));
+        assert_eq!(
+            summary(&python[1]),
+            ("yandex".into(), "5678".into(), YANDEX.into(), 8, 30)
+        );
+
+        let back = transfer::import(ImportFormat::Stratum, &export.bytes, password).unwrap();
+        let got: Vec<&Account> = back.accounts.iter().map(|i| &i.account).collect();
+        assert_eq!(got, [&entries[0].account, &entries[1].account]);
+        assert_eq!(back.accounts[0].meta.tags, ["Work"]);
+        assert!(back.notices.is_empty());
     }
 }
 

@@ -17,6 +17,13 @@ pub fn import(
     password: Option<&str>,
     budget: &mut KdfBudget,
 ) -> Result<ImportReport, ImportError> {
-    let accounts = archive::read_entry(FORMAT, data, ACCOUNTS_ENTRY, password, budget)?;
+    let accounts = archive::read_entry(
+        FORMAT,
+        data,
+        archive::Entry::Named(ACCOUNTS_ENTRY),
+        archive::APP_ARCHIVE,
+        password,
+        budget,
+    )?;
     text::import_otpauth(&accounts, FORMAT)
 }

@@ -45,7 +45,6 @@ mod totp_authenticator;
 mod twofas;
 mod twofas_export;
 mod winauth;
-mod zip_entry;
 
 use serde::Serialize;
 
@@ -56,7 +55,10 @@ use crate::vault::EntryMeta;
 use dedup::AccountIndex;
 
 pub use aegis::export as export_aegis;
-pub use archive::{MAX_ARCHIVE_ENTRIES, MAX_ENTRY_BYTES};
+pub use archive::{
+    MAX_ARCHIVE_ENTRIES, MAX_ENTRY_BYTES, MAX_PROTON_PASS_ENTRIES as MAX_ZIP_ENTRIES,
+    MAX_WINAUTH_ENTRY_BYTES,
+};
 pub use backup::{export as export_backup, import as import_backup};
 pub use detect::{detect, import_auto};
 pub use ente::{
@@ -69,7 +71,6 @@ pub use kdf::{
     KdfBudget, MAX_PASSWORD_ATTEMPTS, MAX_PBKDF2_ITERATIONS, MAX_PER_ENTRY_PBKDF2_ITERATIONS,
     MAX_SODIUM_MEMLIMIT, MAX_SODIUM_WORK,
 };
-pub use proton_pass::MAX_ZIP_ENTRIES;
 pub use stratum_db::MAX_ROWS as MAX_DATABASE_ROWS;
 pub use text::export as export_otpauth_list;
 
@@ -381,13 +382,13 @@ pub fn import_within(
         ImportFormat::Steam => steam::import(data),
         ImportFormat::BattleNet => battlenet::import(data),
         ImportFormat::Duo => duo::import(data),
-        ImportFormat::WinAuth => winauth::import(data, password),
+        ImportFormat::WinAuth => winauth::import(data, password, &mut budget),
         ImportFormat::LastPass => lastpass::import(data),
         ImportFormat::Stratum => stratum::import(data, password, &mut budget),
         ImportFormat::ProtonAuthenticator => {
             proton_authenticator::import(data, password, &mut budget)
         }
-        ImportFormat::ProtonPass => proton_pass::import(data),
+        ImportFormat::ProtonPass => proton_pass::import(data, &mut budget),
     }
 }
 

@@ -8,15 +8,16 @@
 //!
 //! A login's `totpUri` and every `totp` extra field become accounts; items with neither
 //! count as not OTP. The PGP-encrypted export is refused with the way out (export
-//! unencrypted): reading OpenPGP is out of scope. Zip reading is bounded before any
-//! inflating: entry count, the declared size, and the bytes actually inflated.
-
-use std::io::Read;
+//! unencrypted): reading OpenPGP is out of scope. The zip is read by [`super::archive`]
+//! within [`archive::PROTON_PASS_EXPORT`]'s bounds (entry count, the declared size and the
+//! bytes actually inflated; an oversized `data.json` is `TooLarge`).
 
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use super::{Fields, ImportError, ImportFormat, ImportReport, MAX_IMPORT_FILE_LEN, ReportBuilder};
+use super::archive::{self, Archive, Entry};
+use super::kdf::KdfBudget;
+use super::{Fields, ImportError, ImportFormat, ImportReport, ReportBuilder};
 use crate::account::Account;
 use crate::otpauth;
 use crate::payload::{self, PayloadKind};
@@ -26,16 +27,13 @@ const FORMAT: ImportFormat = ImportFormat::ProtonPass;
 
 /// The path of the export's JSON inside the zip.
 pub(crate) const DATA_PATH: &str = "Proton Pass/data.json";
-/// Most entries a Pass export zip may list (the JSON plus attachment files).
-pub const MAX_ZIP_ENTRIES: usize = 10_000;
-pub(crate) const ZIP_MAGIC: &[u8; 4] = b"PK\x03\x04";
 const PGP_ARMOR: &str = "-----BEGIN PGP MESSAGE-----";
 
 /// Whether `data` is a zip naming the export's JSON (or its PGP-encrypted form): the names
 /// stand in the central directory as plain bytes.
 pub(crate) fn looks_like_zip_export(data: &[u8]) -> bool {
     let named = |name: &[u8]| data.windows(name.len()).any(|w| w == name);
-    data.starts_with(ZIP_MAGIC) && (named(DATA_PATH.as_bytes()) || named(b"Proton Pass/data.pgp"))
+    archive::is_zip(data) && (named(DATA_PATH.as_bytes()) || named(b"Proton Pass/data.pgp"))
 }
 
 fn encrypted_refused() -> ImportError {
@@ -46,10 +44,10 @@ fn encrypted_refused() -> ImportError {
     )
 }
 
-pub fn import(data: &[u8]) -> Result<ImportReport, ImportError> {
+pub fn import(data: &[u8], budget: &mut KdfBudget) -> Result<ImportReport, ImportError> {
     let inflated;
-    let json: &[u8] = if data.starts_with(ZIP_MAGIC) {
-        inflated = data_json_from_zip(data)?;
+    let json: &[u8] = if archive::is_zip(data) {
+        inflated = data_json_from_zip(data, budget)?;
         &inflated
     } else {
         data
@@ -79,40 +77,15 @@ pub fn import(data: &[u8]) -> Result<ImportReport, ImportError> {
 }
 
 /// The inflated `Proton Pass/data.json`, every size checked before and while inflating.
-fn data_json_from_zip(data: &[u8]) -> Result<Zeroizing<Vec<u8>>, ImportError> {
-    let bad_zip = |e: zip::result::ZipError| ImportError::invalid(FORMAT, format!("bad zip: {e}"));
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(data)).map_err(bad_zip)?;
-    if archive.len() > MAX_ZIP_ENTRIES {
-        return Err(ImportError::invalid(
-            FORMAT,
-            format!("more than {MAX_ZIP_ENTRIES} entries in the zip"),
-        ));
-    }
-    let names: Vec<String> = archive
-        .file_names()
-        .filter_map(Result::ok)
-        .map(|name| name.into_owned())
-        .collect();
-    if names.iter().any(|name| name.ends_with(".pgp")) {
+fn data_json_from_zip(
+    data: &[u8],
+    budget: &mut KdfBudget,
+) -> Result<Zeroizing<Vec<u8>>, ImportError> {
+    let mut zip = Archive::open(FORMAT, data, archive::PROTON_PASS_EXPORT)?;
+    if zip.names().any(|name| name.ends_with(".pgp")) {
         return Err(encrypted_refused());
     }
-    let index = names
-        .iter()
-        .position(|name| name == DATA_PATH)
-        .ok_or_else(|| ImportError::invalid(FORMAT, format!("no {DATA_PATH} in the zip")))?;
-    let file = archive.by_index(index).map_err(bad_zip)?;
-    if file.size() > MAX_IMPORT_FILE_LEN as u64 {
-        return Err(ImportError::TooLarge);
-    }
-    let mut json = Zeroizing::new(Vec::new());
-    // The declared size may lie: inflate one byte past the limit at most.
-    file.take(MAX_IMPORT_FILE_LEN as u64 + 1)
-        .read_to_end(&mut json)
-        .map_err(|e| ImportError::invalid(FORMAT, format!("cannot inflate {DATA_PATH}: {e}")))?;
-    if json.len() > MAX_IMPORT_FILE_LEN {
-        return Err(ImportError::TooLarge);
-    }
-    Ok(json)
+    zip.read(Entry::Path(DATA_PATH), None, budget)
 }
 
 /// One item: its login TOTP and TOTP extra fields as accounts, or a not-OTP count.

@@ -22,7 +22,14 @@ pub fn import(
     password: Option<&str>,
     budget: &mut KdfBudget,
 ) -> Result<ImportReport, ImportError> {
-    let json = archive::read_entry(FORMAT, data, JSON_ENTRY, password, budget)?;
+    let json = archive::read_entry(
+        FORMAT,
+        data,
+        archive::Entry::Named(JSON_ENTRY),
+        archive::APP_ARCHIVE,
+        password,
+        budget,
+    )?;
     let tokens: Vec<Value> = super::json::parse(FORMAT, &json)?;
     let mut report = ReportBuilder::new();
     for (index, token) in tokens.iter().enumerate() {

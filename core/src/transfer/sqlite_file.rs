@@ -1,6 +1,7 @@
-//! Reading one table of an SQLite database that came from elsewhere (an app's internal
+//! Reading the tables of an SQLite database that came from elsewhere (an app's internal
 //! database copied off a phone: Google Authenticator's `databases`, Microsoft
-//! Authenticator's `PhoneFactor`).
+//! Authenticator's `PhoneFactor`, Stratum's `authenticator.db3`). The one reader of
+//! untrusted SQLite files: importers name a table and the most rows they accept from it.
 //!
 //! SQLite reads files, not byte slices, without `unsafe` (its `deserialize` needs memory
 //! from `sqlite3_malloc`), so the bytes go to a private temporary file: a random name in
@@ -15,6 +16,8 @@
 //! extension loading (never enabled in this build), small `sqlite3_limit`s, and a progress
 //! handler that stops any statement after [`MAX_VM_STEPS`] virtual-machine steps. Rows and
 //! the bytes of their values are counted while reading and bounded before they are kept.
+//! Opened immutable, a database last written in WAL mode reads as it was checkpointed (its
+//! `-wal` file is no part of an import).
 
 use std::cell::Cell;
 use std::fs::{File, OpenOptions};
@@ -32,9 +35,10 @@ use zeroize::Zeroizing;
 use super::{ImportError, ImportFormat};
 
 /// The 16 bytes every SQLite 3 database starts with.
-const MAGIC: &[u8; 16] = b"SQLite format 3\0";
+pub(crate) const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
-/// Most rows read from one table: some 10,000 accounts is far beyond any phone's list.
+/// Most rows read from one table unless an importer states its own bound: some 10,000
+/// accounts is far beyond any phone's list.
 pub const MAX_ROWS: usize = 10_000;
 
 /// Most bytes of text and blob values kept from one table. The file is at most 16 MiB, but a
@@ -51,7 +55,7 @@ const STEPS_PER_CALL: i32 = 1_000;
 
 /// Whether `data` starts like an SQLite 3 database (detection and a first check).
 pub fn is_sqlite(data: &[u8]) -> bool {
-    data.len() >= 100 && data.starts_with(MAGIC)
+    data.len() >= 100 && data.starts_with(SQLITE_MAGIC)
 }
 
 /// Whether the header's page count says the file was cut short. SQLite itself reads missing
@@ -83,9 +87,10 @@ pub fn mentions(data: &[u8], needle: &[u8]) -> bool {
 /// One value of a row. Text and blobs may be secrets: zeroized when dropped.
 #[derive(Clone)]
 pub enum SqlValue {
-    /// NULL, or a floating-point value: no importer reads one.
     Null,
     Integer(i64),
+    /// A floating-point value: no importer reads one, but it is not a missing value either.
+    Real,
     Text(Zeroizing<String>),
     Blob(Zeroizing<Vec<u8>>),
 }
@@ -111,26 +116,27 @@ impl Table {
             .position(|c| c.eq_ignore_ascii_case(name))
     }
 
-    fn cell(&self, row: usize, name: &str) -> Option<&SqlValue> {
+    /// The value at (`row`, `name`) as stored; `None` when the table has no such column.
+    pub fn value(&self, row: usize, name: &str) -> Option<&SqlValue> {
         self.rows.get(row)?.get(self.column(name)?)
     }
 
     /// The value at (`row`, `name`) as text; numbers are written out, blobs must be UTF-8.
     pub fn text(&self, row: usize, name: &str) -> Option<Zeroizing<String>> {
-        match self.cell(row, name)? {
+        match self.value(row, name)? {
             SqlValue::Text(text) => Some(text.clone()),
             SqlValue::Integer(n) => Some(Zeroizing::new(n.to_string())),
             SqlValue::Blob(bytes) => std::str::from_utf8(bytes)
                 .ok()
                 .map(|s| Zeroizing::new(s.to_owned())),
-            SqlValue::Null => None,
+            SqlValue::Null | SqlValue::Real => None,
         }
     }
 
     /// The value at (`row`, `name`) as an integer (also from decimal text, as SQLite's
     /// type affinity would read it).
     pub fn integer(&self, row: usize, name: &str) -> Option<i64> {
-        match self.cell(row, name)? {
+        match self.value(row, name)? {
             SqlValue::Integer(n) => Some(*n),
             SqlValue::Text(text) => text.trim().parse().ok(),
             _ => None,
@@ -244,38 +250,67 @@ pub fn read_table(
     data: &[u8],
     table: &'static str,
 ) -> Result<Table, ImportError> {
-    read_table_in(&std::env::temp_dir(), format, data, table)
+    Database::open(format, data)?.table(table, MAX_ROWS)
 }
 
-/// [`read_table`] with the temporary copy in `dir`.
-fn read_table_in(
-    dir: &Path,
+/// An untrusted database opened with every defence above, from its private copy.
+pub struct Database {
     format: ImportFormat,
-    data: &[u8],
-    table: &'static str,
-) -> Result<Table, ImportError> {
-    if !is_sqlite(data) {
-        return Err(ImportError::invalid(format, "not an SQLite database"));
+    // Declared before the copy: the connection closes before the file is removed.
+    conn: Connection,
+    _copy: TempCopy,
+}
+
+impl Database {
+    /// Checks `data` (magic, truncation), copies it privately and opens the copy.
+    pub fn open(format: ImportFormat, data: &[u8]) -> Result<Database, ImportError> {
+        Database::open_in(&std::env::temp_dir(), format, data)
     }
-    if is_truncated(data) {
-        return Err(ImportError::invalid(
+
+    /// [`Database::open`] with the temporary copy in `dir`.
+    fn open_in(dir: &Path, format: ImportFormat, data: &[u8]) -> Result<Database, ImportError> {
+        if !is_sqlite(data) {
+            return Err(ImportError::invalid(format, "not an SQLite database"));
+        }
+        if is_truncated(data) {
+            return Err(ImportError::invalid(
+                format,
+                "the database is truncated: its header counts more pages than the file holds",
+            ));
+        }
+        let copy = TempCopy::write(dir, data).map_err(|e| {
+            ImportError::Unsupported(format!(
+                "could not write a temporary copy of the database: {e}"
+            ))
+        })?;
+        let conn = open_defended(&copy.path).map_err(|e| database_error(format, &e))?;
+        Ok(Database {
             format,
-            "the database is truncated: its header counts more pages than the file holds",
-        ));
+            conn,
+            _copy: copy,
+        })
     }
-    let copy = TempCopy::write(dir, data).map_err(|e| {
-        ImportError::Unsupported(format!(
-            "could not write a temporary copy of the database: {e}"
-        ))
-    })?;
-    let conn = open_defended(&copy.path).map_err(|e| database_error(format, &e))?;
-    let result = read_rows(&conn, table).map_err(|e| match e {
-        ReadError::Sqlite(e) => database_error(format, &e),
-        ReadError::Bound(reason) => ImportError::invalid(format, reason),
-    });
-    drop(conn);
-    drop(copy);
-    result
+
+    /// Whether the database has an ordinary table called `table` (ASCII case ignored, as
+    /// SQLite names are); a view is no table, a virtual table is refused.
+    pub fn has_table(&self, table: &'static str) -> Result<bool, ImportError> {
+        match plain_table(&self.conn, table) {
+            Ok(found) => Ok(found),
+            Err(e) => Err(self.error(e)),
+        }
+    }
+
+    /// Every row of `table`; more than `max_rows` is an error, not a silent cut.
+    pub fn table(&self, table: &'static str, max_rows: usize) -> Result<Table, ImportError> {
+        read_rows(&self.conn, table, max_rows).map_err(|e| self.error(e))
+    }
+
+    fn error(&self, error: ReadError) -> ImportError {
+        match error {
+            ReadError::Sqlite(e) => database_error(self.format, &e),
+            ReadError::Bound(reason) => ImportError::invalid(self.format, reason),
+        }
+    }
 }
 
 enum ReadError {
@@ -289,11 +324,15 @@ impl From<rusqlite::Error> for ReadError {
     }
 }
 
-fn read_rows(conn: &Connection, table: &'static str) -> Result<Table, ReadError> {
-    check_plain_table(conn, table)?;
+fn read_rows(conn: &Connection, table: &'static str, max_rows: usize) -> Result<Table, ReadError> {
+    if !plain_table(conn, table)? {
+        return Err(ReadError::Bound(format!(
+            "the database has no {table} table"
+        )));
+    }
     // The name is one of the importers' constants, never the file's.
-    let mut statement =
-        conn.prepare(&format!("SELECT * FROM \"{table}\" LIMIT {}", MAX_ROWS + 1))?;
+    let limit = max_rows.saturating_add(1);
+    let mut statement = conn.prepare(&format!("SELECT * FROM \"{table}\" LIMIT {limit}"))?;
     let columns: Vec<String> = statement
         .column_names()
         .into_iter()
@@ -304,9 +343,9 @@ fn read_rows(conn: &Connection, table: &'static str) -> Result<Table, ReadError>
     let used = Cell::new(0usize);
     let mut query = statement.query([])?;
     while let Some(row) = query.next()? {
-        if rows.len() == MAX_ROWS {
+        if rows.len() == max_rows {
             return Err(ReadError::Bound(format!(
-                "the {table} table has more than {MAX_ROWS} rows"
+                "the {table} table has more than {max_rows} rows"
             )));
         }
         let cells = (0..width)
@@ -317,13 +356,14 @@ fn read_rows(conn: &Connection, table: &'static str) -> Result<Table, ReadError>
     Ok(Table { columns, rows })
 }
 
-/// `table` must be an ordinary table: not a view (refused by name here and disabled on the
-/// connection) and not a virtual table, whose module (FTS, R-tree…) would run its own code
-/// over shadow tables the file controls.
-fn check_plain_table(conn: &Connection, table: &'static str) -> Result<(), ReadError> {
+/// Whether `table` is an ordinary table: a view is none (and views are disabled on the
+/// connection); a virtual table is refused, since its module (FTS, R-tree…) would run its
+/// own code over shadow tables the file controls.
+fn plain_table(conn: &Connection, table: &'static str) -> Result<bool, ReadError> {
     let found: Option<(String, String)> = conn
         .query_row(
-            "SELECT type, coalesce(sql, '') FROM sqlite_master WHERE name = ?1 LIMIT 1",
+            "SELECT type, coalesce(sql, '') FROM sqlite_master \
+             WHERE name = ?1 COLLATE NOCASE LIMIT 1",
             [table],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
@@ -341,12 +381,10 @@ fn check_plain_table(conn: &Connection, table: &'static str) -> Result<(), ReadE
             if virtual_table {
                 Err(ReadError::Bound(format!("{table} is a virtual table")))
             } else {
-                Ok(())
+                Ok(true)
             }
         }
-        _ => Err(ReadError::Bound(format!(
-            "the database has no {table} table"
-        ))),
+        _ => Ok(false),
     }
 }
 
@@ -364,7 +402,8 @@ fn cell(value: ValueRef<'_>, used: &Cell<usize>) -> Result<SqlValue, ReadError> 
         }
     };
     Ok(match value {
-        ValueRef::Null | ValueRef::Real(_) => SqlValue::Null,
+        ValueRef::Null => SqlValue::Null,
+        ValueRef::Real(_) => SqlValue::Real,
         ValueRef::Integer(n) => SqlValue::Integer(n),
         ValueRef::Text(bytes) => {
             charge(bytes.len())?;
@@ -400,6 +439,10 @@ mod tests {
 
     const FORMAT: ImportFormat = ImportFormat::GoogleAuthenticatorDb;
 
+    fn read_table_in(dir: &Path, data: &[u8], table: &'static str) -> Result<Table, ImportError> {
+        Database::open_in(dir, FORMAT, data)?.table(table, MAX_ROWS)
+    }
+
     fn database(dir: &Path, sql: &str) -> Vec<u8> {
         let path = dir.join("source.db");
         let conn = Connection::open(&path).unwrap();
@@ -421,15 +464,15 @@ mod tests {
             dir.path(),
             "CREATE TABLE accounts (a); INSERT INTO accounts VALUES ('x');",
         );
-        let table = read_table_in(dir.path(), FORMAT, &good, "accounts").unwrap();
+        let table = read_table_in(dir.path(), &good, "accounts").unwrap();
         assert_eq!(table.text(0, "a").unwrap().as_str(), "x");
         assert_eq!(entries(dir.path()), 0);
-        assert!(read_table_in(dir.path(), FORMAT, &good, "missing").is_err());
+        assert!(read_table_in(dir.path(), &good, "missing").is_err());
         let mut damaged = good[..100].to_vec();
         damaged.extend(std::iter::repeat_n(0xA5, good.len() - 100));
-        assert!(read_table_in(dir.path(), FORMAT, &damaged, "accounts").is_err());
+        assert!(read_table_in(dir.path(), &damaged, "accounts").is_err());
         let truncated = &good[..good.len() - 1000];
-        let error = read_table_in(dir.path(), FORMAT, truncated, "accounts")
+        let error = read_table_in(dir.path(), truncated, "accounts")
             .err()
             .unwrap();
         assert!(error.to_string().contains("truncated"), "{error}");
@@ -476,9 +519,7 @@ mod tests {
             dir.path(),
             "CREATE TABLE accounts (a); INSERT INTO accounts VALUES (zeroblob(1048577));",
         );
-        let error = read_table_in(dir.path(), FORMAT, &data, "accounts")
-            .err()
-            .unwrap();
+        let error = read_table_in(dir.path(), &data, "accounts").err().unwrap();
         assert!(
             matches!(error, ImportError::InvalidFile { ref reason, .. } if reason.contains("too large")),
             "{error}"
@@ -492,15 +533,32 @@ mod tests {
             dir.path(),
             "CREATE TABLE t (a); CREATE VIEW accounts AS SELECT a FROM t;",
         );
-        let error = read_table_in(dir.path(), FORMAT, &view, "accounts")
-            .err()
-            .unwrap();
+        let error = read_table_in(dir.path(), &view, "accounts").err().unwrap();
         assert!(error.to_string().contains("no accounts table"), "{error}");
         let fts = database(dir.path(), "CREATE VIRTUAL TABLE accounts USING fts4(a);");
-        let error = read_table_in(dir.path(), FORMAT, &fts, "accounts")
-            .err()
-            .unwrap();
+        let error = read_table_in(dir.path(), &fts, "accounts").err().unwrap();
         assert!(error.to_string().contains("virtual table"), "{error}");
+    }
+
+    #[test]
+    fn each_table_is_read_within_the_rows_its_importer_allows() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = database(
+            dir.path(),
+            "CREATE TABLE Accounts (a, b); INSERT INTO Accounts VALUES (1, 2.5), (2, NULL), (3, x'00');",
+        );
+        let database = Database::open_in(dir.path(), FORMAT, &data).unwrap();
+        assert!(database.has_table("accounts").unwrap());
+        assert!(!database.has_table("missing").unwrap());
+        let error = database.table("accounts", 2).err().unwrap();
+        assert!(error.to_string().contains("more than 2 rows"), "{error}");
+        let table = database.table("accounts", 3).unwrap();
+        assert!(matches!(table.value(0, "b"), Some(SqlValue::Real)));
+        assert!(matches!(table.value(1, "b"), Some(SqlValue::Null)));
+        assert!(matches!(table.value(2, "b"), Some(SqlValue::Blob(_))));
+        assert!(table.value(0, "c").is_none());
+        drop(database);
+        assert_eq!(entries(dir.path()), 0, "the copy is gone with the database");
     }
 
     #[test]

@@ -12,7 +12,9 @@
 //!   key = PBKDF2-HMAC-SHA1(password, salt, 64,000 iterations, 32 bytes);
 //! - the app's own SQLite database (`authenticator.db3`, [`super::stratum_db`]).
 //!
-//! Every shape becomes the same [`Row`]s, mapped to accounts in one place. Spec and test
+//! Every shape becomes the same [`Row`]s, mapped to accounts in one place: TOTP, HOTP and
+//! Steam, and the two kinds with a PIN (`Pin`): mOTP (type 3, hex secret, `MobileOtp.cs`)
+//! and Yandex.Key (type 5, base32 secret, `YandexOtp.cs`). Spec and test
 //! vectors: docs/formats/stratum-proton.md.
 
 use std::collections::HashMap;
@@ -26,6 +28,7 @@ use zeroize::Zeroizing;
 use super::kdf::{Kdf, KdfBudget};
 use super::{Fields, ImportError, ImportFormat, ImportReport, ReportBuilder};
 use crate::account::Account;
+use crate::secret::Secret;
 use crate::vault::{EntryMeta, KdfParams};
 
 const FORMAT: ImportFormat = ImportFormat::Stratum;
@@ -59,6 +62,8 @@ pub(crate) struct Row {
     pub period: Option<i64>,
     pub counter: Option<i64>,
     pub icon: Option<String>,
+    /// The PIN of a Yandex.Key or mOTP authenticator (`Pin`).
+    pub pin: Option<Zeroizing<String>>,
 }
 
 /// Stratum's `AuthenticatorType` numbers.
@@ -82,7 +87,7 @@ pub fn import(
     password: Option<&str>,
     budget: &mut KdfBudget,
 ) -> Result<ImportReport, ImportError> {
-    let contents = if data.starts_with(super::stratum_db::SQLITE_MAGIC) {
+    let contents = if data.starts_with(super::sqlite_file::SQLITE_MAGIC) {
         super::stratum_db::read(data)?
     } else if data.starts_with(HEADER) {
         let password = password.ok_or(ImportError::PasswordRequired)?;
@@ -201,6 +206,7 @@ fn row_from_json(entry: &Value) -> Result<Row, String> {
         period: number("Period"),
         counter: number("Counter"),
         icon: text("Icon").map(str::to_owned),
+        pin: text("Pin").map(|pin| Zeroizing::new(pin.to_owned())),
     })
 }
 
@@ -246,7 +252,11 @@ fn report(contents: Contents) -> ImportReport {
                     .get(row.secret.as_str())
                     .cloned()
                     .unwrap_or_default();
-                (name, account_of(&row, tags))
+                let result = account_of(&row, tags);
+                if result.is_ok() && motp_secret_in_upper_case(&row) {
+                    report.notice(index, name.clone(), MOTP_UPPER_CASE_NOTICE);
+                }
+                (name, result)
             }
             Err(reason) => (String::new(), Err(reason)),
         };
@@ -263,6 +273,17 @@ fn display_name(row: &Row) -> String {
     }
 }
 
+/// Stratum hashes an mOTP secret as the text it holds; the vault keeps the bytes and hashes
+/// their lower-case hex (as Aegis does), which is the same text only if it was lower case.
+const MOTP_UPPER_CASE_NOTICE: &str = "the mOTP secret was upper-case hex, which Stratum hashes as \
+     written and Countersign in lower case (as Aegis does): compare a code before relying on it";
+
+fn motp_secret_in_upper_case(row: &Row) -> bool {
+    row.kind == Some(kind::MOTP)
+        && row.secret.bytes().any(|b| b.is_ascii_uppercase())
+        && super::hex(row.secret.trim()).is_some()
+}
+
 /// One row as an account: Stratum's type and algorithm numbers mapped, kinds the vault
 /// cannot compute refused with the reason.
 pub(crate) fn account_of(row: &Row, tags: Vec<String>) -> Result<(Account, EntryMeta), String> {
@@ -270,36 +291,15 @@ pub(crate) fn account_of(row: &Row, tags: Vec<String>) -> Result<(Account, Entry
         Some(kind::HOTP) => "hotp",
         Some(kind::TOTP) => "totp",
         Some(kind::STEAM) => "steam",
-        Some(kind::MOTP) => return Err("mOTP (Mobile-OTP) accounts are not supported yet".into()),
-        Some(kind::YANDEX) => return Err("Yandex.Key accounts are not supported yet".into()),
+        Some(kind::MOTP) => "motp",
+        Some(kind::YANDEX) => "yandex",
         Some(other) => return Err(format!("unknown authenticator type {other}")),
         None => return Err("no type".into()),
     };
-    let algorithm = match row.algorithm {
-        None | Some(0) => "SHA1",
-        Some(1) => "SHA256",
-        Some(2) => "SHA512",
-        Some(other) => return Err(format!("unknown algorithm {other}")),
+    let account = match row.kind {
+        Some(kind::MOTP | kind::YANDEX) => pin_account(row, kind_name)?,
+        _ => standard_account(row, kind_name)?,
     };
-    let small = |value: Option<i64>, what: &str| -> Result<Option<u32>, String> {
-        value
-            .map(|v| u32::try_from(v).map_err(|_| format!("{what} {v} is out of range")))
-            .transpose()
-    };
-    let account = Fields {
-        issuer: &row.issuer,
-        name: &row.username,
-        secret_base32: &row.secret,
-        kind: kind_name,
-        algorithm: Some(algorithm),
-        digits: small(row.digits, "digits")?,
-        period: small(row.period, "period")?,
-        counter: row
-            .counter
-            .map(|c| u64::try_from(c).map_err(|_| format!("counter {c} is negative")))
-            .transpose()?,
-    }
-    .account()?;
     // `@…` names a custom icon image held elsewhere in the backup; only icon-pack names
     // are references that mean something outside Stratum.
     let icon = row
@@ -314,4 +314,66 @@ pub(crate) fn account_of(row: &Row, tags: Vec<String>) -> Result<(Account, Entry
             icon,
         },
     ))
+}
+
+/// Yandex.Key (`YandexOtp`: a base32 secret of which the first 16 bytes are the key) and
+/// mOTP (`MobileOtp`: the secret is hex text); both need the row's PIN. Their algorithm,
+/// digits and period are fixed, so the row's are not read.
+fn pin_account(row: &Row, kind_name: &str) -> Result<Account, String> {
+    let secret = if kind_name == "motp" {
+        let bytes = super::hex(row.secret.trim())
+            .map(Zeroizing::new)
+            .ok_or("the mOTP secret is not hexadecimal, which Countersign cannot hash")?;
+        Secret::from_bytes(bytes.to_vec()).map_err(|e| e.to_string())?
+    } else {
+        let decoded = Secret::from_base32(&row.secret).map_err(|e| e.to_string())?;
+        let key = decoded.expose().get(..YANDEX_KEY_LEN).ok_or(
+            "a Yandex.Key secret has at least 16 bytes (Stratum refuses shorter ones too)",
+        )?;
+        Secret::from_bytes(key.to_vec()).map_err(|e| e.to_string())?
+    };
+    let fields = Fields {
+        issuer: &row.issuer,
+        name: &row.username,
+        secret_base32: "",
+        kind: kind_name,
+        algorithm: None,
+        digits: None,
+        period: None,
+        counter: None,
+    };
+    fields.account_with_pin(secret, row.pin.as_ref().map(|pin| pin.as_str()))
+}
+
+/// `YandexOtp.SecretByteCount`: Stratum keys Yandex.Key with the first 16 bytes.
+const YANDEX_KEY_LEN: usize = 16;
+
+/// TOTP, HOTP and Steam: Stratum's algorithm numbers mapped, digits, period and counter
+/// checked.
+fn standard_account(row: &Row, kind_name: &str) -> Result<Account, String> {
+    let algorithm = match row.algorithm {
+        None | Some(0) => "SHA1",
+        Some(1) => "SHA256",
+        Some(2) => "SHA512",
+        Some(other) => return Err(format!("unknown algorithm {other}")),
+    };
+    let small = |value: Option<i64>, what: &str| -> Result<Option<u32>, String> {
+        value
+            .map(|v| u32::try_from(v).map_err(|_| format!("{what} {v} is out of range")))
+            .transpose()
+    };
+    Fields {
+        issuer: &row.issuer,
+        name: &row.username,
+        secret_base32: &row.secret,
+        kind: kind_name,
+        algorithm: Some(algorithm),
+        digits: small(row.digits, "digits")?,
+        period: small(row.period, "period")?,
+        counter: row
+            .counter
+            .map(|c| u64::try_from(c).map_err(|_| format!("counter {c} is negative")))
+            .transpose()?,
+    }
+    .account()
 }

@@ -5,7 +5,9 @@
 //! What Stratum cannot hold is named per entry: it has no notes; it requires an issuer (the
 //! account name stands in); its HOTP accounts have at most 8 digits; accounts are keyed by
 //! their secret, so a second account with the same secret cannot be restored; category
-//! names are at most 32 characters.
+//! names are at most 32 characters. Yandex.Key and mOTP accounts are written with their
+//! PIN (`Pin`): Yandex.Key's 16-byte key in base32, mOTP's secret as lower-case hex text,
+//! which is what Stratum hashes (`MobileOtp`).
 
 use std::collections::HashSet;
 
@@ -16,7 +18,7 @@ use zeroize::Zeroizing;
 
 use super::export::ExportNotice;
 use super::stratum::{ARGON2, HEADER, IV_LEN, SALT_LEN, kind};
-use crate::account::OtpKind;
+use crate::account::{Account, OtpKind};
 use crate::otp::Algorithm;
 use crate::vault::Entry;
 
@@ -55,7 +57,7 @@ pub fn export(
             );
             continue;
         }
-        let secret = Zeroizing::new(entry.account.secret.to_base32());
+        let secret = secret_text(&entry.account);
         for tag in &entry.meta.tags {
             let id = category_id(tag, &mut categories, &mut notice);
             links.push(
@@ -88,6 +90,8 @@ fn authenticator(entry: &Entry, notice: &mut impl FnMut(bool, &str)) -> Option<V
     let account = &entry.account;
     let params = account.params;
     let (kind, period, counter) = match params.kind() {
+        OtpKind::Yandex => (kind::YANDEX, 30, 0),
+        OtpKind::Motp => (kind::MOTP, 10, 0),
         OtpKind::Totp { period } => (kind::TOTP, period, 0),
         OtpKind::Hotp { counter } => {
             if params.digits() > MAX_HOTP_DIGITS {
@@ -97,18 +101,12 @@ fn authenticator(entry: &Entry, notice: &mut impl FnMut(bool, &str)) -> Option<V
             (kind::HOTP, 30, counter)
         }
         OtpKind::Steam => (kind::STEAM, 30, 0),
-        OtpKind::Yandex | OtpKind::Motp => {
-            notice(
-                true,
-                "Yandex.Key and mOTP accounts are not written to Stratum backups yet",
-            );
-            return None;
-        }
     };
-    let algorithm = match params.algorithm() {
-        Algorithm::Sha1 => 0,
-        Algorithm::Sha256 => 1,
-        Algorithm::Sha512 => 2,
+    // Yandex.Key and mOTP ignore the field; Stratum's default (SHA-1) is written for them.
+    let algorithm = match (params.kind(), params.algorithm()) {
+        (OtpKind::Yandex | OtpKind::Motp, _) | (_, Algorithm::Sha1) => 0,
+        (_, Algorithm::Sha256) => 1,
+        (_, Algorithm::Sha512) => 2,
     };
     let issuer = account.issuer.clone().filter(|i| !i.trim().is_empty());
     let (issuer, username) = match issuer {
@@ -132,8 +130,8 @@ fn authenticator(entry: &Entry, notice: &mut impl FnMut(bool, &str)) -> Option<V
         "Icon": entry.meta.icon,
         "Issuer": issuer,
         "Username": username,
-        "Secret": account.secret.to_base32(),
-        "Pin": null,
+        "Secret": secret_text(account).as_str(),
+        "Pin": account.pin.as_ref().map(|pin| pin.expose()),
         "Algorithm": algorithm,
         "Digits": params.digits(),
         "Period": period,
@@ -141,6 +139,15 @@ fn authenticator(entry: &Entry, notice: &mut impl FnMut(bool, &str)) -> Option<V
         "CopyCount": 0,
         "Ranking": 0,
     }))
+}
+
+/// The secret as Stratum stores it for the account's type: lower-case hex for mOTP (the
+/// text its codes hash), base32 for the others.
+fn secret_text(account: &Account) -> Zeroizing<String> {
+    Zeroizing::new(match account.params.kind() {
+        OtpKind::Motp => data_encoding::HEXLOWER.encode(account.secret.expose()),
+        _ => account.secret.to_base32(),
+    })
 }
 
 /// The id of the category named `tag` (Stratum's own: the first 8 hex digits of the

@@ -11,14 +11,16 @@
 //!
 //! Saved with a `.zip` name, the export is a zip (SharpZipLib's `ZipOutputStream`) of one
 //! `<name>.txt` entry, deflated, and encrypted with the zip format's traditional password
-//! scheme when the user gave a password: read by [`super::zip_entry`]. The PGP-encrypted
+//! scheme when the user gave a password: read by [`super::archive`] (WinZip AES is read too, though WinAuth does not write it). The PGP-encrypted
 //! export is not read (it needs the user's private key): export plain text or zip instead.
 //! Learned from winauth/winauth (`WinAuthAuthenticator.ToUrl`, `WinAuthHelper.
 //! ExportAuthenticators`).
 
 use zeroize::Zeroizing;
 
-use super::{ImportError, ImportFormat, ImportReport, ReportBuilder, zip_entry};
+use super::archive::{self, Entry};
+use super::kdf::KdfBudget;
+use super::{ImportError, ImportFormat, ImportReport, ReportBuilder};
 use crate::otpauth;
 use crate::vault::EntryMeta;
 
@@ -26,15 +28,20 @@ const FORMAT: ImportFormat = ImportFormat::WinAuth;
 
 /// Whether `data` is a zip whose first file is a `.txt`, as WinAuth names its export.
 pub fn is_zipped_export(data: &[u8]) -> bool {
-    zip_entry::is_zip(data) && zip_entry::first_name(data).is_some_and(|n| n.ends_with(".txt"))
+    archive::first_name(data).is_some_and(|n| n.ends_with(".txt"))
 }
 
 /// The parameters only WinAuth writes (detection).
 pub const MARKERS: &[&str] = &["&icon=", "&deviceid=", "&serial="];
 
-pub fn import(data: &[u8], password: Option<&str>) -> Result<ImportReport, ImportError> {
-    if zip_entry::is_zip(data) {
-        let text = zip_entry::first_entry(FORMAT, data, password)?;
+pub fn import(
+    data: &[u8],
+    password: Option<&str>,
+    budget: &mut KdfBudget,
+) -> Result<ImportReport, ImportError> {
+    if archive::is_zip(data) {
+        let limits = archive::WINAUTH_EXPORT;
+        let text = archive::read_entry(FORMAT, data, Entry::First, limits, password, budget)?;
         return import_text(&text);
     }
     import_text(data)

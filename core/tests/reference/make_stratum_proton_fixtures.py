@@ -12,7 +12,8 @@ Also reads exports back (`read` subcommand), as the apps would, for the export t
     python make_stratum_proton_fixtures.py read proton-authenticator FILE [PASSWORD]
 
 printing one JSON line per account: kind, issuer, label, secret (hex), algorithm, digits,
-period, counter.
+period, counter, tags, and for Yandex.Key and mOTP the PIN and the code at CODE_TIME
+(computed by otp_kinds_reference.py, the independent reference of those kinds).
 """
 import base64
 import hashlib
@@ -28,6 +29,12 @@ from argon2.low_level import Type, hash_secret_raw
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from otp_kinds_reference import motp_code, yandex_code  # noqa: E402
+
+# The time at which the reader gives Yandex.Key and mOTP codes (the export tests use it).
+CODE_TIME = 1_800_000_007
 
 STRATUM_PASSWORD = "stratum-fixture-password"
 PROTON_PASSWORD = "proton-fixture-password"
@@ -296,11 +303,27 @@ def read_stratum(data, password):
         tags.setdefault(link["AuthenticatorSecret"], []).append(names[link["CategoryId"]])
     for a in backup["Authenticators"]:
         kind = KINDS[a["Type"]]
+        key, code = stratum_key_and_code(kind, a["Secret"], a["Pin"])
         yield {"kind": kind, "issuer": a["Issuer"], "label": a["Username"] or "",
-               "secret": b32decode(a["Secret"]).hex(), "algorithm": ALGORITHMS[a["Algorithm"]],
+               "secret": key.hex(), "algorithm": ALGORITHMS[a["Algorithm"]],
                "digits": a["Digits"], "period": a["Period"] if kind != "hotp" else None,
                "counter": a["Counter"] if kind == "hotp" else None,
-               "tags": tags.get(a["Secret"], [])}
+               "tags": tags.get(a["Secret"], []), "pin": a["Pin"], "code": code}
+
+
+def stratum_key_and_code(kind, secret, pin):
+    """The secret's bytes and, for Yandex.Key and mOTP, the code at CODE_TIME as Stratum
+    computes it: MobileOtp hashes the secret text as stored (the reference hashes the
+    lower-case hex of the bytes: the same text when it is lower case); YandexOtp keys with
+    the first 16 bytes of the base32 secret."""
+    if kind == "motp":
+        assert secret == secret.lower(), "Stratum would hash this mOTP secret as written"
+        key = bytes.fromhex(secret)
+        return key, motp_code(key, pin, CODE_TIME)
+    key = b32decode(secret)
+    if kind == "yandex":
+        return key, yandex_code(key[:16], pin, CODE_TIME)
+    return key, None
 
 
 def read_proton_authenticator(data, password):
