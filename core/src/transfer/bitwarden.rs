@@ -3,40 +3,8 @@
 
 use serde_json::Value;
 
-use super::{Fields, ImportError, ImportFormat, ImportReport, ReportBuilder};
-use crate::account::Account;
-use crate::otpauth;
-use crate::payload::{self, PayloadKind};
+use super::{ImportError, ImportFormat, ImportReport, ReportBuilder};
 use crate::vault::EntryMeta;
-
-fn account_from_totp(totp: &str, item_name: &str, username: &str) -> Result<Account, String> {
-    let totp = totp.trim();
-    if payload::kind_of(totp) == PayloadKind::Account {
-        let mut account = otpauth::parse(totp).map_err(|e| e.to_string())?.account;
-        if account.issuer.is_none() && !item_name.is_empty() {
-            account.issuer = Some(item_name.to_owned());
-        }
-        if account.label.is_empty() {
-            account.label = username.to_owned();
-        }
-        return Ok(account);
-    }
-    let (kind, secret) = match totp.get(..8) {
-        Some(prefix) if prefix.eq_ignore_ascii_case("steam://") => ("steam", &totp[8..]),
-        _ => ("totp", totp),
-    };
-    Fields {
-        issuer: item_name,
-        name: username,
-        secret_base32: secret,
-        kind,
-        algorithm: None,
-        digits: None,
-        period: None,
-        counter: None,
-    }
-    .account()
-}
 
 pub fn import_json(data: &[u8]) -> Result<ImportReport, ImportError> {
     const FORMAT: ImportFormat = ImportFormat::BitwardenJson;
@@ -67,25 +35,26 @@ pub fn import_json(data: &[u8]) -> Result<ImportReport, ImportError> {
             continue;
         }
         let name = text(Some(item), "name");
-        let result = account_from_totp(&totp, &name, &text(login, "username")).map(|account| {
-            let mut tags: Vec<String> = item
-                .get("folderId")
-                .and_then(Value::as_str)
-                .and_then(|id| folders.get(id))
-                .map(|name| vec![name.clone()])
-                .unwrap_or_default();
-            if item.get("favorite").and_then(Value::as_bool) == Some(true) {
-                tags.push("favorite".into());
-            }
-            (
-                account,
-                EntryMeta {
-                    tags,
-                    notes: text(Some(item), "notes"),
-                    icon: None,
-                },
-            )
-        });
+        let result =
+            super::totp_field_account(&totp, &name, &text(login, "username")).map(|account| {
+                let mut tags: Vec<String> = item
+                    .get("folderId")
+                    .and_then(Value::as_str)
+                    .and_then(|id| folders.get(id))
+                    .map(|name| vec![name.clone()])
+                    .unwrap_or_default();
+                if item.get("favorite").and_then(Value::as_bool) == Some(true) {
+                    tags.push("favorite".into());
+                }
+                (
+                    account,
+                    EntryMeta {
+                        tags,
+                        notes: text(Some(item), "notes"),
+                        icon: None,
+                    },
+                )
+            });
         report.record(index, name, result);
     }
     Ok(report.finish())
@@ -124,7 +93,7 @@ pub fn import_csv(data: &[u8]) -> Result<ImportReport, ImportError> {
             continue;
         }
         let name = field(name_col);
-        let result = account_from_totp(&totp, &name, &field(user_col)).map(|account| {
+        let result = super::totp_field_account(&totp, &name, &field(user_col)).map(|account| {
             let mut tags: Vec<String> = Some(field(folder_col))
                 .filter(|f| !f.is_empty())
                 .into_iter()

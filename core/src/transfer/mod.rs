@@ -466,6 +466,45 @@ impl Fields<'_> {
     }
 }
 
+/// The account of a password manager's TOTP field (Bitwarden, Proton Pass): an otpauth URI,
+/// `steam://SECRET` or a bare base32 secret; the item's name and username stand in for the
+/// issuer and label a URI leaves out (a bare secret has neither).
+pub(crate) fn totp_field_account(
+    field: &str,
+    item_name: &str,
+    username: &str,
+) -> Result<Account, String> {
+    use crate::payload::{self, PayloadKind};
+    let field = field.trim();
+    if payload::kind_of(field) == PayloadKind::Account {
+        let mut account = crate::otpauth::parse(field)
+            .map_err(|e| e.to_string())?
+            .account;
+        if account.issuer.is_none() && !item_name.is_empty() {
+            account.issuer = Some(item_name.to_owned());
+        }
+        if account.label.is_empty() {
+            account.label = username.to_owned();
+        }
+        return Ok(account);
+    }
+    let (kind, secret) = match field.get(..8) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("steam://") => ("steam", &field[8..]),
+        _ => ("totp", field),
+    };
+    Fields {
+        issuer: item_name,
+        name: username,
+        secret_base32: secret,
+        kind,
+        algorithm: None,
+        digits: None,
+        period: None,
+        counter: None,
+    }
+    .account()
+}
+
 /// A Steam Guard account called `name` (Steam's codes take no other parameters).
 pub(crate) fn steam_account(name: &str, secret: Secret) -> Result<Account, String> {
     Fields {

@@ -17,10 +17,7 @@ use zeroize::Zeroizing;
 
 use super::archive::{self, Archive, Entry};
 use super::kdf::KdfBudget;
-use super::{Fields, ImportError, ImportFormat, ImportReport, ReportBuilder};
-use crate::account::Account;
-use crate::otpauth;
-use crate::payload::{self, PayloadKind};
+use super::{ImportError, ImportFormat, ImportReport, ReportBuilder};
 use crate::vault::EntryMeta;
 
 const FORMAT: ImportFormat = ImportFormat::ProtonPass;
@@ -130,7 +127,8 @@ fn read_item(item: &Value, vault_name: &str, index: usize, report: &mut ReportBu
         return;
     }
     for (uri, label) in uris {
-        let result = account_from(uri, name, &label).map(|account| (account, meta.clone()));
+        let result =
+            super::totp_field_account(uri, name, &label).map(|account| (account, meta.clone()));
         report.record(index, name.to_owned(), result);
     }
 }
@@ -141,35 +139,4 @@ fn text<'a>(value: Option<&'a Value>, key: &str) -> &'a str {
         .and_then(|v| v.get(key))
         .and_then(Value::as_str)
         .unwrap_or("")
-}
-
-/// An otpauth URI, `steam://SECRET` or a bare base32 secret, the item naming what the
-/// URI leaves out.
-fn account_from(uri: &str, item_name: &str, label: &str) -> Result<Account, String> {
-    let uri = uri.trim();
-    if payload::kind_of(uri) == PayloadKind::Account {
-        let mut account = otpauth::parse(uri).map_err(|e| e.to_string())?.account;
-        if account.issuer.is_none() && !item_name.is_empty() {
-            account.issuer = Some(item_name.to_owned());
-        }
-        if account.label.is_empty() {
-            account.label = label.to_owned();
-        }
-        return Ok(account);
-    }
-    let (kind, secret) = match uri.get(..8) {
-        Some(prefix) if prefix.eq_ignore_ascii_case("steam://") => ("steam", &uri[8..]),
-        _ => ("totp", uri),
-    };
-    Fields {
-        issuer: item_name,
-        name: label,
-        secret_base32: secret,
-        kind,
-        algorithm: None,
-        digits: None,
-        period: None,
-        counter: None,
-    }
-    .account()
 }
