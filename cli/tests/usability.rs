@@ -536,3 +536,54 @@ fn progress_line_on_request_only() {
     assert!(export.status.success());
     assert!(String::from_utf8_lossy(&export.stderr).contains("exported: "));
 }
+
+/// Issue 13's first question, "how do I get my Authy tokens out?", answered by one command
+/// per file: the encrypted app storage asks for the backup password (given here through
+/// the environment) and lists each token; the Authy-native tokens each carry the notice that
+/// they work only while the Authy device stays registered.
+#[test]
+fn an_authy_file_imports_with_one_command_and_names_each_notice() {
+    let user = User::new();
+    user.init_default();
+    let authy = Path::new(FIXTURES).join("authy");
+    let out = ok(user
+        .cmd()
+        .args(["vault", "import", "--passphrase-file"])
+        .arg(&user.passphrase_file)
+        .arg(authy.join("authenticator-encrypted.xml"))
+        .env("COUNTERSIGN_FILE_PASSPHRASE", "authy-backup-password"));
+    assert_eq!(
+        out.lines().next(),
+        Some("recognised format: authy"),
+        "{out}"
+    );
+    for service in ["Service0 (user0)", "Service1 (user1)", "Service2 (user2)"] {
+        assert!(out.contains(&format!("added: {service}")), "{out}");
+    }
+    assert!(out.contains("\"Broken: grace\" not imported"), "{out}");
+
+    let out = json(
+        user.cmd()
+            .args(["vault", "import", "--json", "--passphrase-file"])
+            .arg(&user.passphrase_file)
+            .arg(authy.join("native.xml")),
+    );
+    assert_eq!(out["format"], "authy");
+    let noticed: Vec<(u64, &str)> = out["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["index"].as_u64().unwrap(), n["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        noticed,
+        [(0, "Twilio"), (1, "SendGrid"), (2, "Gemini")],
+        "{out}"
+    );
+    for notice in out["notices"].as_array().unwrap() {
+        assert!(
+            notice["notice"].as_str().unwrap().contains("registered"),
+            "{out}"
+        );
+    }
+}
