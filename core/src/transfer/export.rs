@@ -297,3 +297,36 @@ pub(super) fn without_pin_kinds<'a>(
         false
     })
 }
+
+/// A password-sealed export body: a fresh 16-byte salt and 12-byte nonce, the key from
+/// Argon2id with `params`, AES-256-GCM over `plain` with `aad`. Each format lays the three
+/// parts out its own way (Stratum, Proton Authenticator).
+pub(super) struct Sealed {
+    pub salt: [u8; 16],
+    pub nonce: [u8; 12],
+    /// Ciphertext followed by the 16-byte tag.
+    pub ciphertext: Vec<u8>,
+}
+
+pub(super) fn seal_argon2id_aes_gcm(
+    params: &KdfParams,
+    password: &str,
+    plain: &[u8],
+    aad: &[u8],
+) -> Option<Sealed> {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    let mut salt = [0u8; 16];
+    rand::fill(&mut salt[..]);
+    let mut nonce = [0u8; 12];
+    rand::fill(&mut nonce[..]);
+    let key = params.derive(password.as_bytes(), &salt)?;
+    let cipher = aes_gcm::Aes256Gcm::new_from_slice(key.as_bytes()).ok()?;
+    let ciphertext = cipher
+        .encrypt(&aes_gcm::Nonce::from(nonce), Payload { msg: plain, aad })
+        .ok()?;
+    Some(Sealed {
+        salt,
+        nonce,
+        ciphertext,
+    })
+}

@@ -17,14 +17,7 @@ const TYPE_HOTP: i64 = 1;
 
 pub fn import(data: &[u8]) -> Result<ImportReport, ImportError> {
     let table = sqlite_file::read_table(FORMAT, data, "accounts")?;
-    for column in ["email", "secret"] {
-        if !table.has_column(column) {
-            return Err(ImportError::invalid(
-                FORMAT,
-                format!("the accounts table has no {column} column"),
-            ));
-        }
-    }
+    table.require_columns(FORMAT, "accounts", &["email", "secret"])?;
     let mut report = ReportBuilder::new();
     for row in 0..table.len() {
         let email = table.text(row, "email").unwrap_or_default();

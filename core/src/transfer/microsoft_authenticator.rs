@@ -25,14 +25,7 @@ const TYPE_MICROSOFT: i64 = 1;
 
 pub fn import(data: &[u8]) -> Result<ImportReport, ImportError> {
     let table = sqlite_file::read_table(FORMAT, data, "accounts")?;
-    for column in ["oath_secret_key", "account_type"] {
-        if !table.has_column(column) {
-            return Err(ImportError::invalid(
-                FORMAT,
-                format!("the accounts table has no {column} column"),
-            ));
-        }
-    }
+    table.require_columns(FORMAT, "accounts", &["oath_secret_key", "account_type"])?;
     let mut report = ReportBuilder::new();
     for row in 0..table.len() {
         let issuer = table.text(row, "name").unwrap_or_default();

@@ -8,7 +8,6 @@
 //! TOTP and Steam), more than 9 digits (its code generator's limit), tags; a `:` in an
 //! account name, which its URI reader takes as the issuer separator.
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -144,23 +143,16 @@ fn totp_uri(account: &Account, period: u32) -> String {
     uri
 }
 
+// The shared sealing writes the salt and nonce sizes the importer reads.
+const _: () = assert!(SALT_LEN == 16 && NONCE_LEN == 12);
+
 /// `{"version": 1, "salt", "content"}` with a fresh salt and nonce.
 fn encrypt(plain: &[u8], password: &str) -> Option<Vec<u8>> {
-    let mut salt = [0u8; SALT_LEN];
-    rand::fill(&mut salt[..]);
-    let mut nonce = [0u8; NONCE_LEN];
-    rand::fill(&mut nonce[..]);
-    let key = ARGON2.derive(password.as_bytes(), &salt)?;
-    let cipher = aes_gcm::Aes256Gcm::new_from_slice(key.as_bytes()).ok()?;
-    let payload = Payload {
-        msg: plain,
-        aad: EXPORT_AAD,
-    };
-    let sealed = cipher.encrypt(&aes_gcm::Nonce::from(nonce), payload).ok()?;
-    let content = [nonce.as_slice(), &sealed].concat();
+    let sealed = super::export::seal_argon2id_aes_gcm(&ARGON2, password, plain, EXPORT_AAD)?;
+    let content = [sealed.nonce.as_slice(), &sealed.ciphertext].concat();
     let file = json!({
         "version": 1,
-        "salt": STANDARD.encode(salt),
+        "salt": STANDARD.encode(sealed.salt),
         "content": STANDARD.encode(content),
     });
     serde_json::to_vec(&file).ok()

@@ -110,6 +110,22 @@ impl Table {
         self.column(name).is_some()
     }
 
+    /// `InvalidFile` naming the first of `names` the table (called `table`) lacks.
+    pub fn require_columns(
+        &self,
+        format: ImportFormat,
+        table: &str,
+        names: &[&str],
+    ) -> Result<(), ImportError> {
+        match names.iter().find(|name| !self.has_column(name)) {
+            Some(missing) => Err(ImportError::invalid(
+                format,
+                format!("the {table} table has no {missing} column"),
+            )),
+            None => Ok(()),
+        }
+    }
+
     fn column(&self, name: &str) -> Option<usize> {
         self.columns
             .iter()

@@ -11,7 +11,6 @@
 
 use std::collections::HashSet;
 
-use aes_gcm::aead::{Aead, KeyInit};
 use serde_json::{Value, json};
 use sha1::{Digest, Sha1};
 use zeroize::Zeroizing;
@@ -173,19 +172,16 @@ fn category_id(
     id
 }
 
+// The shared sealing writes the salt and IV sizes the importer reads.
+const _: () = assert!(SALT_LEN == 16 && IV_LEN == 12);
+
 /// The current scheme with a fresh salt and IV.
 fn encrypt(plain: &[u8], password: &str) -> Option<Vec<u8>> {
-    let mut salt = [0u8; SALT_LEN];
-    rand::fill(&mut salt[..]);
-    let mut iv = [0u8; IV_LEN];
-    rand::fill(&mut iv[..]);
-    let key = ARGON2.derive(password.as_bytes(), &salt)?;
-    let cipher = aes_gcm::Aes256Gcm::new_from_slice(key.as_bytes()).ok()?;
-    let sealed = cipher.encrypt(&aes_gcm::Nonce::from(iv), plain).ok()?;
-    let mut out = Vec::with_capacity(HEADER.len() + SALT_LEN + IV_LEN + sealed.len());
+    let sealed = super::export::seal_argon2id_aes_gcm(&ARGON2, password, plain, b"")?;
+    let mut out = Vec::with_capacity(HEADER.len() + SALT_LEN + IV_LEN + sealed.ciphertext.len());
     out.extend_from_slice(HEADER);
-    out.extend_from_slice(&salt);
-    out.extend_from_slice(&iv);
-    out.extend_from_slice(&sealed);
+    out.extend_from_slice(&sealed.salt);
+    out.extend_from_slice(&sealed.nonce);
+    out.extend_from_slice(&sealed.ciphertext);
     Some(out)
 }
