@@ -34,6 +34,12 @@ pub enum SendError {
     Unreachable(String),
     #[error("the outbox could not be written: {0}")]
     Outbox(String),
+    /// The provider says the number is a landline, which cannot receive text messages.
+    #[error("the provider says the number is a landline")]
+    Landline,
+    /// The provider says the number is invalid or cannot be reached.
+    #[error("the provider says the number cannot be reached")]
+    NumberUnreachable,
 }
 
 /// What `Sender::send` returns: a boxed future, so the trait stays object-safe.

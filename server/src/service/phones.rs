@@ -92,7 +92,7 @@ pub async fn start(
     };
     if let Err(e) = state.sender.send(&message).await {
         tracing::warn!(error = %e, "phone verification delivery failed");
-        return Err(super::codes::undeliverable());
+        return Err(super::codes::undeliverable(channel, &e));
     }
     let message = match channel {
         Channel::Sms => format!("Text message sent to {to}."),

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use crate::delivery::provider::{Context, DeliveryError, SmsProvider, Table, parse_table};
-use crate::delivery::sender::{Channel, Message, SendFuture, Sender, accepted};
+use crate::delivery::sender::{Channel, Message, SendError, SendFuture, Sender};
 
 pub const PROVIDER: SmsProvider = SmsProvider {
     name: "twilio",
@@ -98,7 +98,39 @@ impl Sender for TwilioSender {
                 .form(&form)
                 .send()
                 .await;
-            accepted(sent)
+            refusal(sent).await
         })
     }
+}
+
+/// Twilio error codes that say the number itself is the problem (Twilio's error
+/// dictionary): 21614 "not a mobile number"; 21211/21217/13224 invalid number, 21612 not
+/// reachable, 21610 unsubscribed, 21408 region not enabled.
+const LANDLINE: &[i64] = &[21614];
+const UNREACHABLE: &[i64] = &[21211, 21217, 13224, 21612, 21610, 21408];
+/// A Twilio error body is a few hundred bytes; more is not read.
+const MAX_ERROR_BODY: usize = 16 * 1024;
+
+/// Twilio's answer: `Ok` on 2xx; a refusal is classified by the `code` of its JSON body.
+async fn refusal(sent: Result<reqwest::Response, reqwest::Error>) -> Result<(), SendError> {
+    let mut response = sent.map_err(|e| SendError::Unreachable(e.without_url().to_string()))?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_ERROR_BODY {
+            break;
+        }
+    }
+    let code = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("code").and_then(serde_json::Value::as_i64));
+    Err(match code {
+        Some(code) if LANDLINE.contains(&code) => SendError::Landline,
+        Some(code) if UNREACHABLE.contains(&code) => SendError::NumberUnreachable,
+        _ => SendError::Refused(status.as_u16()),
+    })
 }
