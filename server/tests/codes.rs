@@ -365,6 +365,39 @@ fn twilio_server(port: u16) -> common::Server {
 }
 
 #[test]
+fn a_voice_call_speaks_in_the_voice_of_its_language() {
+    let (port, seen) = common::receiver::fake(201);
+    let server = twilio_server(port);
+    let user = new_user(&server, "81", "9012345678");
+    let call = api(&server, &format!("/protected/json/call/{user}?force=true"));
+    assert_eq!(call.status, 200, "{}", call.body);
+    let call = api(
+        &server,
+        &format!("/protected/json/call/{user}?force=true&locale=pt-BR"),
+    );
+    assert_eq!(call.status, 200, "{}", call.body);
+    let seen = seen.lock().unwrap().clone();
+    let twiml = |i: usize| -> String {
+        form_urlencoded::parse(seen[i].body.as_bytes())
+            .find(|(k, _)| k == "Twiml")
+            .unwrap()
+            .1
+            .into_owned()
+    };
+    assert!(
+        twiml(0).starts_with("<Response><Say language=\"ja-JP\">"),
+        "{}",
+        twiml(0)
+    );
+    assert!(twiml(0).contains("Gringotts"), "{}", twiml(0));
+    assert!(
+        twiml(1).starts_with("<Response><Say language=\"pt-BR\">"),
+        "{}",
+        twiml(1)
+    );
+}
+
+#[test]
 fn delivery_failures_get_authys_error_codes() {
     let cases = [
         // (Twilio status, Twilio code, channel, HTTP status, Authy code, Authy message)

@@ -124,7 +124,7 @@ fn twilio_sender_uses_messages_and_calls() {
         .collect();
     assert!(
         call.iter()
-            .any(|(k, v)| k == "Twiml" && v.starts_with("<Response><Say>"))
+            .any(|(k, v)| k == "Twiml" && v.starts_with("<Response><Say language=\"en-US\">"))
     );
 }
 

@@ -23,6 +23,9 @@ pub struct Message {
     /// E.164, e.g. `+15551234567`.
     pub to: String,
     pub body: String,
+    /// The locale the body is written in (`service::templates`), e.g. `pt-BR`: a voice
+    /// provider picks its speaking voice by it.
+    pub locale: &'static str,
 }
 
 #[derive(Debug, thiserror::Error)]

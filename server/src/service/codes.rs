@@ -102,6 +102,7 @@ async fn deliver(
         channel,
         to: format!("+{}{}", user.country_code, user.cellphone),
         body,
+        locale: texts.locale,
     };
     if let Err(e) = state.sender.send(&message).await {
         tracing::warn!(error = %e, channel = channel.name(), "delivery failed");

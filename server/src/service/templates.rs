@@ -130,7 +130,7 @@ fn english() -> &'static Texts {
 }
 
 /// The locale a country's users get when the request names none.
-pub fn locale_for_country(country_code: i64) -> &'static str {
+fn locale_for_country(country_code: i64) -> &'static str {
     COUNTRY_LOCALES
         .iter()
         .find(|(_, codes)| codes.contains(&country_code))
@@ -187,20 +187,17 @@ impl Texts {
     }
 }
 
-/// The SMS text for `locale` (a supported locale, or the rules of [`resolve`] without a
-/// country).
-pub fn sms(locale: &str, app: &str, code: &str) -> String {
-    resolve(Some(locale), 0).sms(app, code)
-}
-
-/// The spoken text for `locale`.
-pub fn voice(locale: &str, app: &str, code: &str) -> String {
-    resolve(Some(locale), 0).voice(app, code)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sms(locale: &str, app: &str, code: &str) -> String {
+        resolve(Some(locale), 0).sms(app, code)
+    }
+
+    fn voice(locale: &str, app: &str, code: &str) -> String {
+        resolve(Some(locale), 0).voice(app, code)
+    }
 
     #[test]
     fn locales_fall_back_to_the_language_then_english() {

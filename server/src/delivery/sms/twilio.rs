@@ -53,6 +53,25 @@ fn xml_escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// The `<Say language>` of each message locale (Twilio's text-to-speech language codes).
+#[rustfmt::skip]
+const SAY_LANGUAGES: &[(&str, &str)] = &[
+    ("af", "af-ZA"), ("ar", "ar-AE"), ("ca", "ca-ES"), ("zh", "zh-TW"), ("zh-CN", "zh-CN"),
+    ("zh-HK", "zh-HK"), ("hr", "hr-HR"), ("cs", "cs-CZ"), ("da", "da-DK"), ("nl", "nl-NL"),
+    ("en", "en-US"), ("fi", "fi-FI"), ("fr", "fr-FR"), ("de", "de-DE"), ("el", "el-GR"),
+    ("he", "he-IL"), ("hi", "hi-IN"), ("hu", "hu-HU"), ("id", "id-ID"), ("it", "it-IT"),
+    ("ja", "ja-JP"), ("ko", "ko-KR"), ("ms", "ms-MY"), ("nb", "nb-NO"), ("pl", "pl-PL"),
+    ("pt-BR", "pt-BR"), ("pt", "pt-PT"), ("ro", "ro-RO"), ("ru", "ru-RU"), ("es", "es-ES"),
+    ("sv", "sv-SE"), ("tl", "fil-PH"), ("th", "th-TH"), ("tr", "tr-TR"), ("vi", "vi-VN"),
+];
+
+fn say_language(locale: &str) -> &'static str {
+    SAY_LANGUAGES
+        .iter()
+        .find(|(l, _)| *l == locale)
+        .map_or("en-US", |(_, say)| *say)
+}
+
 /// The API resource and the form fields for one message.
 fn request(from: &str, m: &Message) -> (&'static str, Vec<(&'static str, String)>) {
     match m.channel {
@@ -65,11 +84,14 @@ fn request(from: &str, m: &Message) -> (&'static str, Vec<(&'static str, String)
             ],
         ),
         Channel::Call => {
-            // Digits spoken one by one, twice, as voice codes are read out.
-            let twiml = format!(
-                "<Response><Say>{0}</Say><Pause length=\"1\"/><Say>{0}</Say></Response>",
+            // Digits spoken one by one, twice, as voice codes are read out, in the voice of
+            // the message's language.
+            let say = format!(
+                "<Say language=\"{}\">{}</Say>",
+                say_language(m.locale),
                 xml_escape(&m.body)
             );
+            let twiml = format!("<Response>{say}<Pause length=\"1\"/>{say}</Response>");
             (
                 "Calls",
                 vec![
