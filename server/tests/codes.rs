@@ -208,6 +208,26 @@ fn a_correct_code_after_wrong_ones_below_the_threshold_verifies() {
     }
 }
 
+/// A token that is not 6 to 12 digits is an invalid token (401 / 60020, as the docs answer
+/// an invalid token) and is not counted: garbage cannot lock a user out.
+#[test]
+fn a_malformed_token_is_invalid_and_not_counted() {
+    let server = common::Server::start(&common::Options {
+        env: vec![("COUNTERSIGN_MAX_FAILURES".into(), "2".into())],
+        ..Default::default()
+    });
+    let user = new_user(&server, "44", "7700900506");
+    let code = sms(&server, user, "+447700900506", "");
+    for token in ["12ab567", "12345", "1234567890123", "%2012345%20x"] {
+        for _ in 0..2 {
+            let answer = verify(&server, user, token, "");
+            assert_refused(&answer, 401, "60020", INVALID);
+            assert_eq!(answer.body["token"], "is invalid");
+        }
+    }
+    assert_valid(&verify(&server, user, &code, ""));
+}
+
 #[test]
 fn the_lock_out_answer_is_429_60003_with_retry_after() {
     let server = common::Server::start(&common::Options {
