@@ -120,7 +120,7 @@ impl Sender for TwilioSender {
                 .form(&form)
                 .send()
                 .await;
-            refusal(sent).await
+            outcome(sent).await
         })
     }
 }
@@ -134,7 +134,7 @@ const UNREACHABLE: &[i64] = &[21211, 21217, 13224, 21612, 21610, 21408];
 const MAX_ERROR_BODY: usize = 16 * 1024;
 
 /// Twilio's answer: `Ok` on 2xx; a refusal is classified by the `code` of its JSON body.
-async fn refusal(sent: Result<reqwest::Response, reqwest::Error>) -> Result<(), SendError> {
+async fn outcome(sent: Result<reqwest::Response, reqwest::Error>) -> Result<(), SendError> {
     let mut response = sent.map_err(|e| SendError::Unreachable(e.without_url().to_string()))?;
     let status = response.status();
     if status.is_success() {
