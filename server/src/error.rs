@@ -95,6 +95,56 @@ impl ApiError {
         ApiError::new(Refusal::Unauthorized, "60020", message).with("token", json!("is invalid"))
     }
 
+    /// A correct code that was already accepted (authy-java `REUSED_TOKEN`; authy-client
+    /// recognises the message).
+    pub fn token_reused() -> ApiError {
+        ApiError::new(
+            Refusal::Unauthorized,
+            "60019",
+            "Token is invalid. Token was used recently.",
+        )
+        .with("token", json!("is invalid"))
+    }
+
+    /// The user is locked out after too many wrong codes: 429 / `60003`, with the seconds
+    /// until the lock ends in `retry_after` (and the `Retry-After` header, `http::error`).
+    pub fn locked_out(retry_after: i64) -> ApiError {
+        ApiError::too_many_attempts().with("retry_after", json!(retry_after.max(1)))
+    }
+
+    /// The SMS provider refused or could not be reached (authy-java `SMS_NOT_SENT`).
+    pub fn sms_not_sent() -> ApiError {
+        ApiError::new(
+            Refusal::Unavailable,
+            "60015",
+            "SMS token was not sent. Try again later.",
+        )
+    }
+
+    /// The voice provider refused or could not be reached (authy-java `CALL_NOT_STARTED`).
+    pub fn call_not_started() -> ApiError {
+        ApiError::new(
+            Refusal::Unavailable,
+            "60014",
+            "Call was not started. Try again later.",
+        )
+    }
+
+    /// The provider says the number is a landline (authy-java `CANNOT_SEND_SMS_TO_LANDLINE`).
+    pub fn sms_to_landline() -> ApiError {
+        ApiError::new(Refusal::BadRequest, "60082", "Cannot send SMS to landline.")
+    }
+
+    /// The provider says the number cannot be reached (authy-java
+    /// `PHONE_NUMBER_NOT_PROVISIONED`).
+    pub fn number_unreachable() -> ApiError {
+        ApiError::new(
+            Refusal::BadRequest,
+            "60083",
+            "The phone number cannot be reached.",
+        )
+    }
+
     pub fn body(&self) -> Value {
         let mut body = json!({
             "message": self.message,

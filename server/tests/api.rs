@@ -461,13 +461,13 @@ fn transactional_verification_with_the_docs_algorithm() {
     ));
     let text = ok.text().unwrap();
     assert!(text.contains("\"token\":\"is valid\""), "{text}");
-    // A code already accepted cannot be accepted again.
+    // A code already accepted cannot be accepted again: Authy's reused-token answer.
     expect(
         api.get(&format!(
             "/protected/json/verify/{code}/{user}?force=true&{query}"
         )),
         401,
-        "60020",
+        "60019",
     );
 }
 

@@ -124,7 +124,7 @@ fn twilio_sender_uses_messages_and_calls() {
         .collect();
     assert!(
         call.iter()
-            .any(|(k, v)| k == "Twiml" && v.starts_with("<Response><Say>"))
+            .any(|(k, v)| k == "Twiml" && v.starts_with("<Response><Say language=\"en-US\">"))
     );
 }
 
@@ -145,5 +145,6 @@ fn a_failing_provider_is_a_clear_error() {
     let r = get(&server, &format!("/protected/json/sms/{user}?force=true"));
     assert_eq!(r.status().as_u16(), 503);
     let body: Value = r.json().unwrap();
-    assert_eq!(body["error_code"], "60008");
+    assert_eq!(body["error_code"], "60015");
+    assert_eq!(body["message"], "SMS token was not sent. Try again later.");
 }

@@ -23,6 +23,9 @@ pub struct Message {
     /// E.164, e.g. `+15551234567`.
     pub to: String,
     pub body: String,
+    /// The locale the body is written in (`service::templates`), e.g. `pt-BR`: a voice
+    /// provider picks its speaking voice by it.
+    pub locale: &'static str,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +37,12 @@ pub enum SendError {
     Unreachable(String),
     #[error("the outbox could not be written: {0}")]
     Outbox(String),
+    /// The provider says the number is a landline, which cannot receive text messages.
+    #[error("the provider says the number is a landline")]
+    Landline,
+    /// The provider says the number is invalid or cannot be reached.
+    #[error("the provider says the number cannot be reached")]
+    NumberUnreachable,
 }
 
 /// What `Sender::send` returns: a boxed future, so the trait stays object-safe.

@@ -2,7 +2,7 @@
 //! the rendering of API and device errors.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -25,9 +25,21 @@ pub fn status(refusal: Refusal) -> StatusCode {
     }
 }
 
-/// An Authy API error in the requested format.
+/// An Authy API error in the requested format. A `retry_after` field (the lock-out) is also
+/// sent as the standard `Retry-After` header, which HTTP clients and proxies understand.
 pub fn api_error(format: Format, error: &ApiError) -> Response {
-    render::respond(format, status(error.refusal), &error.body())
+    let mut response = render::respond(format, status(error.refusal), &error.body());
+    let retry_after = error
+        .extra
+        .iter()
+        .find(|(key, _)| key == "retry_after")
+        .and_then(|(_, value)| value.as_i64());
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(0)));
+    }
+    response
 }
 
 /// A device API error: `{"error", "message"}`.

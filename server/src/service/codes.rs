@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 
 use super::users::{self, User, masked_phone};
 use super::{otp, templates};
-use crate::delivery::{Channel, Message};
-use crate::error::{ApiError, Refusal};
+use crate::delivery::{Channel, Message, SendError};
+use crate::error::ApiError;
 use crate::state::{App, AppState, now};
 use crate::store::sent_codes;
 
@@ -71,7 +71,8 @@ fn ignored_message(channel: Channel) -> &'static str {
     }
 }
 
-/// Records a fresh code for the user and sends it; a failed delivery forgets the code.
+/// Reserves the user's code (the last one again, or a fresh one: `store::sent_codes`) and
+/// sends it; a failed delivery forgets a fresh code.
 async fn deliver(
     state: &AppState,
     app: &App,
@@ -84,40 +85,42 @@ async fn deliver(
     let account =
         otp::sms_account(&seed, app.token_length, action).ok_or_else(ApiError::internal)?;
     let purpose = sent_codes::purpose(action);
-    let step = sent_codes::record(&state.db, user.id, &purpose, now()).await?;
-    let code = account.code_for_step(step);
-    let locale = request
-        .locale
-        .unwrap_or_else(|| templates::locale_for_country(user.country_code));
+    let reserved = sent_codes::reserve(&state.db, user.id, &purpose, now()).await?;
+    let code = account.code_for_step(reserved.step);
+    let texts = templates::resolve(request.locale, user.country_code);
     let body = match (channel, action) {
-        (Channel::Sms, Some(_)) => templates::action_sms(
-            locale,
+        (Channel::Sms, Some(_)) => texts.action_sms(
             &app.name,
             code.as_str(),
             request.action_message.unwrap_or(&app.name),
         ),
-        (Channel::Sms, None) => templates::sms(locale, &app.name, code.as_str()),
-        (Channel::Call, _) => templates::voice(locale, &app.name, code.as_str()),
+        (Channel::Sms, None) => texts.sms(&app.name, code.as_str()),
+        (Channel::Call, _) => texts.voice(&app.name, code.as_str()),
     };
     let message = Message {
         app_id: app.id,
         channel,
         to: format!("+{}{}", user.country_code, user.cellphone),
         body,
+        locale: texts.locale,
     };
     if let Err(e) = state.sender.send(&message).await {
         tracing::warn!(error = %e, channel = channel.name(), "delivery failed");
-        sent_codes::forget(&state.db, user.id, &purpose, step).await;
-        return Err(undeliverable());
+        if reserved.fresh {
+            sent_codes::forget(&state.db, user.id, &purpose, reserved.step).await;
+        }
+        return Err(undeliverable(channel, &e));
     }
     Ok(())
 }
 
-/// The answer when a message could not be delivered.
-pub fn undeliverable() -> ApiError {
-    ApiError::new(
-        Refusal::Unavailable,
-        "60008",
-        "The message could not be delivered. Try again later.",
-    )
+/// The answer when a message could not be delivered: the number's own problem when the
+/// provider named one, else "not sent" for the channel (authy-java's error codes).
+pub fn undeliverable(channel: Channel, error: &SendError) -> ApiError {
+    match (error, channel) {
+        (SendError::Landline, Channel::Sms) => ApiError::sms_to_landline(),
+        (SendError::NumberUnreachable, _) => ApiError::number_unreachable(),
+        (_, Channel::Sms) => ApiError::sms_not_sent(),
+        (_, Channel::Call) => ApiError::call_not_started(),
+    }
 }

@@ -76,12 +76,10 @@ pub async fn start(
         created_at: time,
     };
     stored::insert(&state.db, new).await?;
-    let locale = request
-        .locale
-        .unwrap_or_else(|| templates::locale_for_country(country));
+    let texts = templates::resolve(request.locale, country);
     let body = match channel {
-        Channel::Sms => templates::sms(locale, &app.name, &code),
-        Channel::Call => templates::voice(locale, &app.name, &code),
+        Channel::Sms => texts.sms(&app.name, &code),
+        Channel::Call => texts.voice(&app.name, &code),
     };
     let to = format!("+{country}{phone}");
     let message = Message {
@@ -89,10 +87,11 @@ pub async fn start(
         channel,
         to: to.clone(),
         body,
+        locale: texts.locale,
     };
     if let Err(e) = state.sender.send(&message).await {
         tracing::warn!(error = %e, "phone verification delivery failed");
-        return Err(super::codes::undeliverable());
+        return Err(super::codes::undeliverable(channel, &e));
     }
     let message = match channel {
         Channel::Sms => format!("Text message sent to {to}."),

@@ -109,7 +109,7 @@ pub async fn check_token(
     let time = now();
     // A fast answer for the common case; the authoritative check is part of the write.
     if user.locked_until > time {
-        return Err(ApiError::too_many_attempts());
+        return Err(ApiError::locked_out(user.locked_until - time));
     }
     if !user.confirmed && !request.force {
         return Ok(
@@ -128,14 +128,42 @@ pub async fn check_token(
         Some(tx) => candidate.find_transactional(tx)?,
         None => candidate.find_code(request.action).await?,
     };
-    let kind = decide(state, &user, found, time).await?;
+    let kind = match decide(state, &user, found, time).await? {
+        Ok(kind) => kind,
+        Err(Verdict::Replayed) => return Err(ApiError::token_reused()),
+        Err(Verdict::Wrong) => return Err(ApiError::token_invalid("Token is invalid")),
+        Err(Verdict::Locked) => return Err(locked(state, app, &user, time).await),
+    };
     super::stats::record_event(state, app.id, "verification").await;
     Ok(valid_answer(kind, &user))
 }
 
-/// Turns what was found into the verdict of its write: the kind of code accepted, or the
-/// refusal to answer.
-async fn decide(state: &AppState, user: &User, found: Found, time: i64) -> Result<Kind, ApiError> {
+/// Why a code was refused, as the write decided it.
+enum Verdict {
+    /// A correct code that was already accepted: Authy's reused-token answer, not counted.
+    Replayed,
+    /// A wrong code, counted towards the lock-out.
+    Wrong,
+    /// The user is locked out (now, or by this very guess).
+    Locked,
+}
+
+/// The lock-out answer, with the seconds left as read after the write that decided it.
+async fn locked(state: &AppState, app: &App, user: &User, time: i64) -> ApiError {
+    let until = users::load(state, app.id, &user.id.to_string())
+        .await
+        .map_or(time + state.settings.lockout_seconds, |u| u.locked_until);
+    ApiError::locked_out(until - time)
+}
+
+/// Turns what was found into the verdict of its write: the kind of code accepted, or why it
+/// was refused.
+async fn decide(
+    state: &AppState,
+    user: &User,
+    found: Found,
+    time: i64,
+) -> Result<Result<Kind, Verdict>, ApiError> {
     let (acceptance, kind) = match found {
         Found::Step(kind, column, step) => {
             let verdict = state
@@ -150,20 +178,20 @@ async fn decide(state: &AppState, user: &User, found: Found, time: i64) -> Resul
             Kind::Sms,
         ),
         Found::Spent => (Acceptance::Replayed, Kind::Sms),
-        Found::Nothing => return Err(count_failure(state, user, time).await?),
+        Found::Nothing => return Ok(Err(count_failure(state, user, time).await?)),
     };
-    match acceptance {
+    Ok(match acceptance {
         Acceptance::Accepted => Ok(kind),
         Acceptance::Replayed => {
             tracing::info!(user = user.id, "a used token was sent again");
-            Err(ApiError::token_invalid("Token is invalid"))
+            Err(Verdict::Replayed)
         }
-        Acceptance::Locked => Err(ApiError::too_many_attempts()),
-    }
+        Acceptance::Locked => Err(Verdict::Locked),
+    })
 }
 
 /// Counts a wrong guess; the refusal to give (invalid, or locked once too many were made).
-async fn count_failure(state: &AppState, user: &User, time: i64) -> Result<ApiError, ApiError> {
+async fn count_failure(state: &AppState, user: &User, time: i64) -> Result<Verdict, ApiError> {
     match state
         .accepted
         .fail(user.id, time)
@@ -172,9 +200,9 @@ async fn count_failure(state: &AppState, user: &User, time: i64) -> Result<ApiEr
     {
         Failure::Counted => {
             tracing::info!(user = user.id, "token rejected");
-            Ok(ApiError::token_invalid("Token is invalid"))
+            Ok(Verdict::Wrong)
         }
-        Failure::Locked => Ok(ApiError::too_many_attempts()),
+        Failure::Locked => Ok(Verdict::Locked),
     }
 }
 

@@ -1,8 +1,10 @@
 //! Codes sent by SMS or voice call. Only a code that was actually sent, and only while it is
-//! valid, can be accepted: each send is remembered as a row whose `step` numbers the code
-//! (a fresh number per send, so a re-sent message never carries a code already spent), and
-//! an accepted code marks its row used. Plain codes and each custom action have their own
-//! purpose, so one never stands for another.
+//! valid, can be accepted: each send is remembered as a row whose `step` numbers the code,
+//! and an accepted code marks its row used. A request within 30 s of the last send gets
+//! that code again while it is unused (as Authy re-sends the same code); otherwise, and
+//! always once it was used, a fresh number, so a message never carries a code already
+//! spent. Plain codes and each custom action have their own purpose (their own secret and
+//! their own rows), so one never stands for, spends or refuses another.
 
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -33,9 +35,48 @@ pub struct SentCode {
     pub used: bool,
 }
 
+/// A code to send: its number, and whether it was reserved by this send (a failed delivery
+/// forgets only a fresh code: a re-sent one was delivered before).
+pub struct Reserved {
+    pub step: u64,
+    pub fresh: bool,
+}
+
+/// A code sent less than this long ago and not used yet is sent again (Authy re-sends the
+/// same code within a time step); a used one never is.
+const RESEND_SECONDS: i64 = 30;
+
+/// The code to send for `purpose`: the last one again while it is unused and younger than
+/// [`RESEND_SECONDS`], else a fresh one (see [`record`]).
+pub async fn reserve(
+    db: &Db,
+    user_id: i64,
+    purpose: &str,
+    now: i64,
+) -> Result<Reserved, sqlx::Error> {
+    let recent: Option<i64> = sqlx::query(
+        "SELECT step FROM sent_codes WHERE user_id = $1 AND purpose = $2 AND used = 0 AND expires_at > $3
+         AND step = (SELECT MAX(step) FROM sent_codes WHERE user_id = $1 AND purpose = $2)",
+    )
+    .bind(user_id)
+    .bind(purpose)
+    .bind(now + VALIDITY_SECONDS - RESEND_SECONDS)
+    .fetch_optional(&db.writer)
+    .await?
+    .map(|r| r.get(0));
+    if let Some(step) = recent {
+        return Ok(Reserved {
+            step: step.max(0) as u64,
+            fresh: false,
+        });
+    }
+    let step = record(db, user_id, purpose, now).await?;
+    Ok(Reserved { step, fresh: true })
+}
+
 /// Reserves the number of a new code for `purpose` (one more than any sent before, and at
 /// least the current time step) and forgets codes that expired or fell out of the kept set.
-pub async fn record(db: &Db, user_id: i64, purpose: &str, now: i64) -> Result<u64, sqlx::Error> {
+async fn record(db: &Db, user_id: i64, purpose: &str, now: i64) -> Result<u64, sqlx::Error> {
     sqlx::query("DELETE FROM sent_codes WHERE user_id = $1 AND expires_at <= $2")
         .bind(user_id)
         .bind(now)

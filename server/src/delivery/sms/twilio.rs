@@ -8,7 +8,7 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use crate::delivery::provider::{Context, DeliveryError, SmsProvider, Table, parse_table};
-use crate::delivery::sender::{Channel, Message, SendFuture, Sender, accepted};
+use crate::delivery::sender::{Channel, Message, SendError, SendFuture, Sender};
 
 pub const PROVIDER: SmsProvider = SmsProvider {
     name: "twilio",
@@ -53,6 +53,25 @@ fn xml_escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// The `<Say language>` of each message locale (Twilio's text-to-speech language codes).
+#[rustfmt::skip]
+const SAY_LANGUAGES: &[(&str, &str)] = &[
+    ("af", "af-ZA"), ("ar", "ar-AE"), ("ca", "ca-ES"), ("zh", "zh-TW"), ("zh-CN", "zh-CN"),
+    ("zh-HK", "zh-HK"), ("hr", "hr-HR"), ("cs", "cs-CZ"), ("da", "da-DK"), ("nl", "nl-NL"),
+    ("en", "en-US"), ("fi", "fi-FI"), ("fr", "fr-FR"), ("de", "de-DE"), ("el", "el-GR"),
+    ("he", "he-IL"), ("hi", "hi-IN"), ("hu", "hu-HU"), ("id", "id-ID"), ("it", "it-IT"),
+    ("ja", "ja-JP"), ("ko", "ko-KR"), ("ms", "ms-MY"), ("nb", "nb-NO"), ("pl", "pl-PL"),
+    ("pt-BR", "pt-BR"), ("pt", "pt-PT"), ("ro", "ro-RO"), ("ru", "ru-RU"), ("es", "es-ES"),
+    ("sv", "sv-SE"), ("tl", "fil-PH"), ("th", "th-TH"), ("tr", "tr-TR"), ("vi", "vi-VN"),
+];
+
+fn say_language(locale: &str) -> &'static str {
+    SAY_LANGUAGES
+        .iter()
+        .find(|(l, _)| *l == locale)
+        .map_or("en-US", |(_, say)| *say)
+}
+
 /// The API resource and the form fields for one message.
 fn request(from: &str, m: &Message) -> (&'static str, Vec<(&'static str, String)>) {
     match m.channel {
@@ -65,11 +84,14 @@ fn request(from: &str, m: &Message) -> (&'static str, Vec<(&'static str, String)
             ],
         ),
         Channel::Call => {
-            // Digits spoken one by one, twice, as voice codes are read out.
-            let twiml = format!(
-                "<Response><Say>{0}</Say><Pause length=\"1\"/><Say>{0}</Say></Response>",
+            // Digits spoken one by one, twice, as voice codes are read out, in the voice of
+            // the message's language.
+            let say = format!(
+                "<Say language=\"{}\">{}</Say>",
+                say_language(m.locale),
                 xml_escape(&m.body)
             );
+            let twiml = format!("<Response>{say}<Pause length=\"1\"/>{say}</Response>");
             (
                 "Calls",
                 vec![
@@ -98,7 +120,39 @@ impl Sender for TwilioSender {
                 .form(&form)
                 .send()
                 .await;
-            accepted(sent)
+            outcome(sent).await
         })
     }
+}
+
+/// Twilio error codes that say the number itself is the problem (Twilio's error
+/// dictionary): 21614 "not a mobile number"; 21211/21217/13224 invalid number, 21612 not
+/// reachable, 21610 unsubscribed, 21408 region not enabled.
+const LANDLINE: &[i64] = &[21614];
+const UNREACHABLE: &[i64] = &[21211, 21217, 13224, 21612, 21610, 21408];
+/// A Twilio error body is a few hundred bytes; more is not read.
+const MAX_ERROR_BODY: usize = 16 * 1024;
+
+/// Twilio's answer: `Ok` on 2xx; a refusal is classified by the `code` of its JSON body.
+async fn outcome(sent: Result<reqwest::Response, reqwest::Error>) -> Result<(), SendError> {
+    let mut response = sent.map_err(|e| SendError::Unreachable(e.without_url().to_string()))?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_ERROR_BODY {
+            break;
+        }
+    }
+    let code = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("code").and_then(serde_json::Value::as_i64));
+    Err(match code {
+        Some(code) if LANDLINE.contains(&code) => SendError::Landline,
+        Some(code) if UNREACHABLE.contains(&code) => SendError::NumberUnreachable,
+        _ => SendError::Refused(status.as_u16()),
+    })
 }

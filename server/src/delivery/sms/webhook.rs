@@ -36,7 +36,7 @@ pub struct WebhookSender {
 impl Sender for WebhookSender {
     fn send<'a>(&'a self, m: &'a Message) -> SendFuture<'a> {
         Box::pin(async move {
-            let body = json!({"channel": m.channel.name(), "to": m.to, "body": m.body});
+            let body = json!({"channel": m.channel.name(), "to": m.to, "body": m.body, "locale": m.locale});
             accepted(self.http.post(&self.url).json(&body).send().await)
         })
     }
