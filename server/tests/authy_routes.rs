@@ -284,3 +284,280 @@ fn an_approval_request_carries_authys_fields_with_the_types_the_libraries_check(
         .unwrap();
     assert_eq!(other.status().as_u16(), 401);
 }
+
+/// A phone registered for a user through the device protocol (docs/device-protocol.md), able
+/// to answer approval requests as the Countersign app does.
+mod phone {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use countersign_protocol::{self as device, DeviceSigner, SoftwareSigner};
+    use reqwest::blocking::Client;
+    use serde_json::{Value, json};
+
+    pub struct Phone {
+        pub id: i64,
+        signer: SoftwareSigner,
+        server_key: Vec<u8>,
+    }
+
+    fn unix_now() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    }
+
+    pub fn register(server: &super::common::Server, user: i64) -> Phone {
+        let registration: Value = Client::new()
+            .post(format!(
+                "{}/protected/json/users/{user}/registrations",
+                server.base_url
+            ))
+            .header("X-Authy-API-Key", &server.api_key)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let code = registration["registration"]["code"].as_str().unwrap();
+        let signer = SoftwareSigner::generate();
+        let public_key = URL_SAFE_NO_PAD.encode(signer.public_key_spki().unwrap());
+        let message = device::registration_string(code, &public_key, "Pixel 9", "android", None);
+        let signature = URL_SAFE_NO_PAD.encode(signer.sign_raw(message.as_bytes()).unwrap());
+        let answer: Value = Client::new()
+            .post(format!("{}/device/v1/register", server.base_url))
+            .json(&json!({"code": code, "public_key": public_key, "name": "Pixel 9", "os": "android", "signature": signature}))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        Phone {
+            id: answer["device_id"].as_i64().unwrap(),
+            signer,
+            server_key: URL_SAFE_NO_PAD
+                .decode(answer["server_public_key"].as_str().unwrap())
+                .unwrap(),
+        }
+    }
+
+    impl Phone {
+        fn signed(
+            &self,
+            request: reqwest::blocking::RequestBuilder,
+            message: &str,
+            nonce: &str,
+            time: u64,
+        ) -> reqwest::blocking::Response {
+            let signature =
+                URL_SAFE_NO_PAD.encode(self.signer.sign_raw(message.as_bytes()).unwrap());
+            request
+                .header("X-Countersign-Device", self.id.to_string())
+                .header("X-Countersign-Timestamp", time.to_string())
+                .header("X-Countersign-Nonce", nonce)
+                .header("X-Countersign-Signature", signature)
+                .send()
+                .unwrap()
+        }
+
+        /// The pending challenges, verified under the server's key.
+        fn challenges(&self, server: &super::common::Server) -> Vec<Value> {
+            let path = "/device/v1/approval_requests";
+            let (time, nonce) = (unix_now(), format!("list-{}", rand::random::<u64>()));
+            let message = device::request_string("GET", path, time, &nonce, b"");
+            let request = Client::new().get(format!("{}{path}", server.base_url));
+            let listed: Value = self.signed(request, &message, &nonce, time).json().unwrap();
+            listed["approval_requests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|jws| {
+                    let (_, payload) =
+                        device::verify_compact(jws.as_str().unwrap(), &self.server_key).unwrap();
+                    serde_json::from_slice(&payload).unwrap()
+                })
+                .collect()
+        }
+
+        /// Approves or denies the request `uuid` as shown, with a signed answer.
+        pub fn answer(&self, server: &super::common::Server, uuid: &str, decision: &str) {
+            let challenges = self.challenges(server);
+            let challenge = challenges.iter().find(|c| c["uuid"] == uuid).unwrap();
+            let details: Vec<(String, String)> =
+                serde_json::from_value(challenge["details"].clone()).unwrap();
+            let shown = device::displayed_content(challenge["message"].as_str().unwrap(), &details);
+            use sha2::Digest;
+            let content = data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(shown.as_bytes()));
+            let payload = json!({
+                "v": 1, "typ": "payment-approval", "uuid": uuid, "nonce": challenge["nonce"],
+                "device_id": self.id, "decision": decision, "content_sha256": content,
+                "hidden_details_sha256": challenge["hidden_details_sha256"], "iat": unix_now(),
+            });
+            let header = json!({"alg": "ES256", "typ": "countersign-answer+jws", "kid": self.id.to_string()});
+            let jws = device::sign_compact(&header, payload.to_string().as_bytes(), &self.signer)
+                .unwrap();
+            let path = format!("/device/v1/approval_requests/{uuid}/answer");
+            let body = json!({"answer": jws}).to_string();
+            let (time, nonce) = (unix_now(), format!("answer-{}", rand::random::<u64>()));
+            let message = device::request_string("POST", &path, time, &nonce, body.as_bytes());
+            let request = Client::new()
+                .post(format!("{}{path}", server.base_url))
+                .header("Content-Type", "application/json")
+                .body(body);
+            let answered = self.signed(request, &message, &nonce, time);
+            assert_eq!(
+                answered.status().as_u16(),
+                200,
+                "{}",
+                answered.text().unwrap()
+            );
+        }
+    }
+}
+
+/// The callbacks received, waiting until there are `count`.
+fn callbacks_received(
+    seen: &std::sync::Mutex<Vec<common::receiver::Captured>>,
+    count: usize,
+) -> Vec<common::receiver::Captured> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let got = seen.lock().unwrap().clone();
+        if got.len() >= count || std::time::Instant::now() > deadline {
+            return got;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// Runs the Python SDK's validator on each callback; true where it accepts it.
+fn python_sdk_accepts(api_key: &str, callbacks: &[Value]) -> Vec<bool> {
+    use std::io::Write;
+    let python = std::env::var("COUNTERSIGN_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/sdk/validate_callbacks.py"
+    );
+    let mut child = std::process::Command::new(python)
+        .arg(script)
+        .arg(api_key)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python runs (scripts/test sets up .venv with the SDK)");
+    let mut input = child.stdin.take().unwrap();
+    for callback in callbacks {
+        writeln!(input, "{callback}").unwrap();
+    }
+    drop(input);
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| line == "true")
+        .collect()
+}
+
+#[test]
+fn the_python_sdk_validates_approved_denied_and_expired_callbacks() {
+    let server = common::Server::start(&common::Options {
+        callback: true,
+        ..Default::default()
+    });
+    let (_, seen) = common::receiver::fake_at(server.callback_port, 200);
+    let api = Api::new(&server);
+    let user = server.new_user("555-010-0740");
+    let phone = phone::register(&server, user);
+    let create = |seconds: &str| -> String {
+        let (_, created) = answer(
+            api.post(&format!("/onetouch/json/users/{user}/approval_requests"))
+                .form(&[
+                    ("message", "Approve payment"),
+                    ("details[Amount]", "713.00 EUR"),
+                    ("details[Payee]", "Hermione Granger"),
+                    ("hidden_details[Payment ID]", "P-1"),
+                    ("seconds_to_expire", seconds),
+                ]),
+        );
+        created["approval_request"]["uuid"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (approved, denied, expiring) = (create("120"), create("120"), create("1"));
+    phone.answer(&server, &approved, "approve");
+    phone.answer(&server, &denied, "deny");
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let (_, status) = answer(api.get(&format!("/onetouch/json/approval_requests/{expiring}")));
+    assert_eq!(status["approval_request"]["status"], "expired");
+
+    let received = callbacks_received(&seen, 3);
+    assert_eq!(received.len(), 3);
+    let url = format!("http://127.0.0.1:{}/authy/callback", server.callback_port);
+    let header = |c: &common::receiver::Captured, name: &str| {
+        c.headers.iter().find(|(k, _)| k == name).unwrap().1.clone()
+    };
+    let mut inputs = Vec::new();
+    for callback in &received {
+        let body: Value = serde_json::from_str(&callback.body).unwrap();
+        inputs.push(json!({
+            "signature": header(callback, "x-authy-signature"),
+            "nonce": header(callback, "x-authy-signature-nonce"),
+            "method": "POST", "url": url, "body": body,
+        }));
+    }
+    // Independent control: the same callbacks with one field altered must fail.
+    let mut tampered = inputs.clone();
+    for input in &mut tampered {
+        input["body"]["status"] = json!("approved-by-someone-else");
+    }
+    let verdicts = python_sdk_accepts(&server.api_key, &[inputs.clone(), tampered].concat());
+    assert_eq!(verdicts, [vec![true; 3], vec![false; 3]].concat());
+
+    let body_of = |uuid: &str| -> Value {
+        inputs.iter().find(|i| i["body"]["uuid"] == uuid).unwrap()["body"].clone()
+    };
+    for (uuid, status) in [(&approved, "approved"), (&denied, "denied")] {
+        let body = body_of(uuid);
+        assert_eq!(body["status"], status);
+        assert_eq!(body["callback_action"], "approval_request_status");
+        assert_eq!(body["authy_id"], json!(user));
+        // authy-client checks these are strings.
+        assert_eq!(body["device_uuid"], json!(phone.id.to_string()));
+        assert!(!body["signature"].as_str().unwrap().is_empty());
+        let jws = body["countersign"]["signed_answer"]["jws"]
+            .as_str()
+            .unwrap();
+        assert!(jws.ends_with(body["signature"].as_str().unwrap()));
+        let transaction = &body["approval_request"]["transaction"];
+        assert_eq!(
+            transaction["details"],
+            json!({"Amount": "713.00 EUR", "Payee": "Hermione Granger"})
+        );
+        assert_eq!(transaction["hidden_details"], json!({"Payment ID": "P-1"}));
+        assert_eq!(transaction["status"], status);
+        assert!(body["approval_request"]["expiration_timestamp"].is_i64());
+    }
+    let expired = body_of(&expiring);
+    assert_eq!(expired["status"], "expired");
+    assert_eq!(expired["device_uuid"], "");
+    assert_eq!(expired["signature"], "");
+    assert!(expired.get("countersign").is_none());
+
+    // The status route shows the answering device with Authy's device fields.
+    let (_, status) = answer(api.get(&format!("/onetouch/json/approval_requests/{approved}")));
+    let device = &status["approval_request"]["device"];
+    assert_eq!(device["id"], json!(phone.id));
+    assert_eq!(device["os_type"], "android");
+    assert!(device["registration_date"].is_i64() && device["last_sign_in"].is_i64());
+    for key in [
+        "city",
+        "country",
+        "ip",
+        "region",
+        "registration_ip",
+        "last_account_recovery_at",
+    ] {
+        assert!(device.get(key).is_some(), "{key}");
+    }
+    assert!(status["approval_request"]["processed_at"].is_string());
+}
