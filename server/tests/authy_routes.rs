@@ -165,6 +165,45 @@ fn register_activity_accepts_the_four_types_and_refuses_anything_else() {
 }
 
 #[test]
+fn activities_are_stored_and_only_the_newest_are_kept_per_user() {
+    use countersign_server::store::activities;
+    let server = common::Server::start(&common::Options::default());
+    let api = Api::new(&server);
+    let (user, other) = (
+        server.new_user("555-010-0711"),
+        server.new_user("555-010-0712"),
+    );
+    let report = |id: i64, kind: &str| {
+        let path = format!("/protected/json/users/{id}/register_activity");
+        assert_eq!(answer(api.post(&path).form(&[("type", kind)])).0, 200);
+    };
+    let extra = 5;
+    for i in 0..activities::KEPT_PER_USER + extra {
+        report(
+            user,
+            if i % 2 == 0 {
+                "cookie_login"
+            } else {
+                "password_reset"
+            },
+        );
+    }
+    report(other, "banned");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (kept, others) = runtime.block_on(async {
+        let db = countersign_server::store::db::Db::connect(&server.database_url)
+            .await
+            .unwrap();
+        (
+            activities::count(&db, user).await.unwrap(),
+            activities::count(&db, other).await.unwrap(),
+        )
+    });
+    assert_eq!(kept, activities::KEPT_PER_USER);
+    assert_eq!(others, 1, "one user's reports never drop another's");
+}
+
+#[test]
 fn phone_verification_status_follows_a_verification_from_pending_to_verified() {
     let server = common::Server::start(&common::Options::default());
     let api = Api::new(&server);
