@@ -244,6 +244,38 @@ fn phone_verification_status_follows_a_verification_from_pending_to_verified() {
     assert_eq!(api.get(&check).send().unwrap().status().as_u16(), 200);
     let (_, verified) = answer(api.get(status_path));
     assert_eq!(verified["status"], "verified");
+    // authy-node sends its GET parameters as a form body.
+    let (status, form) = answer(
+        api.get("/protected/json/phones/verification/status")
+            .form(&[("phone_number", "555-010-0720"), ("country_code", "1")]),
+    );
+    assert_eq!((status, &form["status"]), (200, &json!("verified")));
+}
+
+/// authy-client's `getApprovalRequest` assertions: strings, integers, booleans, dates.
+fn assert_types_authy_client_checks(request: &Value, user: i64) {
+    for key in [
+        "_app_name",
+        "_id",
+        "_user_email",
+        "app_id",
+        "user_id",
+        "uuid",
+    ] {
+        assert!(request[key].is_string(), "{key}: {request}");
+    }
+    assert!(request["_app_serial_id"].is_i64());
+    assert_eq!(request["_authy_id"], json!(user));
+    assert_eq!(request["user_id"], json!(user.to_string()));
+    assert_eq!(request["_user_email"], "hermione@example.com");
+    assert_eq!(request["notified"], json!(false));
+    assert_eq!(request["processed_at"], Value::Null);
+    assert_eq!(request["status"], "pending");
+    assert_eq!(request["seconds_to_expire"], json!(300));
+    for key in ["created_at", "updated_at"] {
+        let date = request[key].as_str().unwrap();
+        assert!(date.len() == 20 && date.ends_with('Z'), "{key}: {date}");
+    }
 }
 
 #[test]
@@ -269,29 +301,7 @@ fn an_approval_request_carries_authys_fields_with_the_types_the_libraries_check(
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["success"], json!(true));
     let request = &body["approval_request"];
-    // authy-client's getApprovalRequest assertions: strings, integers, booleans, dates.
-    for key in [
-        "_app_name",
-        "_id",
-        "_user_email",
-        "app_id",
-        "user_id",
-        "uuid",
-    ] {
-        assert!(request[key].is_string(), "{key}: {request}");
-    }
-    assert!(request["_app_serial_id"].is_i64());
-    assert_eq!(request["_authy_id"], json!(user));
-    assert_eq!(request["user_id"], json!(user.to_string()));
-    assert_eq!(request["_user_email"], "hermione@example.com");
-    assert_eq!(request["notified"], json!(false));
-    assert_eq!(request["processed_at"], Value::Null);
-    assert_eq!(request["status"], "pending");
-    assert_eq!(request["seconds_to_expire"], json!(300));
-    for key in ["created_at", "updated_at"] {
-        let date = request[key].as_str().unwrap();
-        assert!(date.len() == 20 && date.ends_with('Z'), "{key}: {date}");
-    }
+    assert_types_authy_client_checks(request, user);
     // The content as sent, and no device before one answered.
     assert_eq!(request["message"], "Log in to the bank");
     assert_eq!(request["details"], json!({"Location": "California, USA"}));
@@ -496,6 +506,67 @@ fn python_sdk_accepts(api_key: &str, callbacks: &[Value]) -> Vec<bool> {
         .collect()
 }
 
+/// The validator's inputs for received callbacks: headers, method, URL and JSON body.
+fn validator_inputs(received: &[common::receiver::Captured], url: &str) -> Vec<Value> {
+    let header = |c: &common::receiver::Captured, name: &str| {
+        c.headers.iter().find(|(k, _)| k == name).unwrap().1.clone()
+    };
+    received
+        .iter()
+        .map(|callback| {
+            let body: Value = serde_json::from_str(&callback.body).unwrap();
+            json!({
+                "signature": header(callback, "x-authy-signature"),
+                "nonce": header(callback, "x-authy-signature-nonce"),
+                "method": "POST", "url": url, "body": body,
+            })
+        })
+        .collect()
+}
+
+/// An answered request's callback: Authy's fields and types, the device's signature.
+fn assert_answered_callback(body: &Value, user: i64, device_id: i64, status: &str) {
+    assert_eq!(body["status"], status);
+    assert_eq!(body["callback_action"], "approval_request_status");
+    assert_eq!(body["authy_id"], json!(user));
+    // authy-client checks these are strings.
+    assert_eq!(body["device_uuid"], json!(device_id.to_string()));
+    let signature = body["signature"].as_str().unwrap();
+    assert!(!signature.is_empty());
+    let jws = body["countersign"]["signed_answer"]["jws"]
+        .as_str()
+        .unwrap();
+    assert!(jws.ends_with(&format!(".{signature}")));
+    let transaction = &body["approval_request"]["transaction"];
+    assert_eq!(
+        transaction["details"],
+        json!({"Amount": "713.00 EUR", "Payee": "Hermione Granger"})
+    );
+    assert_eq!(transaction["hidden_details"], json!({"Payment ID": "P-1"}));
+    assert_eq!(transaction["status"], status);
+    assert!(body["approval_request"]["expiration_timestamp"].is_i64());
+}
+
+/// The status of an answered request shows the answering device with Authy's device fields.
+fn assert_answering_device(status: &Value, device_id: i64) {
+    let device = &status["approval_request"]["device"];
+    assert_eq!(device["id"], json!(device_id));
+    assert_eq!(device["os_type"], "android");
+    assert!(device["registration_date"].is_i64() && device["last_sign_in"].is_i64());
+    let unknown = [
+        "city",
+        "country",
+        "ip",
+        "region",
+        "registration_ip",
+        "last_account_recovery_at",
+    ];
+    for key in unknown {
+        assert!(device.get(key).is_some(), "{key}");
+    }
+    assert!(status["approval_request"]["processed_at"].is_string());
+}
+
 #[test]
 fn the_python_sdk_validates_approved_denied_and_expired_callbacks() {
     let server = common::Server::start(&common::Options {
@@ -526,24 +597,17 @@ fn the_python_sdk_validates_approved_denied_and_expired_callbacks() {
     phone.answer(&server, &approved, "approve");
     phone.answer(&server, &denied, "deny");
     std::thread::sleep(std::time::Duration::from_millis(2100));
-    let (_, status) = answer(api.get(&format!("/onetouch/json/approval_requests/{expiring}")));
-    assert_eq!(status["approval_request"]["status"], "expired");
+    let status_of =
+        |uuid: &str| answer(api.get(&format!("/onetouch/json/approval_requests/{uuid}"))).1;
+    assert_eq!(
+        status_of(&expiring)["approval_request"]["status"],
+        "expired"
+    );
 
     let received = callbacks_received(&seen, 3);
     assert_eq!(received.len(), 3);
     let url = format!("http://127.0.0.1:{}/authy/callback", server.callback_port);
-    let header = |c: &common::receiver::Captured, name: &str| {
-        c.headers.iter().find(|(k, _)| k == name).unwrap().1.clone()
-    };
-    let mut inputs = Vec::new();
-    for callback in &received {
-        let body: Value = serde_json::from_str(&callback.body).unwrap();
-        inputs.push(json!({
-            "signature": header(callback, "x-authy-signature"),
-            "nonce": header(callback, "x-authy-signature-nonce"),
-            "method": "POST", "url": url, "body": body,
-        }));
-    }
+    let inputs = validator_inputs(&received, &url);
     // Independent control: the same callbacks with one field altered must fail.
     let mut tampered = inputs.clone();
     for input in &mut tampered {
@@ -555,48 +619,12 @@ fn the_python_sdk_validates_approved_denied_and_expired_callbacks() {
     let body_of = |uuid: &str| -> Value {
         inputs.iter().find(|i| i["body"]["uuid"] == uuid).unwrap()["body"].clone()
     };
-    for (uuid, status) in [(&approved, "approved"), (&denied, "denied")] {
-        let body = body_of(uuid);
-        assert_eq!(body["status"], status);
-        assert_eq!(body["callback_action"], "approval_request_status");
-        assert_eq!(body["authy_id"], json!(user));
-        // authy-client checks these are strings.
-        assert_eq!(body["device_uuid"], json!(phone.id.to_string()));
-        assert!(!body["signature"].as_str().unwrap().is_empty());
-        let jws = body["countersign"]["signed_answer"]["jws"]
-            .as_str()
-            .unwrap();
-        assert!(jws.ends_with(body["signature"].as_str().unwrap()));
-        let transaction = &body["approval_request"]["transaction"];
-        assert_eq!(
-            transaction["details"],
-            json!({"Amount": "713.00 EUR", "Payee": "Hermione Granger"})
-        );
-        assert_eq!(transaction["hidden_details"], json!({"Payment ID": "P-1"}));
-        assert_eq!(transaction["status"], status);
-        assert!(body["approval_request"]["expiration_timestamp"].is_i64());
-    }
+    assert_answered_callback(&body_of(&approved), user, phone.id, "approved");
+    assert_answered_callback(&body_of(&denied), user, phone.id, "denied");
     let expired = body_of(&expiring);
     assert_eq!(expired["status"], "expired");
     assert_eq!(expired["device_uuid"], "");
     assert_eq!(expired["signature"], "");
     assert!(expired.get("countersign").is_none());
-
-    // The status route shows the answering device with Authy's device fields.
-    let (_, status) = answer(api.get(&format!("/onetouch/json/approval_requests/{approved}")));
-    let device = &status["approval_request"]["device"];
-    assert_eq!(device["id"], json!(phone.id));
-    assert_eq!(device["os_type"], "android");
-    assert!(device["registration_date"].is_i64() && device["last_sign_in"].is_i64());
-    for key in [
-        "city",
-        "country",
-        "ip",
-        "region",
-        "registration_ip",
-        "last_account_recovery_at",
-    ] {
-        assert!(device.get(key).is_some(), "{key}");
-    }
-    assert!(status["approval_request"]["processed_at"].is_string());
+    assert_answering_device(&status_of(&approved), phone.id);
 }
