@@ -164,5 +164,5 @@ async fn one_approval(bank: &Bank, device: &DeviceClient, authy_id: i64, i: u64)
         .get(format!("/onetouch/json/approval_requests/{uuid}"))
         .await;
     assert_eq!(status["approval_request"]["status"], "approved");
-    assert!(status["approval_request"]["signed_answer"]["jws"].is_string());
+    assert!(status["approval_request"]["countersign"]["signed_answer"]["jws"].is_string());
 }

@@ -123,7 +123,9 @@ fn the_core_client_registers_verifies_challenges_and_answers() {
     // The bank reads the evidence and checks it with the device's public key, independently.
     let approved = status(&server, &challenge.uuid);
     assert_eq!(approved["status"], "approved");
-    let jws = approved["signed_answer"]["jws"].as_str().unwrap();
+    let jws = approved["countersign"]["signed_answer"]["jws"]
+        .as_str()
+        .unwrap();
     let (_, payload) = device::verify_compact(jws, &device_key).unwrap();
     let payload: Value = serde_json::from_slice(&payload).unwrap();
     assert_eq!(payload["decision"], "approve");

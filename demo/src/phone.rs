@@ -185,7 +185,7 @@ async fn check_evidence(
 ) -> Result<(), DemoError> {
     let path = format!("/onetouch/json/approval_requests/{uuid}");
     let request = bank.call("GET", &path, &[]).await?;
-    let jws = request["approval_request"]["signed_answer"]["jws"]
+    let jws = request["approval_request"]["countersign"]["signed_answer"]["jws"]
         .as_str()
         .ok_or_else(|| fail("no signed answer"))?;
     let path = format!("/protected/json/users/{authy_id}/devices");

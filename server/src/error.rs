@@ -206,3 +206,16 @@ impl From<ServerError> for ApiError {
         ApiError::internal()
     }
 }
+
+/// Error codes of Authy's list for users, activities and OneTouch (authy-java's `Error.Code`).
+impl ApiError {
+    /// 60029: the activity could not be created (bad `type` or `data`).
+    pub fn cannot_create_activity(message: impl Into<String>) -> ApiError {
+        ApiError::new(Refusal::BadRequest, "60029", message)
+    }
+
+    /// 60049: no approval request with this uuid for the app.
+    pub fn approval_request_not_found() -> ApiError {
+        ApiError::new(Refusal::NotFound, "60049", "Approval request not found.")
+    }
+}

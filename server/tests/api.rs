@@ -329,7 +329,7 @@ fn bad_input_on_every_endpoint_gets_the_documented_error() {
     expect(
         api.get("/onetouch/json/approval_requests/not-a-uuid"),
         404,
-        "60002",
+        "60049",
     );
 }
 

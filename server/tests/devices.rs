@@ -627,7 +627,7 @@ fn signed_answers_approve_or_deny_exactly_what_was_shown() {
     );
     let approved = status(&first);
     assert_eq!(approved["approval_request"]["status"], "approved");
-    let evidence = approved["approval_request"]["signed_answer"]["jws"]
+    let evidence = approved["approval_request"]["countersign"]["signed_answer"]["jws"]
         .as_str()
         .unwrap();
     let (_, payload) =

@@ -57,3 +57,49 @@ fn every_route_in_the_table_answers_each_of_its_methods() {
         .unwrap();
     assert_eq!(unrouted.status().as_u16(), 404);
 }
+
+/// With the app's key and no parameters, every Authy route of the table, in either format and
+/// for each of its methods, answers without a server error; a refusal is Authy's error shape
+/// with one of Authy's error codes (`600xx`, a string).
+#[test]
+fn every_authy_route_answers_a_documented_answer_with_the_key() {
+    let server = common::Server::start(&common::Options::default());
+    let http = reqwest::blocking::Client::new();
+    for (i, route) in ROUTES
+        .iter()
+        .filter(|r| r.access == Access::ApiKey)
+        .enumerate()
+    {
+        // A user of its own: some routes (deletion) change it.
+        let user = server.new_user(&format!("555-011-{i:04}"));
+        for format in ["json", "xml"] {
+            let path = concrete(route.path, user).replacen("/json/", &format!("/{format}/"), 1);
+            let url = format!("{}{path}", server.base_url);
+            for method in route.methods {
+                let request = match method {
+                    Method::Get => http.get(&url),
+                    Method::Post => http.post(&url),
+                };
+                let response = request
+                    .header("X-Authy-API-Key", &server.api_key)
+                    .send()
+                    .unwrap();
+                let status = response.status().as_u16();
+                let name = format!("{} {path}", method.name());
+                assert!(status < 500, "{name} answered {status}");
+                if format == "xml" {
+                    continue;
+                }
+                let body: serde_json::Value = response.json().unwrap();
+                if status == 200 {
+                    assert_eq!(body["success"], serde_json::json!(true), "{name}: {body}");
+                } else {
+                    assert_eq!(body["success"], serde_json::json!(false), "{name}: {body}");
+                    let code = body["error_code"].as_str().unwrap_or_default();
+                    assert!(code.len() == 5 && code.starts_with("600"), "{name}: {body}");
+                    assert_eq!(body["message"], body["errors"]["message"], "{name}");
+                }
+            }
+        }
+    }
+}

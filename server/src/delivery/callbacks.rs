@@ -12,7 +12,25 @@ use crate::store::db::Db;
 /// Pending requests expired per query of [`expire_batch`].
 const EXPIRY_BATCH: usize = 100;
 
-/// The callback body Authy's SDKs expect for a settled request.
+/// `device_uuid` and `signature` as Authy sent them: strings, from the device that answered
+/// (its id, and the signature segment of its signed answer); empty when none answered
+/// (expiry).
+fn device_fields(evidence: Option<&Value>) -> (String, String) {
+    let Some(evidence) = evidence else {
+        return (String::new(), String::new());
+    };
+    let device = match evidence.get("device_id") {
+        Some(Value::Number(id)) => id.to_string(),
+        Some(Value::String(id)) => id.clone(),
+        _ => String::new(),
+    };
+    let jws = evidence.get("jws").and_then(Value::as_str).unwrap_or("");
+    let signature = jws.rsplit('.').next().unwrap_or("").to_owned();
+    (device, signature)
+}
+
+/// The callback body in the shape and JSON types the Authy libraries validate; Countersign's
+/// own addition (the device's whole signed answer) is under `countersign`.
 fn callback_body(
     settled: &Settled,
     uuid: &str,
@@ -20,12 +38,14 @@ fn callback_body(
     evidence: Option<&Value>,
     time: i64,
 ) -> String {
-    json!({
+    let (device_uuid, signature) = device_fields(evidence);
+    let mut body = json!({
         "authy_id": settled.user_id,
-        "device_uuid": evidence.and_then(|e| e.get("device_id")).cloned().unwrap_or(Value::Null),
+        "device_uuid": device_uuid,
         "callback_action": "approval_request_status",
         "uuid": uuid,
         "status": status,
+        "signature": signature,
         "approval_request": {
             "transaction": {
                 "details": settled.details,
@@ -35,12 +55,18 @@ fn callback_body(
                 "uuid": uuid,
                 "created_at_time": settled.created_at,
                 "device_signing_time": time,
+                "device_geolocation": "",
+                "reason": "",
             },
             "expiration_timestamp": settled.expires_at,
         },
-        "signed_answer": evidence.cloned().unwrap_or(Value::Null),
-    })
-    .to_string()
+    });
+    // Only scalars that every library's canonicalisation agrees on: no null, no boolean, no
+    // empty object (docs/server-api.md, "Callback signatures").
+    if let Some(evidence) = evidence {
+        body["countersign"] = json!({"signed_answer": evidence});
+    }
+    body.to_string()
 }
 
 /// Moves a pending request to `status` ("approved", "denied", "expired") in one atomic step

@@ -26,9 +26,9 @@ fn authy_operation(route: &Route) -> Value {
         "security": [{"ApiKey": []}],
         "responses": {
             "200": {"description": "Success"},
-            "400": {"description": "Invalid request (error_code 60002, 60004, 60027, 60033)"},
+            "400": {"description": "Invalid request (error_code 60002, 60004, 60027, 60029, 60033)"},
             "401": {"description": "Invalid API key (60001) or invalid token (60020, 60022)"},
-            "404": {"description": "Unknown user (60026) or resource"},
+            "404": {"description": "Unknown user (60026), approval request (60049), phone verification (60023) or resource"},
             "429": {"description": "Too many failed attempts (60003)"},
         },
     })

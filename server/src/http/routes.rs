@@ -117,6 +117,24 @@ pub static ROUTES: &[Route] = &[
     ),
     authy(
         POST,
+        "/protected/{format}/users/delete/{id}",
+        "Delete a user (the path of authy-node, authy-java, authy-php, authy-ruby)",
+        |f| on(f, users::delete),
+    ),
+    authy(
+        POST,
+        "/protected/{format}/users/{id}/remove",
+        "Delete a user (the path of authy-client)",
+        |f| on(f, users::delete),
+    ),
+    authy(
+        POST,
+        "/protected/{format}/users/{id}/register_activity",
+        "Register a user activity (type: banned, unbanned, cookie_login, password_reset; data[…])",
+        |f| on(f, users::register_activity),
+    ),
+    authy(
+        POST,
         "/protected/{format}/users/{id}/secret",
         "Generic authenticator enrolment: otpauth URI and QR PNG",
         |f| on(f, tokens::secret),
@@ -168,6 +186,12 @@ pub static ROUTES: &[Route] = &[
         "/protected/{format}/phones/verification/check",
         "Check a phone verification code",
         |f| on(f, phones::check),
+    ),
+    authy(
+        GET,
+        "/protected/{format}/phones/verification/status",
+        "A phone verification's status (pending, verified, expired)",
+        |f| on(f, phones::status),
     ),
     authy(
         GET,

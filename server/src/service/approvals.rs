@@ -192,39 +192,84 @@ fn iso8601(unix: i64) -> Value {
     ))
 }
 
-/// The request's status, after expiring what is due.
+/// The device that answered, with the fields Authy documents for it. Countersign keeps no
+/// geolocation and no sign-in IPs, so those are null rather than invented.
+async fn device_object(
+    state: &AppState,
+    user_id: i64,
+    evidence: Option<&Value>,
+) -> Result<Value, ApiError> {
+    let Some(device_id) = evidence.and_then(|e| e.get("device_id")?.as_i64()) else {
+        return Ok(Value::Null);
+    };
+    let Some(device) = stored::answering_device(&state.db, device_id, user_id).await? else {
+        return Ok(Value::Null);
+    };
+    Ok(json!({
+        "id": device.id,
+        "os_type": device.os_type,
+        "registration_date": device.registered_at,
+        "last_sign_in": device.last_seen,
+        "registration_method": "registration_code",
+        "last_account_recovery_at": null,
+        "city": null,
+        "country": null,
+        "region": null,
+        "ip": null,
+        "registration_city": null,
+        "registration_country": null,
+        "registration_region": null,
+        "registration_ip": null,
+    }))
+}
+
+/// The fields of Authy's approval request object, with the types the libraries check.
+fn authy_object(app: &App, uuid: &str, row: &stored::Status) -> Value {
+    let logos: Value = serde_json::from_str(&row.logos).unwrap_or(Value::Null);
+    let logos = match logos {
+        Value::Array(list) if !list.is_empty() => Value::Array(list),
+        _ => Value::Null,
+    };
+    json!({
+        "_app_name": app.name,
+        "_app_serial_id": app.id,
+        "_authy_id": row.user_id,
+        "_id": uuid,
+        "_user_email": row.user_email,
+        "app_id": app.id.to_string(),
+        "created_at": iso8601(row.created_at),
+        "notified": row.notified,
+        "processed_at": iso8601(row.processed_at),
+        "seconds_to_expire": row.seconds_to_expire,
+        "status": row.status,
+        "updated_at": iso8601(row.updated_at),
+        "user_id": row.user_id.to_string(),
+        "uuid": uuid,
+        "message": row.message,
+        "details": stored::details_object(&row.details),
+        "hidden_details": stored::details_object(&row.hidden_details),
+        "logos": logos,
+    })
+}
+
+/// The request's status, after expiring what is due. Countersign's own additions (the
+/// expiry time, the device's signed answer) are under `countersign`, a name Authy never used.
 pub async fn status(state: &AppState, app: &App, uuid: &str) -> Result<Value, ApiError> {
     callbacks::expire_due(&state.db).await?;
     let row = stored::status(&state.db, uuid, app.id)
         .await?
-        .ok_or_else(|| ApiError::not_found("Approval request not found."))?;
-    let mut body = json!({
-        "approval_request": {
-            "_app_name": app.name,
-            "_app_serial_id": app.id,
-            "_authy_id": row.user_id,
-            "_id": uuid,
-            "_user_email": row.user_email,
-            "app_id": app.id.to_string(),
-            "created_at": iso8601(row.created_at),
-            "notified": row.notified,
-            "processed_at": iso8601(row.processed_at),
-            "seconds_to_expire": row.seconds_to_expire,
-            "expires_at": iso8601(row.expires_at),
-            "status": row.status,
-            "updated_at": iso8601(row.updated_at),
-            "user_id": row.user_id.to_string(),
-            "uuid": uuid,
-        },
-        "success": true,
-    });
+        .ok_or_else(ApiError::approval_request_not_found)?;
+    let evidence = callbacks::evidence(&state.db, uuid).await?;
+    let mut request = authy_object(app, uuid, &row);
+    request["device"] = device_object(state, row.user_id, evidence.as_ref()).await?;
     if row.number > 0 {
-        body["approval_request"]["number"] = json!(row.number);
+        request["number"] = json!(row.number);
     }
-    if let Some(evidence) = callbacks::evidence(&state.db, uuid).await? {
-        body["approval_request"]["signed_answer"] = evidence;
-    }
-    Ok(body)
+    request["countersign"] = json!({
+        "expires_at": iso8601(row.expires_at),
+        "signed_answer": evidence,
+    });
+    Ok(json!({"approval_request": request, "success": true}))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! (`crate::store`) it calls for every read and write; it answers Authy's JSON body or an
 //! `ApiError` / `DeviceError` whose HTTP status `http::error` chooses.
 
+pub mod activities;
 pub mod approvals;
 pub mod apps;
 pub mod authenticator;
@@ -11,6 +12,7 @@ pub mod device_answers;
 pub mod device_auth;
 pub mod number_matching;
 pub mod otp;
+pub mod phone_status;
 pub mod phones;
 pub mod registration;
 pub mod stats;

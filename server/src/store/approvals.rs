@@ -92,11 +92,18 @@ pub struct Status {
     pub expires_at: i64,
     pub user_email: String,
     pub number: i64,
+    pub message: String,
+    /// Stored `[[key, value], …]` pairs (see [`details_object`]).
+    pub details: String,
+    pub hidden_details: String,
+    /// Stored JSON array of `{res, url}` objects.
+    pub logos: String,
 }
 
 pub async fn status(db: &Db, uuid: &str, app_id: i64) -> Result<Option<Status>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT r.user_id, r.status, r.seconds_to_expire, r.created_at, r.updated_at, r.processed_at, r.notified, r.expires_at, u.email, r.number
+        "SELECT r.user_id, r.status, r.seconds_to_expire, r.created_at, r.updated_at, r.processed_at, r.notified, r.expires_at, u.email, r.number,
+         r.message, r.details, r.hidden_details, r.logos
          FROM approval_requests r JOIN users u ON u.id = r.user_id WHERE r.uuid = $1 AND r.app_id = $2",
     )
     .bind(uuid)
@@ -114,6 +121,39 @@ pub async fn status(db: &Db, uuid: &str, app_id: i64) -> Result<Option<Status>, 
         expires_at: row.get(7),
         user_email: row.get(8),
         number: row.get(9),
+        message: row.get(10),
+        details: row.get(11),
+        hidden_details: row.get(12),
+        logos: row.get(13),
+    }))
+}
+
+/// The device that answered a request, as the status route shows it.
+pub struct AnsweringDevice {
+    pub id: i64,
+    pub os_type: String,
+    pub registered_at: i64,
+    pub last_seen: i64,
+}
+
+/// The user's device `device_id` (revoked or not: it answered while registered).
+pub async fn answering_device(
+    db: &Db,
+    device_id: i64,
+    user_id: i64,
+) -> Result<Option<AnsweringDevice>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT id, os_type, created_at, last_seen FROM devices WHERE id = $1 AND user_id = $2",
+    )
+    .bind(device_id)
+    .bind(user_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.map(|row| AnsweringDevice {
+        id: row.get(0),
+        os_type: row.get(1),
+        registered_at: row.get(2),
+        last_seen: row.get(3),
     }))
 }
 

@@ -2,6 +2,7 @@
 //! it depends on nothing above it (no service, no HTTP, no delivery). Each file owns the
 //! statements of one table or one concern.
 
+pub mod activities;
 pub mod approval_outcomes;
 pub mod approvals;
 pub mod apps;

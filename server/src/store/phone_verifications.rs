@@ -90,3 +90,19 @@ pub async fn is_verified(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
         .await?;
     Ok(row.get::<i64, _>(0) != 0)
 }
+
+/// The newest verification of this phone, expired or not: (verified, expires_at).
+pub async fn latest_state(
+    db: &Db,
+    app_id: i64,
+    country_code: i64,
+    phone: &str,
+) -> Result<Option<(bool, i64)>, sqlx::Error> {
+    let row = sqlx::query("SELECT verified, expires_at FROM phone_verifications WHERE app_id = $1 AND country_code = $2 AND phone = $3 ORDER BY id DESC LIMIT 1")
+        .bind(app_id)
+        .bind(country_code)
+        .bind(phone)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.map(|r| (r.get::<i64, _>(0) != 0, r.get(1))))
+}

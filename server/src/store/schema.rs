@@ -142,7 +142,17 @@ const TABLES: &str = "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT 
          CREATE TABLE IF NOT EXISTS health (
             id BIGINT PRIMARY KEY,
             checked_at BIGINT NOT NULL
-         );";
+         );
+         CREATE TABLE IF NOT EXISTS user_activities (
+            id {id},
+            app_id BIGINT NOT NULL,
+            user_id BIGINT NOT NULL,
+            kind TEXT NOT NULL,
+            data TEXT NOT NULL,
+            user_ip TEXT,
+            created_at BIGINT NOT NULL
+         );
+         CREATE INDEX IF NOT EXISTS user_activities_user ON user_activities (user_id);";
 
 /// The schema's statements for `dialect`, separated by `;`.
 pub fn schema(dialect: Dialect) -> String {

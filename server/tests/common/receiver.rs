@@ -14,7 +14,12 @@ pub struct Captured {
 
 /// A one-thread HTTP server answering every request with `status`, recording what it got.
 pub fn fake(status: u16) -> (u16, Arc<Mutex<Vec<Captured>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    fake_at(0, status)
+}
+
+/// [`fake`] on a chosen loopback port (0: any free one), e.g. an app's callback port.
+pub fn fake_at(port: u16, status: u16) -> (u16, Arc<Mutex<Vec<Captured>>>) {
+    let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
     let port = listener.local_addr().unwrap().port();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();

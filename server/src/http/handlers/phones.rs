@@ -33,3 +33,9 @@ pub async fn info(call: Call) -> Response {
     let p = &call.params;
     call.answer(phones::info(p.text("phone_number"), p.text("country_code")))
 }
+
+pub async fn status(State(state): State<AppState>, call: Call) -> Response {
+    let p = &call.params;
+    let (phone, country_code) = (p.text("phone_number"), p.text("country_code"));
+    call.answer(crate::service::phone_status::status(&state, &call.app, phone, country_code).await)
+}

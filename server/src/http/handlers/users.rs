@@ -1,9 +1,11 @@
-//! Users: create, status, delete, registration status.
+//! Users: create, status, delete (on each path the libraries use), registration status,
+//! activities.
 
 use axum::extract::{Path, State};
 use axum::response::Response;
 
 use crate::http::extract::Call;
+use crate::service::activities::{self, ActivityRequest};
 use crate::service::users::{self, NewUserRequest};
 use crate::state::AppState;
 
@@ -37,4 +39,19 @@ pub async fn delete(
 pub async fn registration_status(State(state): State<AppState>, call: Call) -> Response {
     let custom = call.params.text("custom_user_id");
     call.answer(users::registration_status(&state, call.app.id, custom).await)
+}
+
+pub async fn register_activity(
+    State(state): State<AppState>,
+    Path((_, id)): Path<(String, String)>,
+    call: Call,
+) -> Response {
+    let p = &call.params;
+    let request = ActivityRequest {
+        kind: p.text("type"),
+        data: p.section("data"),
+        data_is_scalar: p.get("data").is_some(),
+        user_ip: p.text("user_ip"),
+    };
+    call.answer(activities::register(&state, call.app.id, &id, request).await)
 }
