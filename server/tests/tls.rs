@@ -229,7 +229,7 @@ fn logged_client(env: &[(&str, &str)], header: &str, value: &str) -> String {
     let log = without_colours(&server.log());
     let line = log
         .lines()
-        .find(|l| l.contains("/protected/json/app/details") && l.contains("peer="))
+        .find(|l| l.contains("/protected/{format}/app/details") && l.contains("peer="))
         .unwrap_or_else(|| panic!("no request line in the log:\n{log}"));
     let client = line.split(" client=").nth(1).unwrap();
     client.split_whitespace().next().unwrap().to_owned()

@@ -4,7 +4,7 @@
 
 use axum::body::Bytes;
 use axum::extract::connect_info::{ConnectInfo, Connected};
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::{FromRequest, MatchedPath, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -182,7 +182,12 @@ pub async fn record_client(
         .filter_map(|value| value.to_str().ok());
     let client = proxies.client_address(peer, forwarded);
     request.extensions_mut().insert(ClientAddress(client));
+    // The route's pattern, never the path itself: paths carry codes (`verify/{token}/…`).
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("(no route)", MatchedPath::as_str);
     let span = tracing::debug_span!("request", %client);
-    tracing::debug!(parent: &span, %client, %peer, method = %request.method(), path = request.uri().path(), "request");
+    tracing::debug!(parent: &span, %client, %peer, method = %request.method(), route, "request");
     next.run(request).instrument(span).await
 }
