@@ -54,8 +54,8 @@ impl ApprovalLimits {
     }
 }
 
-/// Buffered statistics counts per (app, event kind).
-pub type EventCounts = std::sync::Mutex<std::collections::HashMap<(i64, &'static str), i64>>;
+/// Buffered statistics counts per (app, event kind, month since year 0: `service::stats`).
+pub type EventCounts = std::sync::Mutex<std::collections::HashMap<(i64, &'static str, u32), i64>>;
 
 /// API keys seen recently (hash → app). Entries live a few seconds, so a removed key stops
 /// working everywhere within that time without a database read on every request.
