@@ -184,6 +184,10 @@ pub async fn record_client(
         .filter_map(|value| value.to_str().ok());
     let client = proxies.client_address(peer, forwarded);
     request.extensions_mut().insert(ClientAddress(client));
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        // The usual case, kept lean: no span to build for every request.
+        return next.run(request).await;
+    }
     // The route's pattern, never the path itself: paths carry codes (`verify/{token}/…`).
     let route = request
         .extensions()

@@ -311,8 +311,14 @@ impl Server {
             assert!(Instant::now() < deadline, "the instance did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
+        // The same scheme as the first instance: it inherits the TLS settings too.
+        let scheme = if self.ca_cert.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         Instance {
-            base_url: format!("http://127.0.0.1:{port}"),
+            base_url: format!("{scheme}://127.0.0.1:{port}"),
             child: Some(child),
         }
     }
