@@ -17,6 +17,8 @@ pub struct Settings {
     /// Public base URL of this server, put into device-facing links.
     pub public_url: String,
     pub approvals: ApprovalLimits,
+    /// Reverse proxies whose forwarded client address is believed (empty: none).
+    pub trusted_proxies: crate::proxies::TrustedProxies,
 }
 
 /// Bounds on OneTouch approval requests: a request that lives for ever, or an app that piles
@@ -52,8 +54,8 @@ impl ApprovalLimits {
     }
 }
 
-/// Buffered statistics counts per (app, event kind).
-pub type EventCounts = std::sync::Mutex<std::collections::HashMap<(i64, &'static str), i64>>;
+/// Buffered statistics counts per (app, event kind, month since year 0: `service::stats`).
+pub type EventCounts = std::sync::Mutex<std::collections::HashMap<(i64, &'static str, u32), i64>>;
 
 /// API keys seen recently (hash → app). Entries live a few seconds, so a removed key stops
 /// working everywhere within that time without a database read on every request.

@@ -163,3 +163,97 @@ async fn shutdown_writes_the_counts_of_requests_still_in_flight() {
     assert!(created > 0);
     assert_eq!(stored(&state, app_id, "user_created").await, created);
 }
+
+/// `date -u` in the C locale: (English month name, year) now, as Authy's items name them.
+fn this_month() -> (String, i64) {
+    let out = std::process::Command::new("date")
+        .args(["-u", "+%B %Y"])
+        .env("LC_ALL", "C")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (month, year) = text.trim().split_once(' ').unwrap();
+    (month.to_owned(), year.parse().unwrap())
+}
+
+fn get_json(server: &common::Server, path: &str) -> serde_json::Value {
+    let answer = server
+        .client()
+        .get(format!("{}/protected/json/{path}", server.base_url))
+        .header("X-Authy-API-Key", &server.api_key)
+        .send()
+        .unwrap();
+    assert_eq!(answer.status(), 200, "{path}");
+    answer.json().unwrap()
+}
+
+/// The month's item of an `app/stats` answer, after checking the answer's shape (the keys
+/// and types authy-client asserts: exactly seven keys per item).
+fn current_item(stats: &serde_json::Value, app_id: i64) -> serde_json::Value {
+    assert_eq!(stats["message"], "Monthly statistics.", "{stats}");
+    assert_eq!(stats["app_id"], app_id, "{stats}");
+    assert_eq!(stats["success"], true);
+    let items = stats["stats"].as_array().unwrap();
+    assert_eq!(stats["count"], items.len(), "{stats}");
+    for item in items {
+        let mut keys: Vec<&str> = item
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        let seven = [
+            "api_calls_count",
+            "auths_count",
+            "calls_count",
+            "month",
+            "sms_count",
+            "users_count",
+            "year",
+        ];
+        assert_eq!(keys, seven, "{item}");
+    }
+    let (month, year) = this_month();
+    let last = items.last().unwrap().clone();
+    assert_eq!(last["month"], month.as_str(), "{stats}");
+    assert_eq!(last["year"], year, "{stats}");
+    last
+}
+
+#[test]
+fn app_stats_counts_this_months_real_traffic() {
+    let mut server = common::Server::start(&Default::default());
+    let first = server.new_user("7700900501");
+    let second = server.new_user("7700900502");
+    let client = server.client();
+    let send = |path: String| {
+        let answer = client
+            .post(format!("{}/protected/json/{path}", server.base_url))
+            .header("X-Authy-API-Key", &server.api_key)
+            .form(&[("force", "true")])
+            .send()
+            .unwrap();
+        assert_eq!(answer.status(), 200, "{path}: {}", answer.text().unwrap());
+    };
+    send(format!("sms/{first}"));
+    send(format!("call/{second}"));
+    let (_, code) = server.last_message("+447700900501");
+    let verified = get_json(&server, &format!("verify/{code}/{first}?force=true"));
+    assert_eq!(verified["token"], "is valid", "{verified}");
+    // Six authenticated calls, this one included.
+    let stats = get_json(&server, "app/stats");
+    assert_eq!(stats["total_users"], 2, "{stats}");
+    let item = current_item(&stats, server.app_id);
+    assert_eq!(item["users_count"], 2, "{stats}");
+    assert_eq!(item["sms_count"], 1, "{stats}");
+    assert_eq!(item["calls_count"], 1, "{stats}");
+    assert_eq!(item["auths_count"], 1, "{stats}");
+    assert_eq!(item["api_calls_count"], 6, "{stats}");
+    // The counts are stored: a restarted server answers the same, plus its own call.
+    server.restart();
+    let stats = get_json(&server, "app/stats");
+    let item = current_item(&stats, server.app_id);
+    assert_eq!(item["users_count"], 2, "{stats}");
+    assert_eq!(item["api_calls_count"], 7, "{stats}");
+}

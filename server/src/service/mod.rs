@@ -12,6 +12,7 @@ pub mod device_answers;
 pub mod device_auth;
 pub mod number_matching;
 pub mod otp;
+pub mod phone_numbers;
 pub mod phone_status;
 pub mod phones;
 pub mod registration;

@@ -151,17 +151,31 @@ fn no_pending(country: i64, phone: &str) -> ApiError {
     )
 }
 
-/// Offline information about a number (no carrier lookup).
+/// Offline information about a number (`phone_numbers`: libphonenumber's metadata, no
+/// carrier lookup). The fields the official libraries read are Authy's: `message` ("Phone
+/// number information as of … UTC", which authy-client matches), `type`, `provider` (a
+/// string), `ported` (a boolean); the rest are Countersign's.
 pub fn info(phone: Option<&str>, country_code: Option<&str>) -> Result<Value, ApiError> {
-    let (country, phone) = number(phone, country_code)?;
+    let (country, digits) = number(phone, country_code)?;
+    let found = super::phone_numbers::look_up(country, &digits)
+        .ok_or_else(|| ApiError::new(Refusal::BadRequest, "60033", "Phone number is invalid"))?;
+    let at = crate::clock::Civil::from_unix(now());
+    let message = format!(
+        "Phone number information as of {:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        at.year, at.month, at.day, at.hour, at.minute, at.second
+    );
     Ok(json!({
-        "message": format!("Phone number information for +{country} {phone}."),
-        "provider": null,
-        "type": "unknown",
+        "message": message,
+        "type": found.line_type.authy_name(),
+        // Not known offline; a string, as the libraries expect.
+        "provider": "unknown",
         "ported": false,
-        "country_code": country,
-        "phone_number": phone,
-        "e164": format!("+{country}{phone}"),
+        "valid": found.valid,
+        "line_type": found.line_type.libphonenumber_name(),
+        "country": found.region,
+        "country_code": found.country_code,
+        "phone_number": found.national,
+        "e164": found.e164,
         "success": true,
     }))
 }

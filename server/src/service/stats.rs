@@ -1,12 +1,38 @@
-//! Statistics: events counted per app, buffered in memory (`jobs::stats` flushes the buffer
-//! every half second and explains what a crash can lose), and the app's statistics answer.
+//! Statistics: events counted per app and month, buffered in memory (`jobs::stats` flushes
+//! the buffer every half second and explains what a crash can lose), and the app's
+//! statistics answer (`app/stats`: one item per month, as Authy gave it).
+//!
+//! Each flush adds a count twice in the `counters` table: under the plain kind (`sms`: the
+//! app's all-time total) and under the kind and its month (`sms@2026-11`: one item of the
+//! monthly answer). The month is the UTC month in which the event was recorded.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Value, json};
 
+use crate::clock::Civil;
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::state::{AppState, now};
+
+/// Months listed by `app/stats`, the current one included.
+const MONTHS_LISTED: u32 = 12;
+/// Authy's month names (`"month": "January"`; authy-client's fixtures).
+const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+/// The kind counted for every authenticated API call (`api_calls_count`).
+pub const API_CALL: &str = "api_call";
 
 /// Counts an event for the app's statistics.
 pub async fn record_event(state: &AppState, app_id: i64, kind: &'static str) {
@@ -19,20 +45,43 @@ pub async fn flush_events(state: &AppState) -> Result<(), sqlx::Error> {
     flush(state).await
 }
 
-type Key = (i64, &'static str);
+/// (app, kind, month index): see [`month_index`].
+type Key = (i64, &'static str, u32);
 
-/// Counts one event of `kind` for `app_id`.
+/// Months since year 0 (`year * 12 + month - 1`) of a Unix time, in UTC.
+fn month_index(unix: i64) -> u32 {
+    let at = Civil::from_unix(unix);
+    (at.year.clamp(0, 9999) as u32) * 12 + at.month - 1
+}
+
+/// The `counters` kind of one month's count: `sms@2026-11`.
+fn monthly_kind(kind: &str, month: u32) -> String {
+    format!("{kind}@{:04}-{:02}", month / 12, month % 12 + 1)
+}
+
+/// The kind and month index of a monthly `counters` kind; `None` for an all-time total.
+fn parse_monthly_kind(stored: &str) -> Option<(&str, u32)> {
+    let (kind, month) = stored.split_once('@')?;
+    let (year, month) = month.split_once('-')?;
+    let (year, month): (u32, u32) = (year.parse().ok()?, month.parse().ok()?);
+    (1..=12)
+        .contains(&month)
+        .then(|| (kind, year * 12 + month - 1))
+}
+
+/// Counts one event of `kind` for `app_id`, in the current month.
 pub fn record(state: &AppState, app_id: i64, kind: &'static str) {
+    let month = month_index(now());
     let mut pending = state
         .events
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    *pending.entry((app_id, kind)).or_insert(0) += 1;
+    *pending.entry((app_id, kind, month)).or_insert(0) += 1;
 }
 
 /// Writes the buffered counts; on failure they go back into the buffer.
 pub async fn flush(state: &AppState) -> Result<(), sqlx::Error> {
-    let mut pending: Vec<(Key, i64)> = {
+    let pending: Vec<(Key, i64)> = {
         let mut buffer = state
             .events
             .lock()
@@ -42,19 +91,26 @@ pub async fn flush(state: &AppState) -> Result<(), sqlx::Error> {
     if pending.is_empty() {
         return Ok(());
     }
-    // The same order in every instance: row locks are taken in this order.
-    pending.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    match write(state, &pending).await {
+    // Totals and monthly rows, merged; a BTreeMap keeps every instance's write order the
+    // same, so row locks are taken in one order and flushes cannot deadlock.
+    let mut rows: BTreeMap<(i64, String), i64> = BTreeMap::new();
+    for ((app_id, kind, month), count) in &pending {
+        *rows.entry((*app_id, (*kind).to_owned())).or_insert(0) += count;
+        *rows
+            .entry((*app_id, monthly_kind(kind, *month)))
+            .or_insert(0) += count;
+    }
+    let sorted: Vec<((i64, &str), i64)> = rows
+        .iter()
+        .map(|((app_id, kind), count)| ((*app_id, kind.as_str()), *count))
+        .collect();
+    match crate::store::counters::add(&state.db, &sorted).await {
         Ok(()) => Ok(()),
         Err(e) => {
             put_back(state, pending);
             Err(e)
         }
     }
-}
-
-async fn write(state: &AppState, sorted: &[(Key, i64)]) -> Result<(), sqlx::Error> {
-    crate::store::counters::add(&state.db, sorted).await
 }
 
 fn put_back(state: &AppState, counts: Vec<(Key, i64)>) {
@@ -68,7 +124,8 @@ fn put_back(state: &AppState, counts: Vec<(Key, i64)>) {
     }
 }
 
-/// The app's counts per event kind, this instance's latest included.
+/// The app's stored counts (all-time totals and monthly rows), this instance's latest
+/// included.
 pub async fn app_stats_counts(
     state: &AppState,
     app_id: i64,
@@ -77,29 +134,89 @@ pub async fn app_stats_counts(
     Ok(crate::store::counters::for_app(&state.db, app_id).await?)
 }
 
-/// The app's statistics, in Authy's shape.
+/// The app's statistics, in Authy's shape: one item per month from the first month with
+/// counts (at most [`MONTHS_LISTED`] back) to the current one, oldest first, each with
+/// exactly the seven keys the libraries expect.
 pub async fn app_stats(state: &AppState, app_id: i64) -> Result<Value, ApiError> {
     let counts = app_stats_counts(state, app_id).await?;
-    let count = |kind: &str| {
-        counts
-            .iter()
-            .find(|(k, _)| k == kind)
-            .map_or(0, |(_, n)| *n)
-    };
     let users = crate::store::users::count(&state.db, app_id).await?;
+    let current = month_index(now());
+    let oldest = (current + 1).saturating_sub(MONTHS_LISTED);
+    let mut months: BTreeMap<u32, HashMap<&str, i64>> = BTreeMap::new();
+    months.insert(current, HashMap::new());
+    for (stored, count) in &counts {
+        if let Some((kind, month)) = parse_monthly_kind(stored)
+            && (oldest..=current).contains(&month)
+        {
+            *months.entry(month).or_default().entry(kind).or_insert(0) += count;
+        }
+    }
+    let first = months.keys().next().copied().unwrap_or(current);
+    let stats: Vec<Value> = (first..=current)
+        .map(|month| month_item(month, months.get(&month)))
+        .collect();
     Ok(json!({
         "message": "Monthly statistics.",
-        "count": 1,
+        "count": stats.len(),
         "total_users": users,
         "app_id": app_id,
-        "stats": [{
-            "sms_count": count("sms"),
-            "calls_count": count("call"),
-            "users_count": count("user_created"),
-            "auths_count": count("verification"),
-            "api_calls_count": counts.iter().map(|(_, n)| n).sum::<i64>(),
-            "approval_requests_count": count("approval_request"),
-        }],
+        "stats": stats,
         "success": true,
     }))
+}
+
+fn month_item(month: u32, counts: Option<&HashMap<&str, i64>>) -> Value {
+    let count = |kind: &str| counts.and_then(|c| c.get(kind)).copied().unwrap_or(0);
+    json!({
+        "month": MONTH_NAMES[(month % 12) as usize],
+        "year": month / 12,
+        "api_calls_count": count(API_CALL),
+        "auths_count": count("verification"),
+        "calls_count": count("call"),
+        "sms_count": count("sms"),
+        "users_count": count("user_created"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn monthly_kinds_round_trip() {
+        // 2016-02-20 18:09:18 UTC
+        let month = month_index(1_455_991_758);
+        assert_eq!(month, 2016 * 12 + 1);
+        assert_eq!(monthly_kind("sms", month), "sms@2016-02");
+        assert_eq!(parse_monthly_kind("sms@2016-02"), Some(("sms", month)));
+        assert_eq!(parse_monthly_kind("sms"), None);
+        assert_eq!(parse_monthly_kind("sms@2016-13"), None);
+        assert_eq!(parse_monthly_kind("sms@x-01"), None);
+    }
+
+    #[test]
+    fn an_item_has_exactly_authys_keys() {
+        let item = month_item(2015 * 12, None);
+        let mut keys: Vec<&str> = item
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "api_calls_count",
+                "auths_count",
+                "calls_count",
+                "month",
+                "sms_count",
+                "users_count",
+                "year"
+            ]
+        );
+        assert_eq!(item["month"], "January");
+        assert_eq!(item["year"], 2015);
+    }
 }
