@@ -99,6 +99,19 @@ fn app_details_result(
 }
 
 #[test]
+fn a_silent_client_holds_up_no_one() {
+    let server = tls_server();
+    let port = server.base_url.rsplit(':').next().unwrap();
+    // Connections that never start their handshake.
+    let silent: Vec<_> = (0..20)
+        .map(|_| std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap())
+        .collect();
+    let client = trusting(&server, Client::builder().timeout(Duration::from_secs(5)));
+    assert_eq!(app_details(&server, &client).status(), 200);
+    drop(silent);
+}
+
+#[test]
 fn shutdown_is_graceful_over_tls() {
     let mut server = tls_server();
     let client = trusting(&server, Client::builder());
@@ -272,6 +285,16 @@ fn the_forwarded_address_is_believed_only_from_a_trusted_proxy() {
     ];
     let forwarded = r#"for=6.6.6.6, for="[2001:db8::7]:4711";proto=https"#;
     assert_eq!(logged_client(&rfc, "Forwarded", forwarded), "2001:db8::7");
+    // The same from the TOML configuration file.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("countersign.toml");
+    std::fs::write(
+        &config,
+        "trusted_proxies = [\"10.0.0.0/8\", \"127.0.0.0/8\"]\nforwarded_header = \"forwarded\"\n",
+    )
+    .unwrap();
+    let file = [("COUNTERSIGN_CONFIG", config.to_str().unwrap())];
+    assert_eq!(logged_client(&file, "Forwarded", forwarded), "2001:db8::7");
     assert_eq!(logged_client(&rfc, xff, "203.0.113.7"), "127.0.0.1");
 }
 
