@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::delivery::settings::{Alias, DeliverySettings, Section, SmsSettings};
 use crate::error::ServerError;
+use crate::proxies::{ForwardedHeader, TrustedProxies};
 use crate::seal::MasterKey;
 use crate::state::{Inner, Settings};
 use crate::store::db::{Db, Dialect};
@@ -54,6 +55,17 @@ pub struct FileConfig {
     /// Pending approval requests at once, per user (default 10) and per app (default 10000).
     pub max_pending_per_user: Option<i64>,
     pub max_pending_per_app: Option<i64>,
+    /// PEM certificate chain and private key: with both, the server speaks HTTPS only.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// A reverse proxy terminates TLS: plain HTTP may be served on a non-loopback address.
+    /// Alone it trusts a proxy on the same host (loopback); see `trusted_proxies`.
+    pub behind_proxy: Option<bool>,
+    /// Addresses or CIDR networks of the reverse proxies whose forwarded client address is
+    /// believed; setting it implies `behind_proxy`.
+    pub trusted_proxies: Option<Vec<String>>,
+    /// The header those proxies write: `x-forwarded-for` (default) or `forwarded`.
+    pub forwarded_header: Option<String>,
 }
 
 impl FileConfig {
@@ -92,6 +104,7 @@ impl FileConfig {
         if let Some(path) = env("MASTER_KEY_FILE") {
             self.master_key_file = Some(PathBuf::from(path));
         }
+        self = self.overlay_env_tls(&env);
         let number = |name: &str| env(name).and_then(|v| v.parse::<i64>().ok());
         for (field, name) in [
             (&mut self.max_failures, "MAX_FAILURES"),
@@ -109,6 +122,60 @@ impl FileConfig {
             }
         }
         self
+    }
+
+    fn overlay_env_tls(mut self, env: &dyn Fn(&str) -> Option<String>) -> FileConfig {
+        if let Some(path) = env("TLS_CERT") {
+            self.tls_cert = Some(PathBuf::from(path));
+        }
+        if let Some(path) = env("TLS_KEY") {
+            self.tls_key = Some(PathBuf::from(path));
+        }
+        if let Some(flag) = env("BEHIND_PROXY") {
+            self.behind_proxy = Some(matches!(flag.as_str(), "1" | "true" | "yes"));
+        }
+        if let Some(list) = env("TRUSTED_PROXIES") {
+            self.trusted_proxies = Some(list.split(',').map(|n| n.trim().to_owned()).collect());
+        }
+        if let Some(header) = env("FORWARDED_HEADER") {
+            self.forwarded_header = Some(header);
+        }
+        self
+    }
+
+    /// The TLS certificate and key files, when both are given (one without the other is a
+    /// mistake worth stopping for).
+    pub fn tls_files(&self) -> Result<Option<(&std::path::Path, &std::path::Path)>, ServerError> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Ok(Some((cert, key))),
+            (None, None) => Ok(None),
+            _ => Err(ServerError::Config(
+                "HTTPS needs both a certificate and a key: give --tls-cert and --tls-key".into(),
+            )),
+        }
+    }
+
+    /// Whether the operator said a reverse proxy terminates TLS.
+    pub fn behind_proxy(&self) -> bool {
+        self.behind_proxy.unwrap_or(false) || self.trusted_proxies.is_some()
+    }
+
+    /// The trusted reverse proxies: the configured list; loopback when only `behind_proxy`
+    /// is set; none otherwise.
+    pub fn trusted_proxies(&self) -> Result<TrustedProxies, ServerError> {
+        let header = match &self.forwarded_header {
+            Some(name) => ForwardedHeader::parse(name)?,
+            None => ForwardedHeader::default(),
+        };
+        let networks: Vec<String> = match &self.trusted_proxies {
+            Some(list) => list.clone(),
+            None if self.behind_proxy() => TrustedProxies::LOOPBACK
+                .iter()
+                .map(|n| n.to_string())
+                .collect(),
+            None => Vec::new(),
+        };
+        TrustedProxies::new(&networks, header)
     }
 
     pub fn database_url(&self) -> &str {
@@ -226,10 +293,15 @@ impl FileConfig {
                 self.max_pending_per_user.unwrap_or(10),
                 self.max_pending_per_app.unwrap_or(10_000),
             ),
-            public_url: self
-                .public_url
-                .clone()
-                .unwrap_or_else(|| format!("http://{}", self.listen())),
+            public_url: self.public_url.clone().unwrap_or_else(|| {
+                let scheme = if self.tls_cert.is_some() {
+                    "https"
+                } else {
+                    "http"
+                };
+                format!("{scheme}://{}", self.listen())
+            }),
+            trusted_proxies: self.trusted_proxies()?,
         };
         Ok(Inner {
             accepted: crate::store::verdict_batch::Batcher::start(

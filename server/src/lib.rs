@@ -19,7 +19,7 @@
 //! ```
 //!
 //! Beside them: `state` (what every call receives), `error`, `config`, `clock`, `seal`,
-//! `signature`.
+//! `signature`, `proxies` (the client address behind a reverse proxy).
 
 pub mod clock;
 pub mod config;
@@ -27,6 +27,7 @@ pub mod delivery;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod proxies;
 pub mod run;
 pub mod seal;
 pub mod service;

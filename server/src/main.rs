@@ -27,8 +27,45 @@ struct Cli {
     /// sqlite:FILE (default sqlite:countersign.db) or postgres://…
     #[arg(long, global = true)]
     database_url: Option<String>,
+    #[command(flatten)]
+    transport: TransportFlags,
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+/// How `serve` reaches its clients (see docs/server-api.md, TLS and reverse proxies).
+#[derive(clap::Args)]
+struct TransportFlags {
+    /// PEM certificate chain (leaf first) to serve HTTPS (or COUNTERSIGN_TLS_CERT).
+    #[arg(long, global = true)]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of that certificate (or COUNTERSIGN_TLS_KEY).
+    #[arg(long, global = true)]
+    tls_key: Option<PathBuf>,
+    /// A reverse proxy terminates TLS: allow plain HTTP on a non-loopback address and
+    /// believe the client address a proxy on this host forwards.
+    #[arg(long, global = true)]
+    behind_proxy: bool,
+    /// Addresses or CIDR networks of the reverse proxies to believe (implies --behind-proxy).
+    #[arg(long, global = true, value_delimiter = ',')]
+    trusted_proxies: Option<Vec<String>>,
+}
+
+impl TransportFlags {
+    fn apply(&self, config: &mut FileConfig) {
+        if let Some(cert) = &self.tls_cert {
+            config.tls_cert = Some(cert.clone());
+        }
+        if let Some(key) = &self.tls_key {
+            config.tls_key = Some(key.clone());
+        }
+        if self.behind_proxy {
+            config.behind_proxy = Some(true);
+        }
+        if let Some(list) = &self.trusted_proxies {
+            config.trusted_proxies = Some(list.clone());
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -99,16 +136,23 @@ fn config(cli: &Cli) -> Result<FileConfig, ServerError> {
         .clone()
         .or(config.database_url)
         .or(file.database_url);
+    cli.transport.apply(&mut config);
     Ok(config)
 }
 
 async fn serve(config: FileConfig) -> Result<(), ServerError> {
-    let state = run::state(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen())
         .await
         .map_err(|e| ServerError::Config(format!("cannot listen on {}: {e}", config.listen())))?;
-    let running = run::start(state, listener)?;
-    tracing::info!(address = %running.address, "countersign-server listening");
+    // Checked before the database is opened: a refused or broken setup changes nothing.
+    let transport = run::transport(&config, listener.local_addr()?)?;
+    let scheme = match transport {
+        run::Transport::Tls(_) => "https",
+        run::Transport::Plain => "http",
+    };
+    let state = run::state(&config).await?;
+    let running = run::start_with(state, listener, transport)?;
+    tracing::info!(address = %running.address, scheme, "countersign-server listening");
     shutdown_signal().await;
     tracing::info!("shutting down");
     running.stop().await

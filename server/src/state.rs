@@ -17,6 +17,8 @@ pub struct Settings {
     /// Public base URL of this server, put into device-facing links.
     pub public_url: String,
     pub approvals: ApprovalLimits,
+    /// Reverse proxies whose forwarded client address is believed (empty: none).
+    pub trusted_proxies: crate::proxies::TrustedProxies,
 }
 
 /// Bounds on OneTouch approval requests: a request that lives for ever, or an app that piles

@@ -1,11 +1,16 @@
 //! Extractors: an Authy API call (answer format, the app its API key belongs to, the
-//! parameters) and a signed device request (authenticated by `service::device_auth`).
+//! parameters), a signed device request (authenticated by `service::device_auth`), and the
+//! client's address (the peer, or what a trusted reverse proxy forwarded).
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::connect_info::{ConnectInfo, Connected};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::serve::IncomingStream;
 use serde_json::Value;
+use tracing::Instrument;
 
 use super::error::{Rejection, api_error};
 use super::params::Params;
@@ -136,4 +141,48 @@ impl FromRequest<AppState> for DeviceRequest {
             .map_err(IntoResponse::into_response)?;
         Ok(DeviceRequest { device, body })
     }
+}
+
+/// The address of the connection's other end, as the listener (plain or TLS) saw it.
+/// (The TLS listener's `Connected` is beside it, in `run`.)
+#[derive(Clone, Copy, Debug)]
+pub struct PeerAddr(pub std::net::SocketAddr);
+
+impl Connected<IncomingStream<'_, tokio::net::TcpListener>> for PeerAddr {
+    fn connect_info(stream: IncomingStream<'_, tokio::net::TcpListener>) -> PeerAddr {
+        PeerAddr(*stream.remote_addr())
+    }
+}
+
+/// The client's address: the peer's, or the one a trusted reverse proxy forwarded
+/// (`proxies`). Handlers that record where a request came from read it from here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
+/// Middleware: works out the [`ClientAddress`], puts it in the request's extensions and
+/// logs the request with it. Without a peer address (a router served without connect
+/// info, as in unit tests) nothing is added.
+pub async fn record_client(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<PeerAddr>>()
+        .map(|info| info.0.0.ip());
+    let Some(peer) = peer else {
+        return next.run(request).await;
+    };
+    let proxies = &state.settings.trusted_proxies;
+    let forwarded = request
+        .headers()
+        .get_all(proxies.header().name())
+        .iter()
+        .filter_map(|value| value.to_str().ok());
+    let client = proxies.client_address(peer, forwarded);
+    request.extensions_mut().insert(ClientAddress(client));
+    let span = tracing::debug_span!("request", %client);
+    tracing::debug!(parent: &span, %client, %peer, method = %request.method(), path = request.uri().path(), "request");
+    next.run(request).instrument(span).await
 }

@@ -27,6 +27,9 @@ pub struct Options {
     pub env: Vec<(String, String)>,
     /// Put the SQLite database in this folder (e.g. a small tmpfs) instead of the temporary one.
     pub sqlite_dir: Option<PathBuf>,
+    /// Serve HTTPS with a certificate for 127.0.0.1/localhost from a fresh test CA
+    /// ([`Server::ca_cert`]); `base_url` is then `https://…`.
+    pub tls: bool,
 }
 
 pub struct Server {
@@ -36,6 +39,8 @@ pub struct Server {
     pub app_id: i64,
     pub callback_port: u16,
     pub database_url: String,
+    /// The test CA that signed the server's certificate, when it serves HTTPS.
+    pub ca_cert: Option<PathBuf>,
     env: Vec<(String, String)>,
     child: Option<Child>,
     port: u16,
@@ -66,7 +71,8 @@ fn database_url(dir: &std::path::Path, sqlite_dir: Option<&std::path::Path>) -> 
 impl Server {
     /// Creates a user through the Authy API; returns its id.
     pub fn new_user(&self, phone: &str) -> i64 {
-        let user: serde_json::Value = reqwest::blocking::Client::new()
+        let user: serde_json::Value = self
+            .client()
             .post(format!("{}/protected/json/users/new", self.base_url))
             .header("X-Authy-API-Key", &self.api_key)
             .form(&[
@@ -79,6 +85,16 @@ impl Server {
             .json()
             .unwrap();
         user["user"]["id"].as_i64().unwrap()
+    }
+
+    /// A blocking client that trusts the server's test CA (when it has one).
+    pub fn client(&self) -> reqwest::blocking::Client {
+        let mut builder = reqwest::blocking::Client::builder();
+        if let Some(ca) = &self.ca_cert {
+            let pem = std::fs::read(ca).unwrap();
+            builder = builder.add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap());
+        }
+        builder.build().unwrap()
     }
 
     pub fn command(&self) -> Command {
@@ -138,6 +154,7 @@ impl Server {
             api_key: String::new(),
             app_id: 0,
             callback_port,
+            ca_cert: None,
             env: options.env.clone(),
             child: None,
             port: free_port(),
@@ -160,6 +177,18 @@ impl Server {
         server.api_key = app["api_key"].as_str().unwrap().to_owned();
         server.app_id = app["app_id"].as_i64().unwrap();
         server.base_url = format!("http://127.0.0.1:{}", server.port);
+        if options.tls {
+            let tls = test_certificates(server.dir.path());
+            server.env.push((
+                "COUNTERSIGN_TLS_CERT".into(),
+                tls.cert.display().to_string(),
+            ));
+            server
+                .env
+                .push(("COUNTERSIGN_TLS_KEY".into(), tls.key.display().to_string()));
+            server.ca_cert = Some(tls.ca);
+            server.base_url = format!("https://127.0.0.1:{}", server.port);
+        }
         server.spawn();
         server
     }
@@ -325,5 +354,99 @@ impl Server {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+}
+
+/// A test CA and a server certificate it signed, all PEM files.
+pub struct TestCertificates {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Makes, with the `openssl` command, a CA and a certificate for 127.0.0.1, ::1 and
+/// localhost signed by it (P-256, valid for two days) in `dir/tls`.
+pub fn test_certificates(dir: &std::path::Path) -> TestCertificates {
+    let dir = dir.join("tls");
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .expect("the openssl command");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let new_key = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    run(&[
+        &["req", "-x509"][..],
+        &new_key,
+        &[
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=Countersign test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    ]
+    .concat());
+    run(&[
+        &["req"][..],
+        &new_key,
+        &[
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=localhost",
+        ],
+    ]
+    .concat());
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\nbasicConstraints=CA:FALSE\n\
+         keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-set_serial",
+        "2",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.pem",
+    ]);
+    TestCertificates {
+        ca: dir.join("ca.pem"),
+        cert: dir.join("server.pem"),
+        key: dir.join("server.key"),
     }
 }
