@@ -188,7 +188,18 @@ fn over_http(library: Library) {
         callback: true,
         ..Default::default()
     });
-    drive(library, &server, reqwest::blocking::Client::new(), None);
+    drive(library, &server, server.client(), None);
+}
+
+/// The server speaks HTTPS with a certificate from a test CA, which each library is told to
+/// trust the way its users would (a CA bundle, an extra CA file, a truststore).
+fn over_tls(library: Library) {
+    let server = common::Server::start(&common::Options {
+        callback: true,
+        tls: true,
+        ..Default::default()
+    });
+    drive(library, &server, server.client(), server.ca_cert.as_deref());
 }
 
 #[test]
@@ -204,4 +215,19 @@ fn java_authy_over_http() {
 #[test]
 fn node_authy_and_authy_client_over_http() {
     over_http(Library::Node);
+}
+
+#[test]
+fn python_authy_over_tls() {
+    over_tls(Library::Python);
+}
+
+#[test]
+fn java_authy_over_tls() {
+    over_tls(Library::Java);
+}
+
+#[test]
+fn node_authy_and_authy_client_over_tls() {
+    over_tls(Library::Node);
 }

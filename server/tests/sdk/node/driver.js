@@ -30,7 +30,9 @@ function check(name, ok, detail) {
     console.log(`${name} ok`);
   } else {
     failed += 1;
-    console.log(`${name} FAILED ${typeof detail === 'string' ? detail : JSON.stringify(detail)}`);
+    const text = typeof detail === 'string' ? detail : JSON.stringify(detail);
+    // Long enough to name the field a library refused, short enough to read in a list.
+    console.log(`${name} FAILED ${String(text).slice(0, 600)}`);
   }
 }
 

@@ -82,7 +82,8 @@ public final class AuthyJavaDriver {
     public static void main(String[] args) throws Exception {
         AuthyJavaDriver driver = new AuthyJavaDriver(args);
         driver.runAll();
-        System.out.printf("java: %d passed, %d failed%n", driver.passed, driver.failed);
+        System.out.printf("java (%s): %d passed, %d failed%n", driver.tls ? "https" : "http", driver.passed,
+                driver.failed);
         System.exit(driver.failed == 0 ? 0 : 1);
     }
 
