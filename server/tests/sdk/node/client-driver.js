@@ -7,6 +7,7 @@ const { Client } = require('authy-client');
 
 const VERIFY_PHONE = '351-338-9313';
 const VERIFY_RECIPIENT = '+543513389313';
+const OWN_PHONE = '351-338-9314';
 
 function describe(error) {
   if (!error) return 'no error';
@@ -100,8 +101,18 @@ async function run(h, { baseUrl, apiKey }) {
   await h.step('authy-client verifyPhone', () => phones(client, h));
   await h.step('authy-client application', () => application(client, h));
   await h.step('authy-client createApprovalRequest', () => oneTouch(client, h, id));
+  await h.step('authy-client deleteUser', () => deletion(client, h));
+}
+
+/** Deletes a user of its own: the shared one is still needed by the other library. */
+async function deletion(client, h) {
+  const created = await settle(client.registerUser({ countryCode: 'AR', email: 'ginny@hogwarts.example', phone: OWN_PHONE }));
+  const id = created.value && created.value.user.id;
+  h.check('authy-client registerUser (a second user)', Number.isInteger(id), describe(created.error));
   const deleted = await settle(client.deleteUser({ authyId: id }));
   h.check('authy-client deleteUser', Boolean(deleted.value), describe(deleted.error));
+  const gone = await settle(client.getUserStatus({ authyId: id }));
+  h.check('authy-client getUserStatus after deleteUser', gone.error && gone.error.code === 404, describe(gone.error));
 }
 
 module.exports = { run };
