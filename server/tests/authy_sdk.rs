@@ -172,15 +172,32 @@ fn drive(
             panic!("the {library:?} driver cannot start ({error}): install its runtime (see scripts/test)")
         });
     let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
     println!("{stdout}");
-    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    eprintln!("{stderr}");
     let failures: Vec<&str> = stdout.lines().filter(|l| l.contains(" FAILED")).collect();
     assert!(
-        output.status.success() && failures.is_empty() && stdout.contains(" 0 failed"),
+        failures.is_empty(),
         "{library:?}: {} call(s) failed:\n{}",
         failures.len(),
         failures.join("\n")
     );
+    // A driver that died before its summary line failed too, whatever it printed so far.
+    assert!(
+        output.status.success() && stdout.contains(" 0 failed"),
+        "the {library:?} driver ended with {} before its summary; stderr ends with:\n{}",
+        output.status,
+        tail(&stderr, 3000)
+    );
+}
+
+/// The last `max` bytes of `text` or a little fewer, cut at a character boundary.
+fn tail(text: &str, max: usize) -> &str {
+    let start = text.len().saturating_sub(max);
+    let start = (start..=text.len())
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(text.len());
+    &text[start..]
 }
 
 fn over_http(library: Library) {
