@@ -161,7 +161,9 @@ fn drive(
 ) {
     let user = shared_user(server, &http);
     let _device = approver::Approver::start(&server.base_url, &server.api_key, http, user);
-    let output = driver(library, ca)
+    let mut command = driver(library, ca);
+    let program = command.get_program().to_string_lossy().into_owned();
+    let output = command
         .arg(&server.base_url)
         .arg(&server.api_key)
         .arg(server.callback_port.to_string())
@@ -169,7 +171,7 @@ fn drive(
         .args(server.outbox_command())
         .output()
         .unwrap_or_else(|error| {
-            panic!("the {library:?} driver cannot start ({error}): install its runtime (see scripts/test)")
+            panic!("the {library:?} driver cannot start: `{program}`: {error}; install it (see scripts/test)")
         });
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
