@@ -1,5 +1,5 @@
-//! A registered device that approves approval requests while an SDK driver runs, so that the
-//! libraries see what Authy sends when a user taps "Approve": an `approved` status and the
+//! A registered device that answers approval requests while an SDK driver runs, so that the
+//! libraries see what Authy sends when a user taps "Approve" or "Deny": the status and the
 //! signed callback their validators check. It speaks the device protocol
 //! (docs/device-protocol.md) with the core's software signer, as a phone would.
 
@@ -17,8 +17,15 @@ use reqwest::blocking::Client;
 use serde_json::{Value, json};
 use sha2::Digest;
 
-/// Only requests with this message are approved; any other one is left pending.
-pub const APPROVED_MESSAGE: &str = "Approve payment";
+/// The device's decision for a request's message: "Approve payment" is approved, "Deny
+/// payment" denied, any other request left pending (to expire).
+fn decision_for(message: &serde_json::Value) -> Option<&'static str> {
+    match message.as_str()? {
+        "Approve payment" => Some("approve"),
+        "Deny payment" => Some("deny"),
+        _ => None,
+    }
+}
 
 struct Device {
     base_url: String,
@@ -28,7 +35,7 @@ struct Device {
     server_key: Vec<u8>,
 }
 
-/// Approves matching requests for one user until dropped.
+/// Answers the requests of one user until dropped.
 pub struct Approver {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -43,7 +50,7 @@ impl Approver {
         let thread = std::thread::spawn(move || {
             let mut answered = HashSet::new();
             while !flag.load(Ordering::Relaxed) {
-                device.approve_pending(&mut answered);
+                device.answer_pending(&mut answered);
                 std::thread::sleep(Duration::from_millis(150));
             }
         });
@@ -148,13 +155,16 @@ impl Device {
             .collect()
     }
 
-    fn approve_pending(&self, answered: &mut HashSet<String>) {
+    fn answer_pending(&self, answered: &mut HashSet<String>) {
         for challenge in self.challenges() {
             let uuid = challenge["uuid"].as_str().unwrap_or_default().to_owned();
-            if challenge["message"] != APPROVED_MESSAGE || answered.contains(&uuid) {
+            let Some(decision) = decision_for(&challenge["message"]) else {
+                continue;
+            };
+            if answered.contains(&uuid) {
                 continue;
             }
-            let body = json!({"answer": self.answer(&challenge, "approve")}).to_string();
+            let body = json!({"answer": self.answer(&challenge, decision)}).to_string();
             let path = format!("/device/v1/approval_requests/{uuid}/answer");
             let sent = self.signed("POST", &path, body.as_bytes()).send();
             if sent.is_ok_and(|response| response.status().is_success()) {

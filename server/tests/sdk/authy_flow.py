@@ -6,7 +6,8 @@
 The outbox command prints the messages the server's `log` sender delivered (JSON); codes
 sent by SMS are read from it, as a phone would receive them. Over TLS the caller points
 `REQUESTS_CA_BUNDLE` at the test CA (CA_FILE only says that the server speaks TLS). A device
-registered by the Rust test approves every approval request whose message is "Approve payment".
+registered by the Rust test approves every approval request whose message is "Approve payment"
+and denies those saying "Deny payment".
 One line per call: `python <method> ok` or `python <method> FAILED <why>`.
 """
 import http.server
@@ -154,6 +155,16 @@ check("get_approval_status approved", approved.ok() and approved["approval_reque
       approved.content)
 if approved_callback:
     validate_callback("validate_one_touch_signature (approved)", approved_callback, approval_uuid, "approved")
+
+denial = authy.one_touch.send_request(user.id, "Deny payment", details={"Amount": "9,999.00 EUR"})
+denial_uuid = denial.get_uuid()
+check("one_touch.send_request (to be denied)", denial.ok() and denial_uuid, denial.content)
+denied_callback = wait_for_callback(denial_uuid) if denial_uuid else None
+check("a callback arrived for the denied request", denied_callback is not None, received)
+denied = authy.one_touch.get_approval_status(denial_uuid)
+check("get_approval_status denied", denied.ok() and denied["approval_request"]["status"] == "denied", denied.content)
+if denied_callback:
+    validate_callback("validate_one_touch_signature (denied)", denied_callback, denial_uuid, "denied")
 
 start = authy.phones.verification_start("351-338-9311", "54", via="sms", code_length=6)
 check("phones.verification_start", start.ok() and start["success"] is True, start.content)

@@ -90,6 +90,20 @@ async function oneTouch(client, h, id) {
   const forged = { ...request, body: { ...callback.body, status: 'denied' } };
   const tampered = await settle(client.verifyCallback(forged));
   h.check('authy-client verifyCallback rejects a tampered body', Boolean(tampered.error), 'accepted');
+  await denial(client, h, id);
+}
+
+/** A request the device denies: its callback validates too. */
+async function denial(client, h, id) {
+  const created = await settle(client.createApprovalRequest({ authyId: id, message: 'Deny payment' }));
+  const uuid = created.value && created.value.approval_request.uuid;
+  h.check('authy-client createApprovalRequest (to be denied)', Boolean(uuid), describe(created.error));
+  const callback = uuid && await h.nextCallback(uuid);
+  h.check('authy-client denial callback arrives', Boolean(callback), 'none within 20 s');
+  if (!callback) return;
+  const request = { body: callback.body, headers: callback.headers, method: callback.method, protocol: 'http', url: callback.url };
+  const valid = await settle(client.verifyCallback(request));
+  h.check('authy-client verifyCallback (denied)', Boolean(valid.value) && callback.body.status === 'denied', describe(valid.error));
 }
 
 async function run(h, { baseUrl, apiKey }) {

@@ -7,7 +7,7 @@
 //
 // Over TLS the test CA reaches Node through NODE_EXTRA_CA_CERTS (set by the caller); the CA
 // file argument only says that the server speaks TLS. A registered device (the Rust test's)
-// approves every approval request whose message is "Approve payment".
+// approves every approval request whose message is "Approve payment" and denies "Deny payment".
 
 const http = require('http');
 const { execFileSync } = require('child_process');

@@ -256,6 +256,25 @@ public final class AuthyJavaDriver {
         if (callback != null) {
             validate(callback);
         }
+        denial(id);
+    }
+
+    /** A request the device denies: its callback validates too. */
+    private void denial(int id) throws Exception {
+        OneTouchResponse sent = client.getOneTouch()
+                .sendApprovalRequest(new ApprovalRequestParams.Builder(id, "Deny payment").build());
+        check("oneTouch.sendApprovalRequest (to be denied)", sent.isOk(), sent.getMessage());
+        Callback callback = callbacks.poll(20, TimeUnit.SECONDS);
+        check("oneTouch denial callback arrives", callback != null, "none within 20 s");
+        if (callback == null) {
+            return;
+        }
+        boolean valid = AuthyUtil.validateSignatureForPost(callback.body(), callback.headers(), callbackUrl, apiKey);
+        check("AuthyUtil.validateSignatureForPost (denied)", valid
+                && new JSONObject(callback.body()).getString("status").equals("denied"), callback.body());
+        OneTouchResponse denied = client.getOneTouch().getApprovalRequestStatus(sent.getApprovalRequest().getUUID());
+        check("oneTouch.getApprovalRequestStatus denied", "denied".equals(denied.getApprovalRequest().getStatus()),
+                denied.getMessage());
     }
 
     private void validate(Callback callback) throws Exception {
