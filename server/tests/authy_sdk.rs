@@ -221,6 +221,28 @@ fn over_tls(library: Library) {
     drive(library, &server, server.client(), server.ca_cert.as_deref());
 }
 
+/// The app's callbacks switched to GET (Authy's other callback method): the parameters arrive
+/// in the query, and the libraries that validate GET callbacks (Python, Java) check them.
+fn with_get_callbacks(library: Library) {
+    let mut server = common::Server::start(&common::Options {
+        callback: true,
+        ..Default::default()
+    });
+    let app = server.app_id.to_string();
+    let update = server
+        .command()
+        .args(["app", "update", "--id", &app, "--callback-method", "GET"])
+        .output()
+        .unwrap();
+    assert!(
+        update.status.success(),
+        "{}",
+        String::from_utf8_lossy(&update.stderr)
+    );
+    server.restart();
+    drive(library, &server, server.client(), None);
+}
+
 #[test]
 fn python_authy_over_http() {
     over_http(Library::Python);
@@ -249,4 +271,14 @@ fn java_authy_over_tls() {
 #[test]
 fn node_authy_and_authy_client_over_tls() {
     over_tls(Library::Node);
+}
+
+#[test]
+fn python_authy_with_get_callbacks() {
+    with_get_callbacks(Library::Python);
+}
+
+#[test]
+fn java_authy_with_get_callbacks() {
+    with_get_callbacks(Library::Java);
 }

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 
 import pyotp
 from authy.api import AuthyApiClient
@@ -30,11 +31,19 @@ failed = 0
 
 
 class Callbacks(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        received.append(({k.lower(): v for k, v in self.headers.items()}, json.loads(body)))
+    """Records each callback as (headers, params, method): the JSON body of a POST, or the
+    query of a GET as the flat dict a web framework hands over."""
+
+    def record(self, params):
+        received.append(({k.lower(): v for k, v in self.headers.items()}, params, self.command))
         self.send_response(200)
         self.end_headers()
+
+    def do_POST(self):
+        self.record(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+
+    def do_GET(self):
+        self.record(dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query, keep_blank_values=True)))
 
     def log_message(self, *args):
         pass
@@ -57,9 +66,9 @@ def check(name, condition, detail=""):
 def wait_for_callback(uuid, seconds=20):
     deadline = time.time() + seconds
     while time.time() < deadline:
-        for headers, body in received:
+        for headers, body, method in received:
             if body.get("uuid") == uuid:
-                return headers, body
+                return headers, body, method
         time.sleep(0.2)
     return None
 
@@ -129,12 +138,12 @@ check("a callback arrived for the expired request", expired_callback is not None
 
 
 def validate_callback(name, callback, uuid, status):
-    headers, body = callback
+    headers, body, method = callback
     signature, nonce = headers["x-authy-signature"], headers["x-authy-signature-nonce"]
-    valid = authy.one_touch.validate_one_touch_signature(signature, nonce, "POST", callback_url, body)
-    check(name, valid is True and body["uuid"] == uuid and body["status"] == status, body)
+    valid = authy.one_touch.validate_one_touch_signature(signature, nonce, method, callback_url, body)
+    check(name + " " + method, valid is True and body["uuid"] == uuid and body["status"] == status, body)
     forged = dict(body, status="denied" if status != "denied" else "approved")
-    tampered = authy.one_touch.validate_one_touch_signature(signature, nonce, "POST", callback_url, forged)
+    tampered = authy.one_touch.validate_one_touch_signature(signature, nonce, method, callback_url, forged)
     check(name + " rejects a tampered body", tampered is False)
 
 

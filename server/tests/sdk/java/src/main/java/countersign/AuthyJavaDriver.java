@@ -16,6 +16,7 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.FileInputStream;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
@@ -55,8 +56,31 @@ public final class AuthyJavaDriver {
     private int passed;
     private int failed;
 
-    /** One callback as the server delivered it. */
-    private record Callback(Map<String, String> headers, String body) {}
+    /** One callback as the server delivered it: a JSON body (POST) or query parameters (GET). */
+    private record Callback(String method, Map<String, String> headers, String body, Map<String, String> query) {
+        String status() {
+            return method.equals("GET") ? query.get("status") : new JSONObject(body).getString("status");
+        }
+
+        /** The name of the library's validator for this method. */
+        String validator() {
+            return method.equals("GET") ? "AuthyUtil.validateSignatureForGet" : "AuthyUtil.validateSignatureForPost";
+        }
+
+        boolean validates(String url, String apiKey) throws Exception {
+            return method.equals("GET")
+                    ? AuthyUtil.validateSignatureForGet(query, headers, url, apiKey)
+                    : AuthyUtil.validateSignatureForPost(body, headers, url, apiKey);
+        }
+
+        /** The same callback with another status, as a forger would send it. */
+        Callback withStatus(String status) {
+            Map<String, String> forgedQuery = new HashMap<>(query);
+            forgedQuery.put("status", status);
+            String forgedBody = method.equals("GET") ? body : new JSONObject(body).put("status", status).toString();
+            return new Callback(method, headers, forgedBody, forgedQuery);
+        }
+    }
 
     /** A step that may throw; its failure is reported, not fatal. */
     private interface Step {
@@ -108,12 +132,28 @@ public final class AuthyJavaDriver {
             Map<String, String> headers = new HashMap<>();
             exchange.getRequestHeaders().forEach((name, values) -> headers.put(canonical(name), values.get(0)));
             String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-            callbacks.add(new Callback(headers, body));
+            String method = exchange.getRequestMethod();
+            callbacks.add(new Callback(method, headers, body, query(exchange.getRequestURI().getRawQuery())));
             exchange.sendResponseHeaders(200, -1);
             exchange.close();
         });
         server.setExecutor(null);
         server.start();
+    }
+
+    /** Query parameters as the flat map a servlet would hand over. */
+    private static Map<String, String> query(String raw) {
+        Map<String, String> params = new HashMap<>();
+        if (raw == null) {
+            return params;
+        }
+        for (String pair : raw.split("&")) {
+            int equals = pair.indexOf('=');
+            String key = equals < 0 ? pair : pair.substring(0, equals);
+            String value = equals < 0 ? "" : pair.substring(equals + 1);
+            params.put(URLDecoder.decode(key, StandardCharsets.UTF_8), URLDecoder.decode(value, StandardCharsets.UTF_8));
+        }
+        return params;
     }
 
     /** The header spelling AuthyUtil looks up (the JDK server capitalises only the first letter). */
@@ -269,21 +309,18 @@ public final class AuthyJavaDriver {
         if (callback == null) {
             return;
         }
-        boolean valid = AuthyUtil.validateSignatureForPost(callback.body(), callback.headers(), callbackUrl, apiKey);
-        check("AuthyUtil.validateSignatureForPost (denied)", valid
-                && new JSONObject(callback.body()).getString("status").equals("denied"), callback.body());
+        check(callback.validator() + " (denied)", callback.validates(callbackUrl, apiKey)
+                && callback.status().equals("denied"), callback);
         OneTouchResponse denied = client.getOneTouch().getApprovalRequestStatus(sent.getApprovalRequest().getUUID());
         check("oneTouch.getApprovalRequestStatus denied", "denied".equals(denied.getApprovalRequest().getStatus()),
                 denied.getMessage());
     }
 
     private void validate(Callback callback) throws Exception {
-        boolean valid = AuthyUtil.validateSignatureForPost(callback.body(), callback.headers(), callbackUrl, apiKey);
-        check("AuthyUtil.validateSignatureForPost", valid, callback.body());
-        String forged = callback.body().replace("\"status\":\"approved\"", "\"status\":\"denied\"");
-        boolean tampered = AuthyUtil.validateSignatureForPost(forged, callback.headers(), callbackUrl, apiKey);
-        check("AuthyUtil.validateSignatureForPost rejects a tampered body", !forged.equals(callback.body()) && !tampered,
-                forged);
+        check(callback.validator(), callback.validates(callbackUrl, apiKey) && callback.status().equals("approved"),
+                callback);
+        boolean tampered = callback.withStatus("denied").validates(callbackUrl, apiKey);
+        check(callback.validator() + " rejects a tampered callback", !tampered, "accepted");
     }
 
     private void phoneVerification() throws Exception {
