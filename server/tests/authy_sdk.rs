@@ -228,6 +228,9 @@ fn with_get_callbacks(library: Library) {
         callback: true,
         ..Default::default()
     });
+    // Changed while the server is stopped, as an operator would: a running SQLite server may
+    // hold the write lock the command needs, and settings are read at start-up.
+    server.stop();
     let app = server.app_id.to_string();
     let update = server
         .command()
@@ -239,7 +242,7 @@ fn with_get_callbacks(library: Library) {
         "{}",
         String::from_utf8_lossy(&update.stderr)
     );
-    server.restart();
+    server.start_again();
     drive(library, &server, server.client(), None);
 }
 
