@@ -124,13 +124,17 @@ totp = pyotp.parse_uri(qr.content["uri"])
 authenticator = authy.tokens.verify(user.id, totp.now())
 check("an authenticator code from the QR verifies", authenticator.ok(), authenticator.content)
 
-request = authy.one_touch.send_request(user.id, "Sign in to Gringotts", seconds_to_expire=1,
+# Nobody answers "Sign in to Gringotts": one request stays pending (its 10 minutes cannot run
+# out during the test, however slow the machine), another expires after a second.
+waiting = authy.one_touch.send_request(user.id, "Sign in to Gringotts",
                                        details={"Amount": "713.00 EUR", "Payee": "Hermione Granger"},
                                        hidden_details={"ip": "10.0.0.1"})
-uuid = request.get_uuid()
-check("one_touch.send_request", request.ok() and uuid and request.status() is True, request.content)
-pending = authy.one_touch.get_approval_status(uuid)
+check("one_touch.send_request", waiting.ok() and waiting.get_uuid() and waiting.status() is True, waiting.content)
+pending = authy.one_touch.get_approval_status(waiting.get_uuid())
 check("get_approval_status pending", pending.ok() and pending["approval_request"]["status"] == "pending", pending.content)
+request = authy.one_touch.send_request(user.id, "Sign in to Gringotts", seconds_to_expire=1)
+uuid = request.get_uuid()
+check("one_touch.send_request (expiring)", request.ok() and uuid, request.content)
 expired_callback = wait_for_callback(uuid)
 expired = authy.one_touch.get_approval_status(uuid)
 check("get_approval_status expired", expired["approval_request"]["status"] == "expired", expired.content)
