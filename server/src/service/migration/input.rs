@@ -1,0 +1,238 @@
+//! Reading an export file (CSV or JSON) into raw rows, each with the line it starts on. The
+//! file is untrusted: its size, its longest CSV line and its number of rows are bounded before
+//! any row is looked at, so a hostile file is refused with a clear reason instead of filling
+//! memory; a row that cannot be read is a row failure, not the end of the run.
+
+use std::io::Read;
+use std::path::Path;
+
+use serde::de::{Deserializer as _, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+use super::ImportError;
+
+/// Largest file read (a 100,000-user export is about 10 MiB).
+pub const MAX_FILE_BYTES: u64 = 128 * 1024 * 1024;
+/// Most users in one file.
+pub const MAX_ROWS: usize = 1_000_000;
+/// Longest CSV line (a real row is well under 1 KiB).
+pub const MAX_LINE_BYTES: usize = 4096;
+
+/// The columns (CSV) or keys (JSON) the import reads; any other one is ignored.
+pub const COLUMNS: [&str; 8] = [
+    "authy_id",
+    "email",
+    "country_code",
+    "cellphone",
+    "custom_user_id",
+    "created_at",
+    "confirmed",
+    "registered",
+];
+/// The columns a CSV file must have.
+pub const REQUIRED: [&str; 4] = ["authy_id", "email", "country_code", "cellphone"];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Json,
+}
+
+impl Format {
+    /// From `--format`, else from the file's extension.
+    pub fn choose(flag: Option<&str>, path: &Path) -> Result<Format, ImportError> {
+        let name = match flag {
+            Some(flag) => flag.to_ascii_lowercase(),
+            None => path
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or("")
+                .to_ascii_lowercase(),
+        };
+        match name.as_str() {
+            "csv" => Ok(Format::Csv),
+            "json" => Ok(Format::Json),
+            _ => Err(ImportError::UnknownFormat),
+        }
+    }
+}
+
+/// One row as read: its first line (1-based) and each known column's text (`None` when absent
+/// or empty), in the order of [`COLUMNS`]; or why it could not be read.
+pub struct RawRow {
+    pub line: u64,
+    pub fields: Result<[Option<String>; 8], String>,
+}
+
+/// The whole file, at most [`MAX_FILE_BYTES`].
+pub fn read_bounded(path: &Path) -> Result<Vec<u8>, ImportError> {
+    let file = std::fs::File::open(path)?;
+    if file.metadata()?.len() > MAX_FILE_BYTES {
+        return Err(ImportError::FileTooLarge);
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ImportError::FileTooLarge);
+    }
+    Ok(bytes)
+}
+
+pub fn rows(bytes: &[u8], format: Format) -> Result<Vec<RawRow>, ImportError> {
+    match format {
+        Format::Csv => csv_rows(bytes),
+        Format::Json => json_rows(bytes),
+    }
+}
+
+/// Refuses a line longer than [`MAX_LINE_BYTES`] or more lines than rows allowed, before parsing.
+fn check_lines(bytes: &[u8]) -> Result<(), ImportError> {
+    let mut lines = 0usize;
+    for (index, line) in bytes.split(|b| *b == b'\n').enumerate() {
+        if line.len() > MAX_LINE_BYTES {
+            return Err(ImportError::LineTooLong(index as u64 + 1));
+        }
+        if !line.iter().all(u8::is_ascii_whitespace) {
+            lines += 1;
+        }
+        // One more for the header.
+        if lines > MAX_ROWS + 1 {
+            return Err(ImportError::TooManyRows);
+        }
+    }
+    Ok(())
+}
+
+fn csv_rows(bytes: &[u8]) -> Result<Vec<RawRow>, ImportError> {
+    check_lines(bytes)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let header = reader
+        .byte_headers()
+        .map_err(|e| ImportError::Malformed(e.to_string()))?
+        .clone();
+    let names: Vec<String> = header
+        .iter()
+        .map(|h| {
+            String::from_utf8_lossy(h)
+                .trim_start_matches('\u{feff}')
+                .to_ascii_lowercase()
+        })
+        .collect();
+    let missing: Vec<&str> = REQUIRED
+        .into_iter()
+        .filter(|r| !names.iter().any(|n| n == r))
+        .collect();
+    if !missing.is_empty() {
+        return Err(ImportError::MissingColumns(missing.join(", ")));
+    }
+    let positions = COLUMNS.map(|c| names.iter().position(|n| n == c));
+    let mut rows = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    loop {
+        let line = reader.position().line();
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) if record.iter().all(<[u8]>::is_empty) => continue,
+            Ok(true) => rows.push(RawRow {
+                line: record.position().map_or(line, |p| p.line()),
+                fields: csv_fields(&record, &positions),
+            }),
+            Err(e) => rows.push(RawRow {
+                line,
+                fields: Err(format!("unreadable CSV: {e}")),
+            }),
+        }
+    }
+    Ok(rows)
+}
+
+fn csv_fields(
+    record: &csv::ByteRecord,
+    positions: &[Option<usize>; 8],
+) -> Result<[Option<String>; 8], String> {
+    let mut fields: [Option<String>; 8] = Default::default();
+    for (slot, position) in fields.iter_mut().zip(positions) {
+        let Some(bytes) = position.and_then(|p| record.get(p)) else {
+            continue;
+        };
+        let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_owned())?;
+        if !text.is_empty() {
+            *slot = Some(text.to_owned());
+        }
+    }
+    Ok(fields)
+}
+
+/// Collects the array's elements unparsed, refusing more than [`MAX_ROWS`].
+struct BoundedElements;
+
+impl<'de> Visitor<'de> for BoundedElements {
+    type Value = Vec<&'de RawValue>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of user objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut elements = Vec::new();
+        while let Some(element) = seq.next_element::<&'de RawValue>()? {
+            if elements.len() == MAX_ROWS {
+                return Err(serde::de::Error::custom(TOO_MANY_ROWS));
+            }
+            elements.push(element);
+        }
+        Ok(elements)
+    }
+}
+
+const TOO_MANY_ROWS: &str = "too many rows";
+
+fn json_rows(bytes: &[u8]) -> Result<Vec<RawRow>, ImportError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| ImportError::Malformed("the file is not UTF-8 text".into()))?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let elements = deserializer
+        .deserialize_seq(BoundedElements)
+        .and_then(|elements| deserializer.end().map(|()| elements))
+        .map_err(|e| match e.to_string().starts_with(TOO_MANY_ROWS) {
+            true => ImportError::TooManyRows,
+            false => ImportError::Malformed(e.to_string()),
+        })?;
+    let mut rows = Vec::with_capacity(elements.len());
+    let (mut line, mut counted_to) = (1u64, 0usize);
+    for element in elements {
+        // The element borrows from `text`: its offset gives its line.
+        let offset = (element.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+        let offset = offset.min(text.len());
+        line += text.as_bytes()[counted_to..offset]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u64;
+        counted_to = offset;
+        rows.push(RawRow {
+            line,
+            fields: json_fields(element),
+        });
+    }
+    Ok(rows)
+}
+
+fn json_fields(element: &RawValue) -> Result<[Option<String>; 8], String> {
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(element.get()).map_err(|_| "not a JSON object".to_owned())?;
+    let mut fields: [Option<String>; 8] = Default::default();
+    for (slot, name) in fields.iter_mut().zip(COLUMNS) {
+        *slot = match object.get(name) {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(text)) if text.trim().is_empty() => None,
+            Some(serde_json::Value::String(text)) => Some(text.trim().to_owned()),
+            Some(serde_json::Value::Number(number)) => Some(number.to_string()),
+            Some(serde_json::Value::Bool(flag)) => Some(flag.to_string()),
+            Some(_) => return Err(format!("{name} must be a string or a number")),
+        };
+    }
+    Ok(fields)
+}

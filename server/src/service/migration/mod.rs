@@ -1,0 +1,232 @@
+//! Migration from Authy (`countersign-server users import`): an integrator's users come over
+//! with the Authy ids the integrator has stored, so its code and database keep working once the
+//! base URL changes (docs/migrating-from-authy.md).
+//!
+//! The whole file is read and checked first (bounded: [`input`]), so a hostile file writes
+//! nothing; each row is then checked against the database in batches, and the new ones are
+//! inserted one transaction per batch. A bad row is reported with its line and never stops the
+//! others; a row already imported identically is "unchanged", which makes re-runs harmless.
+
+pub mod input;
+pub mod report;
+pub mod rows;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+pub use input::Format;
+pub use report::{report_json, report_text};
+pub use rows::RowFailure;
+use rows::UserRow;
+
+use crate::state::{Inner, now};
+use crate::store::user_import::{self as stored, ImportedUser, StoredUser};
+
+/// Rows checked and written per transaction.
+const BATCH: usize = 500;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImportError {
+    #[error("the file is larger than {} bytes", input::MAX_FILE_BYTES)]
+    FileTooLarge,
+    #[error("line {0} is longer than {max} bytes", max = input::MAX_LINE_BYTES)]
+    LineTooLong(u64),
+    #[error("the file has more than {} rows", input::MAX_ROWS)]
+    TooManyRows,
+    #[error("the CSV header lacks the column(s): {0}")]
+    MissingColumns(String),
+    #[error("the file cannot be read as a list of users: {0}")]
+    Malformed(String),
+    #[error("unknown format: give --format csv or --format json")]
+    UnknownFormat,
+    #[error("there is no app {0}")]
+    UnknownApp(i64),
+    #[error("choose the app with --app-id (the database has {0} apps)")]
+    ChooseApp(&'static str),
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+pub struct ImportOptions {
+    pub app_id: Option<i64>,
+    pub format: Format,
+    pub dry_run: bool,
+}
+
+/// What a run did (or, with `dry_run`, would do).
+#[derive(Debug, Default)]
+pub struct ImportReport {
+    pub app_id: i64,
+    pub dry_run: bool,
+    pub imported: u64,
+    pub unchanged: u64,
+    /// Sorted by line.
+    pub failed: Vec<RowFailure>,
+}
+
+/// The app the users go to: the one given, or the only one there is.
+async fn target_app(state: &Inner, asked: Option<i64>) -> Result<i64, ImportError> {
+    if let Some(app_id) = asked {
+        return match stored::app_exists(&state.db, app_id).await? {
+            true => Ok(app_id),
+            false => Err(ImportError::UnknownApp(app_id)),
+        };
+    }
+    match stored::first_app_ids(&state.db).await?[..] {
+        [only] => Ok(only),
+        [] => Err(ImportError::ChooseApp("no")),
+        _ => Err(ImportError::ChooseApp("several")),
+    }
+}
+
+pub async fn import_file(
+    state: &Inner,
+    path: &Path,
+    options: ImportOptions,
+) -> Result<ImportReport, ImportError> {
+    let bytes = input::read_bounded(path)?;
+    let raw_rows = input::rows(&bytes, options.format)?;
+    drop(bytes);
+    let app_id = target_app(state, options.app_id).await?;
+    let mut report = ImportReport {
+        app_id,
+        dry_run: options.dry_run,
+        ..ImportReport::default()
+    };
+    let mut valid = Vec::with_capacity(raw_rows.len());
+    for raw in raw_rows {
+        match rows::check(raw) {
+            Ok(row) => valid.push(row),
+            Err(failure) => report.failed.push(failure),
+        }
+    }
+    let valid = rows::first_of_each(valid, &mut report.failed);
+    for batch in valid.chunks(BATCH) {
+        import_batch(state, app_id, batch, &mut report).await?;
+    }
+    report.failed.sort_by_key(|f| f.line);
+    Ok(report)
+}
+
+/// How one valid row stands against the database.
+enum Verdict {
+    New,
+    Unchanged,
+    Refused(String),
+}
+
+fn same_user(stored: &StoredUser, app_id: i64, row: &UserRow) -> bool {
+    stored.app_id == app_id
+        && !stored.deleted
+        && stored.country_code == row.country_code
+        && stored.cellphone == row.cellphone
+        && stored.email.eq_ignore_ascii_case(&row.email)
+        && stored.custom_user_id.as_deref() == row.custom_user_id.as_deref()
+}
+
+/// Each row's verdict, from the users holding the batch's ids and phones.
+async fn verdicts(
+    conn: &mut sqlx::AnyConnection,
+    app_id: i64,
+    batch: &[UserRow],
+) -> Result<Vec<Verdict>, sqlx::Error> {
+    let ids: Vec<i64> = batch.iter().map(|r| r.id).collect();
+    let holders: HashMap<i64, StoredUser> = stored::by_ids(conn, &ids)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let mut by_country: HashMap<i64, Vec<&str>> = HashMap::new();
+    for row in batch {
+        by_country
+            .entry(row.country_code)
+            .or_default()
+            .push(&row.cellphone);
+    }
+    let mut phone_owner = HashMap::new();
+    for (country_code, phones) in by_country {
+        for (id, phone) in stored::phone_owners(conn, app_id, country_code, &phones).await? {
+            phone_owner.insert((country_code, phone), id);
+        }
+    }
+    Ok(batch
+        .iter()
+        .map(|row| match holders.get(&row.id) {
+            Some(holder) if same_user(holder, app_id, row) => Verdict::Unchanged,
+            Some(_) => Verdict::Refused(format!(
+                "authy_id {} already belongs to a different user",
+                row.id
+            )),
+            None => match phone_owner.get(&(row.country_code, row.cellphone.clone())) {
+                Some(owner) => Verdict::Refused(format!(
+                    "phone +{} {} already belongs to user {owner}",
+                    row.country_code, row.cellphone
+                )),
+                None => Verdict::New,
+            },
+        })
+        .collect())
+}
+
+async fn import_batch(
+    state: &Inner,
+    app_id: i64,
+    batch: &[UserRow],
+    report: &mut ImportReport,
+) -> Result<(), ImportError> {
+    if report.dry_run {
+        let mut conn = state.db.pool.acquire().await?;
+        let verdicts = verdicts(&mut conn, app_id, batch).await?;
+        tally(batch, &verdicts, report);
+        return Ok(());
+    }
+    let mut tx = stored::begin_batch(&state.db).await?;
+    let verdicts = verdicts(&mut tx, app_id, batch).await?;
+    let created = now();
+    let new_users: Vec<ImportedUser<'_>> = batch
+        .iter()
+        .zip(&verdicts)
+        .filter(|(_, verdict)| matches!(verdict, Verdict::New))
+        .map(|(row, _)| imported_user(state, app_id, row, created))
+        .collect();
+    stored::insert_batch(&mut tx, state.db.dialect, &new_users).await?;
+    tx.commit().await?;
+    tally(batch, &verdicts, report);
+    Ok(())
+}
+
+/// The row as stored, with a fresh seed (Authy's own seeds cannot be exported) sealed to its id.
+fn imported_user<'a>(state: &Inner, app_id: i64, row: &'a UserRow, now: i64) -> ImportedUser<'a> {
+    let mut seed = zeroize::Zeroizing::new([0u8; 20]);
+    rand::fill(&mut seed[..]);
+    ImportedUser {
+        id: row.id,
+        app_id,
+        email: &row.email,
+        country_code: row.country_code,
+        cellphone: &row.cellphone,
+        custom_user_id: row.custom_user_id.as_deref(),
+        confirmed: row.confirmed,
+        created_at: row.created_at.unwrap_or(now),
+        seed_sealed: state
+            .master
+            .seal(&format!("users.seed:{}", row.id), &seed[..]),
+    }
+}
+
+fn tally(batch: &[UserRow], verdicts: &[Verdict], report: &mut ImportReport) {
+    for (row, verdict) in batch.iter().zip(verdicts) {
+        match verdict {
+            Verdict::New => report.imported += 1,
+            Verdict::Unchanged => report.unchanged += 1,
+            Verdict::Refused(reason) => report.failed.push(RowFailure {
+                line: row.line,
+                authy_id: Some(row.id),
+                reason: reason.clone(),
+            }),
+        }
+    }
+}
