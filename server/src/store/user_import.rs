@@ -105,16 +105,19 @@ pub async fn phone_owners(
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
-/// Starts a write transaction for one batch. On PostgreSQL the users table is locked against
-/// other writers (users/new on any instance waits a few milliseconds), so that the ids read,
-/// the rows inserted and the sequence moved are one consistent step; SQLite has one writer.
+/// Starts a write transaction for one batch, holding the write lock from its first statement,
+/// so that the ids read, the rows inserted and the sequence moved are one consistent step.
+/// PostgreSQL: the users table is locked against other writers (users/new on any instance
+/// waits for the batch). SQLite: a write that changes nothing takes the database's write lock
+/// (waiting for the busy timeout) before anything is read; a transaction that read first and
+/// wrote later would fail outright if a server process wrote in between.
 pub async fn begin_batch(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
     let mut tx = db.writer.begin().await?;
-    if db.dialect == Dialect::Postgres {
-        sqlx::query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
-            .execute(&mut *tx)
-            .await?;
-    }
+    let lock = match db.dialect {
+        Dialect::Postgres => "LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE",
+        Dialect::Sqlite => "UPDATE users SET id = id WHERE id < 0",
+    };
+    sqlx::query(lock).execute(&mut *tx).await?;
     Ok(tx)
 }
 

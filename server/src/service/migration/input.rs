@@ -78,10 +78,11 @@ pub fn read_bounded(path: &Path) -> Result<Vec<u8>, ImportError> {
     Ok(bytes)
 }
 
-pub fn rows(bytes: &[u8], format: Format) -> Result<Vec<RawRow>, ImportError> {
+/// Hands each row to `each` as it is read (so only checked rows are kept, not raw text).
+pub fn rows(bytes: &[u8], format: Format, each: impl FnMut(RawRow)) -> Result<(), ImportError> {
     match format {
-        Format::Csv => csv_rows(bytes),
-        Format::Json => json_rows(bytes),
+        Format::Csv => csv_rows(bytes, each),
+        Format::Json => json_rows(bytes, each),
     }
 }
 
@@ -103,7 +104,7 @@ fn check_lines(bytes: &[u8]) -> Result<(), ImportError> {
     Ok(())
 }
 
-fn csv_rows(bytes: &[u8]) -> Result<Vec<RawRow>, ImportError> {
+fn csv_rows(bytes: &[u8], mut each: impl FnMut(RawRow)) -> Result<(), ImportError> {
     check_lines(bytes)?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -129,24 +130,23 @@ fn csv_rows(bytes: &[u8]) -> Result<Vec<RawRow>, ImportError> {
         return Err(ImportError::MissingColumns(missing.join(", ")));
     }
     let positions = COLUMNS.map(|c| names.iter().position(|n| n == c));
-    let mut rows = Vec::new();
     let mut record = csv::ByteRecord::new();
     loop {
         let line = reader.position().line();
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) if record.iter().all(<[u8]>::is_empty) => continue,
-            Ok(true) => rows.push(RawRow {
+            Ok(true) => each(RawRow {
                 line: record.position().map_or(line, |p| p.line()),
                 fields: csv_fields(&record, &positions),
             }),
-            Err(e) => rows.push(RawRow {
+            Err(e) => each(RawRow {
                 line,
                 fields: Err(format!("unreadable CSV: {e}")),
             }),
         }
     }
-    Ok(rows)
+    Ok(())
 }
 
 fn csv_fields(
@@ -190,7 +190,7 @@ impl<'de> Visitor<'de> for BoundedElements {
 
 const TOO_MANY_ROWS: &str = "too many rows";
 
-fn json_rows(bytes: &[u8]) -> Result<Vec<RawRow>, ImportError> {
+fn json_rows(bytes: &[u8], mut each: impl FnMut(RawRow)) -> Result<(), ImportError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|_| ImportError::Malformed("the file is not UTF-8 text".into()))?;
     let mut deserializer = serde_json::Deserializer::from_str(text);
@@ -201,7 +201,6 @@ fn json_rows(bytes: &[u8]) -> Result<Vec<RawRow>, ImportError> {
             true => ImportError::TooManyRows,
             false => ImportError::Malformed(e.to_string()),
         })?;
-    let mut rows = Vec::with_capacity(elements.len());
     let (mut line, mut counted_to) = (1u64, 0usize);
     for element in elements {
         // The element borrows from `text`: its offset gives its line.
@@ -212,12 +211,12 @@ fn json_rows(bytes: &[u8]) -> Result<Vec<RawRow>, ImportError> {
             .filter(|b| **b == b'\n')
             .count() as u64;
         counted_to = offset;
-        rows.push(RawRow {
+        each(RawRow {
             line,
             fields: json_fields(element),
         });
     }
-    Ok(rows)
+    Ok(())
 }
 
 fn json_fields(element: &RawValue) -> Result<[Option<String>; 8], String> {

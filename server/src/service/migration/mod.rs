@@ -87,22 +87,19 @@ pub async fn import_file(
     path: &Path,
     options: ImportOptions,
 ) -> Result<ImportReport, ImportError> {
-    let bytes = input::read_bounded(path)?;
-    let raw_rows = input::rows(&bytes, options.format)?;
-    drop(bytes);
     let app_id = target_app(state, options.app_id).await?;
     let mut report = ImportReport {
         app_id,
         dry_run: options.dry_run,
         ..ImportReport::default()
     };
-    let mut valid = Vec::with_capacity(raw_rows.len());
-    for raw in raw_rows {
-        match rows::check(raw) {
-            Ok(row) => valid.push(row),
-            Err(failure) => report.failed.push(failure),
-        }
-    }
+    let bytes = input::read_bounded(path)?;
+    let mut valid = Vec::new();
+    input::rows(&bytes, options.format, |raw| match rows::check(raw) {
+        Ok(row) => valid.push(row),
+        Err(failure) => report.failed.push(failure),
+    })?;
+    drop(bytes);
     let valid = rows::first_of_each(valid, &mut report.failed);
     for batch in valid.chunks(BATCH) {
         import_batch(state, app_id, batch, &mut report).await?;
