@@ -314,3 +314,62 @@ fn json_rows_carry_their_line_and_the_optional_fields() {
     assert_eq!(body["status"]["phone_number"], "XXX-XXX-0901");
     assert_eq!(status(&server, 9003).1["status"]["confirmed"], false);
 }
+
+#[test]
+fn an_import_while_two_instances_create_users_hands_out_no_id_twice() {
+    let server = Server::start(&Options::default());
+    let other = server.another_instance();
+    let mut text = String::from("authy_id,email,country_code,cellphone\n");
+    for id in 2..=3001u64 {
+        text.push_str(&format!(
+            "{id},u{id}@example.com,44,{}\n",
+            7_700_000_000u64 + id
+        ));
+    }
+    let file = write(&server, "users.csv", &text);
+    let bases = [server.base_url.clone(), other.base_url.clone()];
+    let created = std::thread::scope(|scope| {
+        let creators: Vec<_> = bases
+            .iter()
+            .enumerate()
+            .map(|(n, base)| {
+                let server = &server;
+                scope.spawn(move || {
+                    (0..40)
+                        .map(|i| new_user(base, server, &format!("55501{n}{i:02}")))
+                        .collect::<Vec<i64>>()
+                })
+            })
+            .collect();
+        let run = import(&server, &file, &[]);
+        let created: Vec<i64> = creators
+            .into_iter()
+            .flat_map(|c| c.join().unwrap())
+            .collect();
+        (run, created)
+    });
+    let (run, created) = created;
+    let mut distinct = created.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), created.len(), "an id was handed out twice");
+    // Every file id is imported, or failed because users/new had taken it first.
+    let failed: Vec<i64> = run.report["failed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["authy_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        run.report["imported"].as_u64().unwrap() + failed.len() as u64,
+        3000,
+        "{}",
+        run.report
+    );
+    assert!(failed.iter().all(|id| created.contains(id)), "{failed:?}");
+    for id in created.iter().filter(|id| (2..=3001).contains(*id)) {
+        assert_eq!(status(&server, *id).1["status"]["email"], "new@example.com");
+    }
+    let highest = created.iter().copied().max().unwrap().max(3001);
+    assert_eq!(new_user(&other.base_url, &server, "5550999"), highest + 1);
+}

@@ -101,8 +101,14 @@ pub async fn import_file(
     })?;
     drop(bytes);
     let valid = rows::first_of_each(valid, &mut report.failed);
+    // The table's statistics are refreshed each time the rows imported double.
+    let mut refresh_at = BATCH as u64;
     for batch in valid.chunks(BATCH) {
-        import_batch(state, app_id, batch, &mut report).await?;
+        let refresh = report.imported >= refresh_at;
+        if refresh {
+            refresh_at = report.imported * 2;
+        }
+        import_batch(state, app_id, batch, refresh, &mut report).await?;
     }
     report.failed.sort_by_key(|f| f.line);
     Ok(report)
@@ -172,6 +178,7 @@ async fn import_batch(
     state: &Inner,
     app_id: i64,
     batch: &[UserRow],
+    refresh_statistics: bool,
     report: &mut ImportReport,
 ) -> Result<(), ImportError> {
     if report.dry_run {
@@ -181,6 +188,9 @@ async fn import_batch(
         return Ok(());
     }
     let mut tx = stored::begin_batch(&state.db).await?;
+    if refresh_statistics {
+        stored::refresh_statistics(&mut tx, state.db.dialect).await?;
+    }
     let verdicts = verdicts(&mut tx, app_id, batch).await?;
     let created = now();
     let new_users: Vec<ImportedUser<'_>> = batch
