@@ -373,3 +373,58 @@ fn an_import_while_two_instances_create_users_hands_out_no_id_twice() {
     let highest = created.iter().copied().max().unwrap().max(3001);
     assert_eq!(new_user(&other.base_url, &server, "5550999"), highest + 1);
 }
+
+#[test]
+fn the_app_is_the_only_one_or_the_one_named() {
+    let server = Server::start(&Options::default());
+    let file = write(&server, "users.csv", THREE_USERS);
+    let out = server
+        .command()
+        .args(["users", "import"])
+        .arg(&file)
+        .args(["--app-id", "999", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("there is no app 999"));
+    // One app: --app-id may be left out.
+    let out = server
+        .command()
+        .args(["users", "import"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("imported: 3"));
+    let second = server
+        .command()
+        .args(["app", "create", "--name", "Other"])
+        .output()
+        .unwrap();
+    assert!(second.status.success());
+    let out = server
+        .command()
+        .args(["users", "import"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--app-id"));
+    // A file that is neither .csv nor .json needs --format.
+    let text = write(&server, "users.txt", THREE_USERS);
+    let out = server
+        .command()
+        .args(["users", "import"])
+        .arg(&text)
+        .args(["--app-id", &server.app_id.to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let run = import(&server, &text, &["--format", "csv"]);
+    assert_eq!((run.code, &run.report["unchanged"]), (0, &json!(3)));
+}

@@ -42,9 +42,11 @@ pub enum ImportError {
     UnknownFormat,
     #[error("there is no app {0}")]
     UnknownApp(i64),
-    #[error("choose the app with --app-id (the database has {0} apps)")]
-    ChooseApp(&'static str),
-    #[error("i/o: {0}")]
+    #[error("the database has no app yet: create one with `app create` first")]
+    NoApp,
+    #[error("the database has several apps: choose one with --app-id")]
+    ChooseApp,
+    #[error("cannot read the file: {0}")]
     Io(#[from] std::io::Error),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
@@ -77,8 +79,8 @@ async fn target_app(state: &Inner, asked: Option<i64>) -> Result<i64, ImportErro
     }
     match stored::first_app_ids(&state.db).await?[..] {
         [only] => Ok(only),
-        [] => Err(ImportError::ChooseApp("no")),
-        _ => Err(ImportError::ChooseApp("several")),
+        [] => Err(ImportError::NoApp),
+        _ => Err(ImportError::ChooseApp),
     }
 }
 
@@ -108,10 +110,47 @@ pub async fn import_file(
         if refresh {
             refresh_at = report.imported * 2;
         }
-        import_batch(state, app_id, batch, refresh, &mut report).await?;
+        import_batch_retrying(state, app_id, batch, refresh, &mut report).await?;
     }
     report.failed.sort_by_key(|f| f.line);
     Ok(report)
+}
+
+/// Tries a batch again (up to [`ATTEMPTS`] times) when it lost a race for the database's lock
+/// to a serving instance: a batch is one transaction, rolled back whole, and counted only once
+/// it commits, so trying again is safe.
+async fn import_batch_retrying(
+    state: &Inner,
+    app_id: i64,
+    batch: &[UserRow],
+    refresh_statistics: bool,
+    report: &mut ImportReport,
+) -> Result<(), ImportError> {
+    let mut attempt = 1;
+    loop {
+        match import_batch(state, app_id, batch, refresh_statistics, report).await {
+            Err(ImportError::Database(e)) if attempt < ATTEMPTS && lost_a_race(&e) => {
+                tokio::time::sleep(std::time::Duration::from_millis(250 * attempt)).await;
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+const ATTEMPTS: u64 = 5;
+
+/// SQLite busy (5, and its extended codes 261, 517) or PostgreSQL lock time-out, statement
+/// time-out, serialization failure or deadlock; or no connection within the deadline.
+fn lost_a_race(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(e) => matches!(
+            e.code().as_deref(),
+            Some("5" | "261" | "517" | "55P03" | "57014" | "40001" | "40P01")
+        ),
+        _ => false,
+    }
 }
 
 /// How one valid row stands against the database.
