@@ -61,8 +61,11 @@ impl Format {
 /// or empty), in the order of [`COLUMNS`]; or why it could not be read.
 pub struct RawRow {
     pub line: u64,
-    pub fields: Result<[Option<String>; 8], String>,
+    pub fields: Result<Fields, String>,
 }
+
+/// Each known column's text, in the order of [`COLUMNS`].
+pub type Fields = [Option<String>; 8];
 
 /// The whole file, at most [`MAX_FILE_BYTES`].
 pub fn read_bounded(path: &Path) -> Result<Vec<u8>, ImportError> {
@@ -131,17 +134,22 @@ fn csv_rows(bytes: &[u8], mut each: impl FnMut(RawRow)) -> Result<(), ImportErro
     }
     let positions = COLUMNS.map(|c| names.iter().position(|n| n == c));
     let mut record = csv::ByteRecord::new();
+    // Lines are counted here, from each record's byte offset: the same for LF and CRLF files.
+    let mut lines = LineCounter::default();
     loop {
-        let line = reader.position().line();
+        let before = reader.position().byte();
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) if record.iter().all(<[u8]>::is_empty) => continue,
-            Ok(true) => each(RawRow {
-                line: record.position().map_or(line, |p| p.line()),
-                fields: csv_fields(&record, &positions),
-            }),
+            Ok(true) => {
+                let start = record.position().map_or(before, |p| p.byte());
+                each(RawRow {
+                    line: lines.line_at(bytes, past_line_ends(bytes, start)),
+                    fields: csv_fields(&record, &positions),
+                })
+            }
             Err(e) => each(RawRow {
-                line,
+                line: lines.line_at(bytes, past_line_ends(bytes, before)),
                 fields: Err(format!("unreadable CSV: {e}")),
             }),
         }
@@ -149,11 +157,8 @@ fn csv_rows(bytes: &[u8], mut each: impl FnMut(RawRow)) -> Result<(), ImportErro
     Ok(())
 }
 
-fn csv_fields(
-    record: &csv::ByteRecord,
-    positions: &[Option<usize>; 8],
-) -> Result<[Option<String>; 8], String> {
-    let mut fields: [Option<String>; 8] = Default::default();
+fn csv_fields(record: &csv::ByteRecord, positions: &[Option<usize>; 8]) -> Result<Fields, String> {
+    let mut fields: Fields = Default::default();
     for (slot, position) in fields.iter_mut().zip(positions) {
         let Some(bytes) = position.and_then(|p| record.get(p)) else {
             continue;
@@ -164,6 +169,38 @@ fn csv_fields(
         }
     }
     Ok(fields)
+}
+
+/// The first byte at or after `offset` that ends no line. With CRLF, the CSV reader ends a
+/// record at `\r`, so the next record's offset points at the `\n` of the line before.
+fn past_line_ends(bytes: &[u8], offset: u64) -> usize {
+    let offset = usize::try_from(offset)
+        .unwrap_or(bytes.len())
+        .min(bytes.len());
+    offset
+        + bytes[offset..]
+            .iter()
+            .take_while(|b| matches!(b, b'\r' | b'\n'))
+            .count()
+}
+
+/// The line (1-based) of byte offsets that only grow, counting each byte once.
+#[derive(Default)]
+struct LineCounter {
+    newlines: u64,
+    counted_to: usize,
+}
+
+impl LineCounter {
+    fn line_at(&mut self, bytes: &[u8], offset: usize) -> u64 {
+        let offset = offset.clamp(self.counted_to, bytes.len());
+        self.newlines += bytes[self.counted_to..offset]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u64;
+        self.counted_to = offset;
+        self.newlines + 1
+    }
 }
 
 /// Collects the array's elements unparsed, refusing more than [`MAX_ROWS`].
@@ -201,28 +238,22 @@ fn json_rows(bytes: &[u8], mut each: impl FnMut(RawRow)) -> Result<(), ImportErr
             true => ImportError::TooManyRows,
             false => ImportError::Malformed(e.to_string()),
         })?;
-    let (mut line, mut counted_to) = (1u64, 0usize);
+    let mut lines = LineCounter::default();
     for element in elements {
         // The element borrows from `text`: its offset gives its line.
         let offset = (element.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
-        let offset = offset.min(text.len());
-        line += text.as_bytes()[counted_to..offset]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count() as u64;
-        counted_to = offset;
         each(RawRow {
-            line,
+            line: lines.line_at(bytes, offset),
             fields: json_fields(element),
         });
     }
     Ok(())
 }
 
-fn json_fields(element: &RawValue) -> Result<[Option<String>; 8], String> {
+fn json_fields(element: &RawValue) -> Result<Fields, String> {
     let object: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(element.get()).map_err(|_| "not a JSON object".to_owned())?;
-    let mut fields: [Option<String>; 8] = Default::default();
+    let mut fields: Fields = Default::default();
     for (slot, name) in fields.iter_mut().zip(COLUMNS) {
         *slot = match object.get(name) {
             None | Some(serde_json::Value::Null) => None,
@@ -234,4 +265,49 @@ fn json_fields(element: &RawValue) -> Result<[Option<String>; 8], String> {
         };
     }
     Ok(fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str, format: Format) -> Vec<(u64, Result<Fields, String>)> {
+        let mut rows = Vec::new();
+        super::rows(text.as_bytes(), format, |r| rows.push((r.line, r.fields))).unwrap();
+        rows
+    }
+
+    #[test]
+    fn a_csv_with_a_bom_crlf_and_a_quoted_line_break_keeps_its_line_numbers() {
+        let text = "\u{feff}Email,AUTHY_ID,cellphone,country_code\r\n\
+                    a@example.com,1,5550101,1\r\n\
+                    \"b\nc@example.com\",2,5550102,1\r\n\
+                    d@example.com,3,5550103,1\r\n";
+        let rows = read(text, Format::Csv);
+        let lines: Vec<u64> = rows.iter().map(|r| r.0).collect();
+        assert_eq!(lines, [2, 3, 5]);
+        let first = rows[0].1.as_ref().unwrap();
+        assert_eq!(first[0].as_deref(), Some("1"));
+        assert_eq!(first[1].as_deref(), Some("a@example.com"));
+        assert_eq!(first[4], None);
+    }
+
+    #[test]
+    fn json_elements_carry_the_line_they_start_on() {
+        let text = "[{\"authy_id\": 1},\n\n {\"authy_id\": \"2\",\n \"email\": null}, 7]";
+        let rows = read(text, Format::Json);
+        let lines: Vec<u64> = rows.iter().map(|r| r.0).collect();
+        assert_eq!(lines, [1, 3, 4]);
+        assert_eq!(rows[1].1.as_ref().unwrap()[0].as_deref(), Some("2"));
+        assert_eq!(rows[1].1.as_ref().unwrap()[1], None);
+        assert!(rows[2].1.is_err());
+    }
+
+    #[test]
+    fn the_format_comes_from_the_flag_then_the_extension() {
+        let path = Path::new("export.CSV");
+        assert_eq!(Format::choose(None, path).unwrap(), Format::Csv);
+        assert_eq!(Format::choose(Some("json"), path).unwrap(), Format::Json);
+        assert!(Format::choose(None, Path::new("export.txt")).is_err());
+    }
 }
