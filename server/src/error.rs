@@ -32,6 +32,12 @@ pub enum ServerError {
     Io(#[from] std::io::Error),
     #[error("stored data could not be decrypted (wrong master key?)")]
     Sealed,
+    /// `users import` refused the whole file (nothing was written).
+    #[error("users import: {0}")]
+    ImportRefused(String),
+    /// `users import` finished, but these many rows were not imported (listed in its report).
+    #[error("users import: {0} row(s) not imported")]
+    RowsNotImported(usize),
 }
 
 /// An error answer in Authy's shape: `{"message", "success": false, "errors": {"message"},

@@ -8,6 +8,7 @@ use countersign_server::config::FileConfig;
 use countersign_server::error::ServerError;
 use countersign_server::run;
 use countersign_server::service::apps;
+use countersign_server::service::migration;
 use countersign_server::store::apps::AppUpdate;
 use serde_json::json;
 
@@ -79,6 +80,33 @@ enum Command {
     },
     /// Messages the `log` sender delivered.
     Outbox {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Users (migration from Authy).
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Import users exported from an Authy deployment, keeping their Authy ids
+    /// (docs/migrating-from-authy.md). Exit status: 0 all rows in, 1 some rows not, 2 refused.
+    Import {
+        /// A CSV or JSON file: authy_id, email, country_code, cellphone[, custom_user_id,
+        /// created_at, confirmed, registered].
+        file: PathBuf,
+        /// The app the users belong to (may be left out when there is only one).
+        #[arg(long)]
+        app_id: Option<i64>,
+        /// csv or json (default: from the file's extension).
+        #[arg(long, value_parser = ["csv", "json"])]
+        format: Option<String>,
+        /// Check everything and report, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
         #[arg(long)]
         json: bool,
     },
@@ -240,6 +268,37 @@ async fn outbox(config: FileConfig, json_output: bool) -> Result<(), ServerError
     Ok(())
 }
 
+async fn import_users(config: FileConfig, command: UsersCommand) -> Result<(), ServerError> {
+    let UsersCommand::Import {
+        file,
+        app_id,
+        format,
+        dry_run,
+        json: json_output,
+    } = command;
+    let refused = |e: migration::ImportError| ServerError::ImportRefused(e.to_string());
+    // The format is settled before the database is opened (or created).
+    let format = migration::Format::choose(format.as_deref(), &file).map_err(refused)?;
+    let inner = config.build().await?;
+    let options = migration::ImportOptions {
+        app_id,
+        format,
+        dry_run,
+    };
+    let report = migration::import_file(&inner, &file, options)
+        .await
+        .map_err(refused)?;
+    if json_output {
+        println!("{}", migration::report_json(&report));
+    } else {
+        print!("{}", migration::report_text(&report));
+    }
+    match report.failed.len() {
+        0 => Ok(()),
+        failed => Err(ServerError::RowsNotImported(failed)),
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -295,11 +354,16 @@ async fn main() -> ExitCode {
                 .await
             }
             Some(Command::Outbox { json }) => outbox(config, json).await,
+            Some(Command::Users { command }) => import_users(config, command).await,
         }
     }
     .await;
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e @ ServerError::RowsNotImported(_)) => {
+            eprintln!("countersign-server: {e}");
+            ExitCode::from(1)
+        }
         Err(e) => {
             eprintln!("countersign-server: {e}");
             ExitCode::from(2)

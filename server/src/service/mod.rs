@@ -10,6 +10,7 @@ pub mod authenticator;
 pub mod codes;
 pub mod device_answers;
 pub mod device_auth;
+pub mod migration;
 pub mod number_matching;
 pub mod otp;
 pub mod phone_numbers;

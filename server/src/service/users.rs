@@ -46,7 +46,7 @@ pub fn parse_country_code(raw: &str) -> Option<i64> {
     (1..=999).contains(&code).then_some(code)
 }
 
-fn valid_email(email: &str) -> bool {
+pub fn valid_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
         return false;
     };

@@ -19,6 +19,7 @@ pub mod registrations;
 pub mod schema;
 pub mod sent_codes;
 pub mod server_keys;
+pub mod user_import;
 pub mod users;
 pub mod verdict_batch;
 pub mod verdicts;

@@ -59,10 +59,10 @@ pub const FORBIDDEN: &[Forbidden] = &[
             "tiff",
             "rusqlite",
             "argon2",
-            "csv",
             "prost",
         ],
-        why: "the server neither scans, nor opens vaults, nor imports files",
+        // It does read one kind of file: a CSV of users exported from Authy (`users import`).
+        why: "the server neither scans, nor opens vaults, nor imports authenticator files",
     },
     Forbidden {
         package: "countersign-cli",

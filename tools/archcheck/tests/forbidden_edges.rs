@@ -72,19 +72,22 @@ fn a_crate_missing_from_the_architecture_is_reported() {
 
 #[test]
 fn a_scanner_reached_by_the_server_is_reported() {
-    let tree =
-        "countersign-server v0.1.0 (/work/server)\naxum v0.8.9\nserde v1.0.229\nsqlx v0.8.6\n";
+    // csv is allowed: the server reads the users an Authy deployment exports.
+    let tree = "countersign-server v0.1.0 (/work/server)\naxum v0.8.9\ncsv v1.4.0\nserde v1.0.229\nsqlx v0.8.6\n";
     let clean = crates::tree_crates(tree);
     assert!(crates::check_reach("countersign-server", &clean).is_empty());
 
-    let tainted = crates::tree_crates(&format!("{tree}rqrr v0.11.0\nrusqlite v0.32.1 (*)\n"));
+    let tainted = crates::tree_crates(&format!(
+        "{tree}rqrr v0.11.0\nrusqlite v0.32.1 (*)\nargon2 v0.5.3\n"
+    ));
     let details: Vec<String> = crates::check_reach("countersign-server", &tainted)
         .into_iter()
         .map(|v| v.detail)
         .collect();
-    assert_eq!(details.len(), 2, "{details:?}");
+    assert_eq!(details.len(), 3, "{details:?}");
     assert!(details[0].starts_with("reaches rqrr"));
     assert!(details[1].starts_with("reaches rusqlite"));
+    assert!(details[2].starts_with("reaches argon2"));
     // The same crates are fine for the app crate, which scans and keeps the vault.
     assert!(crates::check_reach("countersign-app", &tainted).is_empty());
 }
