@@ -6,6 +6,8 @@
 pub mod activities;
 pub mod approvals;
 pub mod apps;
+pub mod audit;
+pub mod audit_check;
 pub mod authenticator;
 pub mod codes;
 pub mod device_answers;
