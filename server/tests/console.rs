@@ -476,6 +476,31 @@ fn a_rotated_key_works_through_its_grace_period_then_gets_401() {
     assert_eq!(key_status(&console, &new), 200);
     // The page never shows the key again.
     assert!(!console.get(&app).text().unwrap().contains(&new));
+    // The audit trail has the sign-in and the rotation by this operator, and no key.
+    let export = audit_export(&console.server);
+    assert!(!export.contains(&new) && !export.contains(&old));
+    let entries: Vec<serde_json::Value> = export
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let by_operator = |action: &str| {
+        entries
+            .iter()
+            .any(|e| e["actor"] == "operator:1" && e["action"] == action)
+    };
+    assert!(by_operator("operator.sign_in"), "{export}");
+    assert!(by_operator("app.key_rotate"), "{export}");
+}
+
+/// `countersign-server audit export`: one JSON entry a line.
+fn audit_export(server: &common::Server) -> String {
+    let out = server.command().args(["audit", "export"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]
