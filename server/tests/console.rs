@@ -684,3 +684,39 @@ fn an_app_is_renamed_and_deleted_only_with_its_name_typed() {
     std::thread::sleep(Duration::from_secs(6));
     assert_eq!(key_status(&console, &console.server.api_key), 401);
 }
+
+#[test]
+fn every_route_that_needs_a_login_sends_a_visitor_to_the_login_page() {
+    use countersign_server::http::console::routes::CONSOLE_ROUTES;
+    use countersign_server::http::routes::Method;
+    let console = start();
+    for route in CONSOLE_ROUTES {
+        let path = route
+            .full_path()
+            .replace("{id}", "1")
+            .replace("{name}", "console.css");
+        let response = match route.method {
+            Method::Get => console.get(&path),
+            Method::Post => console.post(&path, &[("csrf", "x")]),
+        };
+        if route.needs_login {
+            assert!(
+                is_login_redirect(&response),
+                "{path}: {}",
+                response.status()
+            );
+        } else {
+            assert!(
+                !is_login_redirect(&response) || path.starts_with("/console/login/"),
+                "{path}"
+            );
+        }
+        // Every console answer, even a refusal, carries the policy.
+        assert!(
+            response
+                .headers()
+                .contains_key(header::CONTENT_SECURITY_POLICY),
+            "{path}"
+        );
+    }
+}
