@@ -105,7 +105,8 @@ pub async fn find(
         .map(|operator| (session, operator)))
 }
 
-/// Ends session `id` (logout, or a pending session that got its second factor).
-pub async fn end(state: &AppState, id: &str) -> Result<(), ServerError> {
+/// Ends session `id` (logout, or a pending session that got its second factor); false when
+/// it had ended already.
+pub async fn end(state: &AppState, id: &str) -> Result<bool, ServerError> {
     Ok(stored::delete(&state.db, &id_hash(id)).await?)
 }

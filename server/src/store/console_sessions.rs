@@ -72,12 +72,14 @@ pub async fn touch(
     }))
 }
 
-pub async fn delete(db: &Db, id_hash: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM console_sessions WHERE id_hash = $1")
+/// Deletes the session; false when it was gone already (so of two requests racing to end
+/// it, one only sees true).
+pub async fn delete(db: &Db, id_hash: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM console_sessions WHERE id_hash = $1")
         .bind(id_hash)
         .execute(&db.writer)
         .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Deletes every session idle since before `idle_since` or created before `born_since`.
