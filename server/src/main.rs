@@ -77,6 +77,11 @@ enum Command {
         #[command(subcommand)]
         command: AppCommand,
     },
+    /// Console operators (docs/console.md).
+    Operator {
+        #[command(subcommand)]
+        command: OperatorCommand,
+    },
     /// Messages the `log` sender delivered.
     Outbox {
         #[arg(long)]
@@ -177,6 +182,38 @@ enum AppCommand {
         callback_method: String,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum OperatorCommand {
+    /// Create an operator; prints the second factor's enrolment (shown once).
+    Create {
+        #[arg(long)]
+        email: String,
+        /// Read the password from the first line of standard input (else one is made and
+        /// printed once).
+        #[arg(long)]
+        password_stdin: bool,
+        /// A TOTP second factor: prints its otpauth:// URI for an authenticator.
+        #[arg(long)]
+        totp: bool,
+        /// Push approval to the operator's phone: prints the link for
+        /// `countersign device register` (valid 10 minutes; `register-phone` makes another).
+        #[arg(long)]
+        phone: bool,
+    },
+    /// A new registration link for an operator's phone.
+    RegisterPhone {
+        #[arg(long)]
+        email: String,
+    },
+    /// List the operators.
+    List,
+    /// Disable an operator and end their sessions.
+    Disable {
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -287,6 +324,7 @@ async fn update_app(
         token_length,
         callback_url: callback_url.map(Some),
         callback_method,
+        ..AppUpdate::default()
     };
     // Refused before the database is opened (or created).
     apps::check_update(&update)?;
@@ -355,6 +393,83 @@ async fn import_users(config: FileConfig, command: UsersCommand) -> Result<(), S
         0 => Ok(()),
         failed => Err(ServerError::RowsNotImported(failed)),
     }
+}
+
+/// The password for a new operator: standard input's first line, or a new random one
+/// (printed once).
+fn operator_password(from_stdin: bool) -> Result<(String, bool), ServerError> {
+    if !from_stdin {
+        let made = countersign_otp::Secret::generate(15).to_base32();
+        return Ok((made, true));
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok((line.trim_end_matches(['\r', '\n']).to_owned(), false))
+}
+
+fn print_enrolment(enrolment: &countersign_server::service::console_push::Enrolment) {
+    println!(
+        "phone: register it within {} seconds with\ncountersign device register '{}'",
+        enrolment.expires_in, enrolment.registration_uri
+    );
+}
+
+async fn operator(config: FileConfig, command: OperatorCommand) -> Result<(), ServerError> {
+    use countersign_server::service::{console_push, operators};
+    match command {
+        OperatorCommand::Create {
+            email,
+            password_stdin,
+            totp,
+            phone,
+        } => {
+            let (password, made) = operator_password(password_stdin)?;
+            let state = run::state(&config).await?;
+            if operators::normalize_email(&email).is_none() {
+                return Err(ServerError::Config("that is not an email address".into()));
+            }
+            let enrolment = if phone {
+                Some(console_push::enrol(&state, &email).await?)
+            } else {
+                None
+            };
+            let user_id = enrolment.as_ref().map(|e| e.user_id);
+            let created = operators::create(&state, &email, &password, totp, user_id).await?;
+            println!("operator id: {}", created.id);
+            if made {
+                println!("password:    {password}\n(shown only now)");
+            }
+            if let Some(uri) = created.totp_uri {
+                println!("TOTP: add this to an authenticator (shown only now):\n{uri}");
+            }
+            if let Some(enrolment) = enrolment {
+                print_enrolment(&enrolment);
+            }
+        }
+        OperatorCommand::RegisterPhone { email } => {
+            let state = run::state(&config).await?;
+            print_enrolment(&console_push::new_registration(&state, &email).await?);
+        }
+        OperatorCommand::List => {
+            let state = run::state(&config).await?;
+            for o in operators::list(&state).await? {
+                let status = if o.disabled { "disabled" } else { "enabled" };
+                let totp = if o.totp_sealed.is_some() { " totp" } else { "" };
+                let push = if o.push_user_id.is_some() {
+                    " push"
+                } else {
+                    ""
+                };
+                println!("{}  {}  {status}{totp}{push}", o.id, o.email);
+            }
+        }
+        OperatorCommand::Disable { email } => {
+            let state = run::state(&config).await?;
+            operators::disable(&state, &email).await?;
+            println!("disabled {email}");
+        }
+    }
+    Ok(())
 }
 
 /// An app's settings as the audit trail records them: the callback URL's origin and path
@@ -539,6 +654,7 @@ async fn main() -> ExitCode {
             }
             Some(Command::Outbox { json }) => outbox(config, json).await,
             Some(Command::Users { command }) => import_users(config, command).await,
+            Some(Command::Operator { command }) => operator(config, command).await,
             Some(Command::Audit { command }) => audit_command(config, command).await,
         }
     }

@@ -34,6 +34,7 @@ pub struct Server {
     pub app_id: i64,
     runtime: tokio::runtime::Runtime,
     running: Option<countersign_server::run::Running>,
+    config: countersign_server::config::FileConfig,
     _dir: tempfile::TempDir,
 }
 
@@ -46,7 +47,7 @@ impl Server {
             .enable_all()
             .build()
             .unwrap();
-        let (running, app_id, api_key) = runtime.block_on(async {
+        let (running, app_id, api_key, config) = runtime.block_on(async {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let address = listener.local_addr().unwrap();
             let config = config(&dir, &address.to_string(), options);
@@ -56,7 +57,7 @@ impl Server {
                     .await
                     .unwrap();
             let running = countersign_server::run::start(state, listener).unwrap();
-            (running, app_id, api_key)
+            (running, app_id, api_key, config)
         });
         Server {
             base_url: format!("http://{}", running.address),
@@ -64,8 +65,21 @@ impl Server {
             app_id,
             runtime,
             running: Some(running),
+            config,
             _dir: dir,
         }
+    }
+
+    /// Runs an administrator's action (what a `countersign-server` subcommand does) on a
+    /// state built from this server's configuration, as the subcommand would build it.
+    pub fn admin<T, F: std::future::Future<Output = T>>(
+        &self,
+        action: impl FnOnce(countersign_server::state::AppState) -> F,
+    ) -> T {
+        self.runtime.block_on(async {
+            let state = countersign_server::run::state(&self.config).await.unwrap();
+            action(state).await
+        })
     }
 
     /// The bank's backend: a POST of `form` to the Authy API with the app's key; the JSON

@@ -58,7 +58,6 @@ pub const FORBIDDEN: &[Forbidden] = &[
             "image-webp",
             "tiff",
             "rusqlite",
-            "argon2",
             "prost",
         ],
         // It does read one kind of file: a CSV of users exported from Authy (`users import`).
