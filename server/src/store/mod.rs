@@ -3,12 +3,14 @@
 //! statements of one table or one concern.
 
 pub mod activities;
+pub mod approval_list;
 pub mod approval_outcomes;
 pub mod approvals;
 pub mod apps;
 pub mod callback_queue;
 pub mod counters;
 pub mod db;
+pub mod deliveries;
 pub mod devices;
 pub mod health;
 pub mod nonces;
@@ -19,6 +21,8 @@ pub mod registrations;
 pub mod schema;
 pub mod sent_codes;
 pub mod server_keys;
+pub mod user_search;
 pub mod users;
 pub mod verdict_batch;
 pub mod verdicts;
+pub mod verification_log;

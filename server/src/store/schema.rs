@@ -152,7 +152,16 @@ const TABLES: &str = "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT 
             user_ip TEXT,
             created_at BIGINT NOT NULL
          );
-         CREATE INDEX IF NOT EXISTS user_activities_user ON user_activities (user_id);";
+         CREATE INDEX IF NOT EXISTS user_activities_user ON user_activities (user_id);
+         CREATE TABLE IF NOT EXISTS verification_log (
+            id {id},
+            app_id BIGINT NOT NULL,
+            user_id BIGINT NOT NULL,
+            outcome TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            created_at BIGINT NOT NULL
+         );
+         CREATE INDEX IF NOT EXISTS verification_log_user ON verification_log (user_id, id);";
 
 /// The schema's statements for `dialect`, separated by `;`.
 pub fn schema(dialect: Dialect) -> String {
