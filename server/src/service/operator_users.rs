@@ -106,16 +106,26 @@ pub async fn revoke_device(
     if !devices::revoke(&state.db, device_id, user.id).await? {
         return Err(ApiError::not_found("Device not found."));
     }
-    let _ = operator;
-    Ok(())
+    let event = super::audit::AuditEvent {
+        actor: operator.to_owned(),
+        action: "device.revoke",
+        subject: format!("user:{}", user.id),
+        details: serde_json::json!({"app_id": user.app_id, "device_id": device_id}),
+    };
+    super::audit::record(state, event).await
 }
 
 /// Deletes the user (as the API's delete route does: the seed goes, the row stays).
 pub async fn delete(state: &AppState, operator: &str, user_id: i64) -> Result<(), ApiError> {
     let user = found(state, user_id).await?;
     api_users::delete(state, user.app_id, &user.id.to_string()).await?;
-    let _ = operator;
-    Ok(())
+    let event = super::audit::AuditEvent {
+        actor: operator.to_owned(),
+        action: "user.delete",
+        subject: format!("user:{}", user.id),
+        details: serde_json::json!({"app_id": user.app_id}),
+    };
+    super::audit::record(state, event).await
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod approval_list;
 pub mod approval_outcomes;
 pub mod approvals;
 pub mod apps;
+pub mod audit;
 pub mod callback_queue;
 pub mod counters;
 pub mod db;

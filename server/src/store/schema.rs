@@ -153,6 +153,24 @@ const TABLES: &str = "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT 
             created_at BIGINT NOT NULL
          );
          CREATE INDEX IF NOT EXISTS user_activities_user ON user_activities (user_id);
+         CREATE TABLE IF NOT EXISTS audit_log (
+            seq BIGINT PRIMARY KEY,
+            time BIGINT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            details TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            signature TEXT NOT NULL
+         );
+         CREATE INDEX IF NOT EXISTS audit_log_actor ON audit_log (actor, seq);
+         CREATE INDEX IF NOT EXISTS audit_log_subject ON audit_log (subject, seq);
+         CREATE TABLE IF NOT EXISTS audit_head (
+            id BIGINT PRIMARY KEY,
+            seq BIGINT NOT NULL,
+            hash TEXT NOT NULL
+         );
          CREATE TABLE IF NOT EXISTS verification_log (
             id {id},
             app_id BIGINT NOT NULL,
