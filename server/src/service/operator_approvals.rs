@@ -138,21 +138,41 @@ async fn evidence(
     let key = devices::key(&state.db, device_id)
         .await?
         .and_then(|k| URL_SAFE_NO_PAD.decode(k.public_key).ok());
-    let payload = key
-        .as_deref()
-        .and_then(|spki| protocol::verify_compact(jws, spki).ok())
-        .and_then(|(_, payload)| serde_json::from_slice::<Value>(&payload).ok());
+    let verdict = judge(jws, key.as_deref(), record, details, hidden);
     Ok(Some(Evidence {
         jws: jws.to_owned(),
         device_id,
         decision: decision.to_owned(),
         jwk: key.as_deref().and_then(jwk_of_spki),
-        signature_valid: payload.is_some(),
+        signature_valid: verdict.payload.is_some(),
+        content_matches: verdict.content_matches,
+        payload: verdict.payload.map(|p| p.to_string()),
+    }))
+}
+
+/// The server's verdict on a kept answer.
+struct Verdict {
+    /// The signed payload, when the signature verifies with the device's key.
+    payload: Option<Value>,
+    content_matches: bool,
+}
+
+fn judge(
+    jws: &str,
+    spki: Option<&[u8]>,
+    record: &ApprovalRecord,
+    details: &[(String, String)],
+    hidden: &[(String, String)],
+) -> Verdict {
+    let payload = spki
+        .and_then(|spki| protocol::verify_compact(jws, spki).ok())
+        .and_then(|(_, payload)| serde_json::from_slice::<Value>(&payload).ok());
+    Verdict {
         content_matches: payload
             .as_ref()
             .is_some_and(|p| signed_content_matches(p, record, details, hidden)),
-        payload: payload.map(|p| p.to_string()),
-    }))
+        payload,
+    }
 }
 
 /// The signed payload names this request and exactly its content.
@@ -193,4 +213,112 @@ pub fn jwk_of_spki(spki: &[u8]) -> Option<String> {
         "y": URL_SAFE_NO_PAD.encode(&point[32..]),
     });
     Some(jwk.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::approval_list::ApprovalLine;
+
+    // docs/device-protocol.md's test vectors: the device key and its answer.
+    const SPKI: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEYP7UuiVanTHJYet0xjVtaMBJuJI7Yfps5mliLmDyn7Z5A_4QCLi8maQa6elWKLxk8vGyDC1-n1F3o8KU1EYimQ";
+    const JWS: &str = "eyJhbGciOiJFUzI1NiIsImtpZCI6IjciLCJ0eXAiOiJjb3VudGVyc2lnbi1hbnN3ZXIrandzIn0.eyJ2IjoxLCJ0eXAiOiJwYXltZW50LWFwcHJvdmFsIiwidXVpZCI6IjZmMmMzZjNlLTUyYTYtNGMzNi05YTU1LTNmNmIwZjFmOWQyMSIsIm5vbmNlIjoiOVQydVFtMHJWWXQxd3EzWjV4N2FCUSIsImRldmljZV9pZCI6NywiZGVjaXNpb24iOiJhcHByb3ZlIiwiY29udGVudF9zaGEyNTYiOiJjNTRiZjZlZDlkZGU0NTU2NmZkNmMyZWRmM2NkNjY5Yjc2MDU4MDM5MmFlMWY3NzQxNjhlYTYxYTVmNjA0YzhjIiwiaGlkZGVuX2RldGFpbHNfc2hhMjU2IjoiMTY0OTdlN2U3NWZhNWRmMGJkNTg3NDVkZDgyNzA2OGZmOWFlMmM2ZDkxZmY3NWEwNjNjMjFkNzAxNTI3N2RkZSIsImlhdCI6MTc5NTAwMDAwMH0.vClYdmqvOL0sLmhsSefZmgORIetaQ7KK13y9b2Bzq_90vkEyLsjnAvTCOv_icIvYKvelSK9NyY6ZnMvyilBdxg";
+
+    fn record(message: &str) -> ApprovalRecord {
+        ApprovalRecord {
+            line: ApprovalLine {
+                uuid: "6f2c3f3e-52a6-4c36-9a55-3f6b0f1f9d21".to_owned(),
+                app_id: 1,
+                user_id: 1,
+                message: message.to_owned(),
+                status: "approved".to_owned(),
+                created_at: 0,
+                expires_at: 0,
+            },
+            details: String::new(),
+            hidden_details: String::new(),
+            logos: String::new(),
+            processed_at: 0,
+            number: 0,
+            evidence: None,
+        }
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn the_vector_answer_verifies_and_tampering_is_flagged() {
+        let spki = URL_SAFE_NO_PAD.decode(SPKI).unwrap();
+        let details = pairs(&[("Amount", "713.00 EUR"), ("Payee", "Hermione Granger")]);
+        let hidden = pairs(&[("Payment ID", "P-2291")]);
+        let good = judge(
+            JWS,
+            Some(&spki),
+            &record("Approve payment"),
+            &details,
+            &hidden,
+        );
+        assert!(good.payload.is_some() && good.content_matches);
+        // Stored content changed after the answer: the signature holds, the content does not.
+        let other = judge(
+            JWS,
+            Some(&spki),
+            &record("Approve payments"),
+            &details,
+            &hidden,
+        );
+        assert!(other.payload.is_some() && !other.content_matches);
+        let amount = pairs(&[("Amount", "7130.00 EUR"), ("Payee", "Hermione Granger")]);
+        assert!(
+            !judge(
+                JWS,
+                Some(&spki),
+                &record("Approve payment"),
+                &amount,
+                &hidden
+            )
+            .content_matches
+        );
+        // The JWS itself tampered with: one payload character changed.
+        let mut tampered = JWS.to_owned();
+        let at = JWS.find('.').unwrap() + 10;
+        let swapped = if &JWS[at..=at] == "A" { "B" } else { "A" };
+        tampered.replace_range(at..=at, swapped);
+        let bad = judge(
+            &tampered,
+            Some(&spki),
+            &record("Approve payment"),
+            &details,
+            &hidden,
+        );
+        assert!(bad.payload.is_none() && !bad.content_matches);
+        assert!(
+            judge(JWS, None, &record("Approve payment"), &details, &hidden)
+                .payload
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn the_jwk_carries_the_keys_coordinates() {
+        let spki = URL_SAFE_NO_PAD.decode(SPKI).unwrap();
+        let jwk: Value = serde_json::from_str(&jwk_of_spki(&spki).unwrap()).unwrap();
+        assert_eq!(jwk["kty"], "EC");
+        assert_eq!(jwk["crv"], "P-256");
+        // The point follows the 27-byte prefix: x then y.
+        assert_eq!(
+            URL_SAFE_NO_PAD.decode(jwk["x"].as_str().unwrap()).unwrap(),
+            spki[27..59]
+        );
+        assert_eq!(
+            URL_SAFE_NO_PAD.decode(jwk["y"].as_str().unwrap()).unwrap(),
+            spki[59..]
+        );
+        assert_eq!(jwk_of_spki(&spki[1..]), None);
+        assert_eq!(jwk_of_spki(&[]), None);
+    }
 }
