@@ -15,6 +15,9 @@ use crate::store::verification_log::{self, VerificationRow};
 pub const PAGE_SIZE: i64 = 25;
 /// Longest search text taken (an email address is at most 254 characters).
 pub const MAX_QUERY: usize = 254;
+/// Digits a phone prefix needs: fewer would match a whole country (`1`) or collide with
+/// every short Authy id.
+const MIN_PHONE_DIGITS: usize = 4;
 /// Recent verifications and approval requests shown on a user's page.
 const RECENT: i64 = 20;
 
@@ -25,14 +28,16 @@ pub struct UserPage {
 }
 
 /// The keys `text` can be: an Authy id (all digits), an email (exact or prefix, any case) and
-/// a phone number (its digits, once spaces, dashes, dots, brackets and `+` are dropped).
+/// a phone number (its digits, once spaces, dashes, dots, brackets and `+` are dropped; at
+/// least [`MIN_PHONE_DIGITS`]).
 fn keys(text: &str) -> (Option<i64>, String, Option<String>) {
     let id = text.parse::<i64>().ok().filter(|id| *id > 0);
     let phone: String = text
         .chars()
         .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '+'))
         .collect();
-    let phone = (!phone.is_empty() && phone.bytes().all(|b| b.is_ascii_digit())).then_some(phone);
+    let phone = (phone.len() >= MIN_PHONE_DIGITS && phone.bytes().all(|b| b.is_ascii_digit()))
+        .then_some(phone);
     (id, text.to_lowercase(), phone)
 }
 
@@ -134,10 +139,7 @@ mod tests {
 
     #[test]
     fn typed_text_becomes_each_key_it_can_be() {
-        assert_eq!(
-            keys("42"),
-            (Some(42), "42".to_owned(), Some("42".to_owned()))
-        );
+        assert_eq!(keys("42"), (Some(42), "42".to_owned(), None));
         assert_eq!(
             keys("+1 (555) 010-99"),
             (
@@ -151,6 +153,10 @@ mod tests {
             (None, "ann@example.org".to_owned(), None)
         );
         assert_eq!(keys("50%_"), (None, "50%_".to_owned(), None));
-        assert_eq!(keys("-3"), (None, "-3".to_owned(), Some("3".to_owned())));
+        assert_eq!(keys("-3"), (None, "-3".to_owned(), None));
+        assert_eq!(
+            keys("4412"),
+            (Some(4412), "4412".to_owned(), Some("4412".to_owned()))
+        );
     }
 }
