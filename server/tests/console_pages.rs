@@ -702,25 +702,54 @@ fn deliveries_and_usage_show_what_was_sent() {
         400
     );
 
-    let usage = console.text("/console/usage");
+    // Counts are buffered and written every half second (service::stats): poll, bounded.
+    let bars = |page: &str| -> Vec<String> {
+        page.split("data-count=\"")
+            .skip(1)
+            .map(|rest| rest.split('"').next().unwrap().to_owned())
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let (usage, counts) = loop {
+        let usage = console.text("/console/usage");
+        let counts = bars(&usage);
+        if (counts[2 * 30 - 1] != "0" && counts[4 * 30 - 1] != "0")
+            || std::time::Instant::now() > deadline
+        {
+            break (usage, counts);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
     assert_eq!(
         usage.matches("<svg").count(),
         4,
         "verifications, SMS, calls, approvals"
     );
-    assert_eq!(
-        usage.matches("class=\"bar\"").count(),
-        4 * 30,
-        "30 days each"
-    );
-    // The last bar of each chart is today's: the SMS and the approval request are counted.
-    let counts: Vec<String> = usage
-        .split("data-count=\"")
-        .skip(1)
-        .map(|rest| rest.split('"').next().unwrap().to_owned())
-        .collect();
-    assert_eq!(counts[2 * 30 - 1], "1", "today's SMS");
+    assert_eq!(counts.len(), 4 * 30, "30 days each");
+    // The last bar of each chart is today's.
+    assert_eq!(counts[2 * 30 - 1], "1", "today's SMS: {counts:?}");
+    assert_eq!(counts[3 * 30 - 1], "0", "no call today");
     assert_eq!(counts[4 * 30 - 1], "1", "today's approval request");
     let other_app = console.text("/console/usage?app=999");
     assert!(!other_app.contains("data-count=\"1\""));
+}
+
+#[test]
+fn the_evidence_script_passes_its_node_unit_check() {
+    // tests/console/evidence_check.js: the protocol's answer vector, valid and tampered.
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/console/evidence_check.js"
+    );
+    let node = std::env::var("COUNTERSIGN_NODE").unwrap_or_else(|_| "node".to_owned());
+    let out = Command::new(&node)
+        .arg(script)
+        .output()
+        .unwrap_or_else(|e| panic!("Node.js is needed for this test ({node}): {e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("all checks passed"));
 }

@@ -69,7 +69,8 @@ pub struct UsageSeries {
 }
 
 /// Counts per day of the last [`USAGE_DAYS`] days, for one app or all. This instance's
-/// buffered counts are written first so that the charts include them.
+/// buffered counts are written first; counts a flush in progress (`jobs::stats`, every half
+/// second) is writing show on the next look.
 pub async fn usage(state: &AppState, app_id: Option<i64>) -> Result<Vec<UsageSeries>, ApiError> {
     super::stats::flush_events(state).await?;
     let today = day_index(now());
