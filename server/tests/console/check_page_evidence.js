@@ -4,6 +4,11 @@
 "use strict";
 
 const path = require("node:path");
+
+// Node 18 (Debian 12) has WebCrypto but not yet as a global.
+if (!globalThis.crypto) {
+  globalThis.crypto = require("node:crypto").webcrypto;
+}
 const evidence = require(path.join(__dirname, "../../src/http/console/assets/evidence.js"));
 
 let input = "";

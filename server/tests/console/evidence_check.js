@@ -8,6 +8,11 @@
 
 const assert = require("node:assert/strict");
 const path = require("node:path");
+
+// Node 18 (Debian 12) has WebCrypto but not yet as a global.
+if (!globalThis.crypto) {
+  globalThis.crypto = require("node:crypto").webcrypto;
+}
 const { createPublicKey } = require("node:crypto");
 
 const evidence = require(path.join(__dirname, "../../src/http/console/assets/evidence.js"));
