@@ -68,6 +68,7 @@ async function main() {
     signature: true,
     matches: false,
   });
+  // Number matching: the vector's approval carries no number, so a page showing one flags it.
   const withNumber = { ...SHOWN, number: 42 };
   assert.deepEqual(await evidence.checkEvidence(JWS, jwk, withNumber), {
     signature: true,

@@ -93,7 +93,8 @@
     var matches =
       p.uuid === shown.uuid &&
       p.content_sha256 === content &&
-      (shown.number === null || p.number === shown.number);
+      // As the server checks it: an approval carries the number shown; a denial needs none.
+      (shown.number === null || p.decision !== "approve" || p.number === shown.number);
     return { signature: true, matches: matches };
   }
 
