@@ -252,12 +252,18 @@ fn register_device(console: &Console, user: i64) -> (i64, SoftwareSigner) {
     let code = registration["registration"]["code"].as_str().unwrap();
     let signer = SoftwareSigner::generate();
     let public_key = URL_SAFE_NO_PAD.encode(signer.public_key_spki().unwrap());
-    let message = device::registration_string(code, &public_key, "Pixel 9", "android", None);
+    let message = device::registration_string(
+        code,
+        &public_key,
+        "Pixel 9",
+        "android",
+        Some("push-token-1"),
+    );
     let signature = URL_SAFE_NO_PAD.encode(signer.sign_raw(message.as_bytes()).unwrap());
     let answer: Value = console
         .client
         .post(format!("{}/device/v1/register", console.server.base_url))
-        .json(&json!({"code": code, "public_key": public_key, "name": "Pixel 9", "os": "android", "signature": signature}))
+        .json(&json!({"code": code, "public_key": public_key, "name": "Pixel 9", "os": "android", "push_token": "push-token-1", "signature": signature}))
         .send()
         .unwrap()
         .json()
@@ -732,6 +738,40 @@ fn deliveries_and_usage_show_what_was_sent() {
     assert_eq!(counts[4 * 30 - 1], "1", "today's approval request");
     let other_app = console.text("/console/usage?app=999");
     assert!(!other_app.contains("data-count=\"1\""));
+}
+
+#[test]
+fn pushes_are_listed_with_their_outcome_and_never_the_token() {
+    let console = Console::start();
+    let user = console.user("fred@example.com", "555-010-0081", "1");
+    let (device_id, _) = register_device(&console, user);
+    let uuid = approval_request(&console, user, "Approve payment", "2.00 EUR");
+    // No push provider is configured in the tests' server: the attempt fails, and says why.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let page = loop {
+        let page = console.text("/console/deliveries");
+        if page.contains(&format!("/console/approvals/{uuid}"))
+            || std::time::Instant::now() > deadline
+        {
+            break page;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let pushes =
+        &page[page.find("class=\"pushes\"").unwrap()..page.find("<h2>SMS and calls").unwrap()];
+    assert!(pushes.contains(&uuid), "{pushes}");
+    assert!(
+        pushes.contains(&format!(
+            "<td>{device_id}</td><td>android</td><td class=\"state\">failed</td>"
+        )),
+        "{pushes}"
+    );
+    assert!(
+        pushes.contains("no push provider is configured for android devices"),
+        "{pushes}"
+    );
+    assert!(!page.contains("push-token-1"));
+    assert!(!console.text("/console/deliveries?app=999").contains(&uuid));
 }
 
 #[test]

@@ -1,13 +1,14 @@
 //! The console's deliveries page: OneTouch callbacks with their state (delivered, waiting
-//! for a retry, given up), messages the `log` provider kept, and usage per day for the last
-//! 30 days (verifications, SMS, calls, approval requests) from the daily statistics rows
-//! (`service::stats`).
+//! for a retry, given up), pushes with their outcome, messages the `log` provider kept, and
+//! usage per day for the last 30 days (verifications, SMS, calls, approval requests) from the
+//! daily statistics rows (`service::stats`).
 
 use std::collections::HashMap;
 
 use crate::error::ApiError;
 use crate::state::{AppState, now};
 use crate::store::deliveries::{self, CallbackLine, MessageLine};
+use crate::store::push_log::{self, PushLine};
 
 use super::stats::{daily_kind, day_index};
 
@@ -41,6 +42,7 @@ pub fn callback_state(line: &CallbackLine, max_attempts: i64) -> &'static str {
 pub struct DeliveryPage {
     pub callbacks: Vec<CallbackLine>,
     pub messages: Vec<MessageLine>,
+    pub pushes: Vec<PushLine>,
 }
 
 /// One page of callbacks and kept messages, for one app or all, one message channel or all.
@@ -59,6 +61,7 @@ pub async fn list(
     Ok(DeliveryPage {
         callbacks: deliveries::callbacks(&state.db, app_id, offset, PAGE_SIZE).await?,
         messages: deliveries::messages(&state.db, app_id, channel, offset, PAGE_SIZE).await?,
+        pushes: push_log::recent(&state.db, app_id, offset, PAGE_SIZE).await?,
     })
 }
 

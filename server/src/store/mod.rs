@@ -19,6 +19,7 @@ pub mod nonces;
 pub mod operators;
 pub mod outbox;
 pub mod phone_verifications;
+pub mod push_log;
 pub mod push_targets;
 pub mod registrations;
 pub mod schema;

@@ -1,6 +1,7 @@
-//! The deliveries page: OneTouch callbacks with their state and attempts, and the messages
-//! the `log` SMS/voice provider kept (SMS and calls sent through a real provider are counted
-//! in the usage charts; their bodies are never shown here). Filter by app and channel.
+//! The deliveries page: OneTouch callbacks with their state and attempts, pushes with their
+//! outcome, and the messages the `log` SMS/voice provider kept (SMS and calls sent through a
+//! real provider are counted in the usage charts; no message body is shown here). Filter by
+//! app and channel.
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -44,6 +45,20 @@ pub fn body(
                         td.state { (callback_state(line, max_attempts)) }
                         td { (line.attempts) }
                         td { @if line.delivered { "—" } @else { (time(line.next_attempt_at)) } }
+                        td { (time(line.created_at)) }
+                    }
+                }
+            }
+        }
+        h2 { "Pushes" }
+        table.pushes {
+            thead { tr { th { "Id" } th { "App" } th { "Request" } th { "Device" } th { "OS" } th { "State" } th { "Reason" } th { "Time" } } }
+            tbody {
+                @for line in &page.pushes {
+                    tr {
+                        td { (line.id) } td { (line.app_id) }
+                        td { a href={ "/console/approvals/" (line.uuid) } { (line.uuid) } }
+                        td { (line.device_id) } td { (line.os) } td.state { (line.state) } td { (line.reason) }
                         td { (time(line.created_at)) }
                     }
                 }
