@@ -11,6 +11,7 @@ pub mod authenticator;
 pub mod codes;
 pub mod device_answers;
 pub mod device_auth;
+pub mod message_log;
 pub mod number_matching;
 pub mod operator_approvals;
 pub mod operator_deliveries;
