@@ -159,24 +159,6 @@ const TABLES: &str = "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT 
             created_at BIGINT NOT NULL
          );
          CREATE INDEX IF NOT EXISTS user_activities_user ON user_activities (user_id);
-         CREATE TABLE IF NOT EXISTS audit_log (
-            seq BIGINT PRIMARY KEY,
-            time BIGINT NOT NULL,
-            actor TEXT NOT NULL,
-            action TEXT NOT NULL,
-            subject TEXT NOT NULL,
-            details TEXT NOT NULL,
-            prev_hash TEXT NOT NULL,
-            hash TEXT NOT NULL,
-            signature TEXT NOT NULL
-         );
-         CREATE INDEX IF NOT EXISTS audit_log_actor ON audit_log (actor, seq);
-         CREATE INDEX IF NOT EXISTS audit_log_subject ON audit_log (subject, seq);
-         CREATE TABLE IF NOT EXISTS audit_head (
-            id BIGINT PRIMARY KEY,
-            seq BIGINT NOT NULL,
-            hash TEXT NOT NULL
-         );
          CREATE TABLE IF NOT EXISTS operators (
             id {id},
             email TEXT NOT NULL UNIQUE,
@@ -204,6 +186,24 @@ const TABLES: &str = "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT 
             address TEXT PRIMARY KEY,
             attempts BIGINT NOT NULL,
             attempts_since BIGINT NOT NULL
+         );
+         CREATE TABLE IF NOT EXISTS audit_log (
+            seq BIGINT PRIMARY KEY,
+            time BIGINT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            details TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            signature TEXT NOT NULL
+         );
+         CREATE INDEX IF NOT EXISTS audit_log_actor ON audit_log (actor, seq);
+         CREATE INDEX IF NOT EXISTS audit_log_subject ON audit_log (subject, seq);
+         CREATE TABLE IF NOT EXISTS audit_head (
+            id BIGINT PRIMARY KEY,
+            seq BIGINT NOT NULL,
+            hash TEXT NOT NULL
          );
          CREATE TABLE IF NOT EXISTS verification_log (
             id {id},
@@ -234,9 +234,23 @@ const TABLES: &str = "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT 
             created_at BIGINT NOT NULL
          );";
 
-/// Indexes on columns that `db::ADDED_COLUMNS` may add to an older database: made after it.
-pub const LATE_INDEXES: &[&str] =
-    &["CREATE INDEX IF NOT EXISTS apps_previous_key ON apps (previous_key_hash)"];
+/// Indexes on columns that `db::ADDED_COLUMNS` may add to an older database: made after it,
+/// and only when missing (so that a start on an up-to-date database stays read-only).
+/// (name, statement).
+pub const LATE_INDEXES: &[(&str, &str)] = &[(
+    "apps_previous_key",
+    "CREATE INDEX IF NOT EXISTS apps_previous_key ON apps (previous_key_hash)",
+)];
+
+/// The query that finds index `$1` in the current database or schema.
+pub fn index_exists_query(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = $1",
+        Dialect::Postgres => {
+            "SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1"
+        }
+    }
+}
 
 /// The schema's statements for `dialect`, separated by `;`.
 pub fn schema(dialect: Dialect) -> String {
