@@ -287,7 +287,15 @@ fn a_user_page_shows_devices_and_verifications_and_a_revoke_is_audited() {
         .unwrap();
     assert_eq!(wrong.status(), 401);
     let path = format!("/console/users/{user}");
-    let page = console.text(&path);
+    // Outcomes are written in batches every half second (service::verification_log): poll.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let page = loop {
+        let page = console.text(&path);
+        if page.contains("<td>invalid</td>") || std::time::Instant::now() > deadline {
+            break page;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
     assert!(
         page.contains("hermione@example.com") && page.contains("Pixel 9"),
         "{page}"

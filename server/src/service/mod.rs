@@ -26,6 +26,7 @@ pub mod stats;
 pub mod templates;
 pub mod users;
 pub mod verification;
+pub mod verification_log;
 
 use crate::error::ApiError;
 
