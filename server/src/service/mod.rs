@@ -13,7 +13,11 @@ pub mod codes;
 pub mod device_answers;
 pub mod device_auth;
 pub mod migration;
+pub mod message_log;
 pub mod number_matching;
+pub mod operator_approvals;
+pub mod operator_deliveries;
+pub mod operator_users;
 pub mod otp;
 pub mod phone_numbers;
 pub mod phone_status;
@@ -23,6 +27,7 @@ pub mod stats;
 pub mod templates;
 pub mod users;
 pub mod verification;
+pub mod verification_log;
 
 use crate::error::ApiError;
 
