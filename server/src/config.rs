@@ -66,6 +66,10 @@ pub struct FileConfig {
     pub trusted_proxies: Option<Vec<String>>,
     /// The header those proxies write: `x-forwarded-for` (default) or `forwarded`.
     pub forwarded_header: Option<String>,
+    /// Bearer token that opens `/metrics` to clients other than loopback.
+    pub metrics_token: Option<String>,
+    /// `text` (default) or `json`: one JSON object per log line.
+    pub log_format: Option<String>,
 }
 
 impl FileConfig {
@@ -93,7 +97,8 @@ impl FileConfig {
             sender => "SENDER", webhook_url => "WEBHOOK_URL", twilio_account_sid => "TWILIO_ACCOUNT_SID",
             twilio_auth_token => "TWILIO_AUTH_TOKEN", twilio_from => "TWILIO_FROM", twilio_base_url => "TWILIO_BASE_URL",
             public_url => "PUBLIC_URL", fcm_endpoint => "FCM_ENDPOINT", apns_key_id => "APNS_KEY_ID",
-            apns_team_id => "APNS_TEAM_ID", apns_topic => "APNS_TOPIC", apns_endpoint => "APNS_ENDPOINT"
+            apns_team_id => "APNS_TEAM_ID", apns_topic => "APNS_TOPIC", apns_endpoint => "APNS_ENDPOINT",
+            metrics_token => "METRICS_TOKEN", log_format => "LOG_FORMAT"
         );
         if let Some(path) = env("FCM_SERVICE_ACCOUNT_FILE") {
             self.fcm_service_account_file = Some(PathBuf::from(path));
@@ -281,8 +286,10 @@ impl FileConfig {
             db: db.clone(),
             master: master.clone(),
         };
-        let (sender, push) = crate::delivery::build_all(&self.delivery_settings(), &context)
-            .map_err(|e| ServerError::Config(e.to_string()))?;
+        let metrics = crate::metrics::Metrics::new();
+        let (sender, push) =
+            crate::delivery::build_counted(&self.delivery_settings(), &context, &metrics)
+                .map_err(|e| ServerError::Config(e.to_string()))?;
         let notifier = Arc::new(push);
         let settings = Settings {
             max_failures: self.max_failures.unwrap_or(5).max(1),
@@ -302,6 +309,7 @@ impl FileConfig {
                 format!("{scheme}://{}", self.listen())
             }),
             trusted_proxies: self.trusted_proxies()?,
+            metrics_token: self.metrics_token.clone(),
         };
         Ok(Inner {
             accepted: crate::store::verdict_batch::Batcher::start(
@@ -321,6 +329,7 @@ impl FileConfig {
             notifier,
             http,
             settings,
+            metrics,
         })
     }
 }

@@ -19,6 +19,8 @@ pub struct Settings {
     pub approvals: ApprovalLimits,
     /// Reverse proxies whose forwarded client address is believed (empty: none).
     pub trusted_proxies: crate::proxies::TrustedProxies,
+    /// Bearer token that opens `/metrics` to non-loopback clients (none: loopback only).
+    pub metrics_token: Option<String>,
 }
 
 /// Bounds on OneTouch approval requests: a request that lives for ever, or an app that piles
@@ -72,6 +74,7 @@ pub struct Inner {
     pub notifier: Arc<dyn Notifier>,
     pub http: reqwest::Client,
     pub settings: Settings,
+    pub metrics: crate::metrics::Metrics,
 }
 
 pub type AppState = Arc<Inner>;

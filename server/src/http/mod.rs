@@ -6,6 +6,7 @@
 pub mod error;
 pub mod extract;
 pub mod handlers;
+pub mod observe;
 pub mod openapi;
 pub mod params;
 pub mod qr;
@@ -36,12 +37,17 @@ pub fn router(state: AppState) -> Router {
         router = router.route(route.path, route.method_router());
     }
     router
+        .route_layer(axum::middleware::from_fn(observe::tag_route))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             deadline,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            observe::count_request,
         ))
         .with_state(state)
 }

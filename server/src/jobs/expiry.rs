@@ -16,6 +16,9 @@ const MAX_BATCHES_PER_ROUND: usize = 20;
 pub async fn run_once(state: AppState) -> Result<(), ServerError> {
     for _ in 0..MAX_BATCHES_PER_ROUND {
         let expired = callbacks::expire_batch(&state.db).await?;
+        for _ in 0..expired {
+            state.metrics.approval("expired");
+        }
         if !callbacks::batch_was_full(expired) {
             break;
         }

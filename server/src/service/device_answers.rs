@@ -245,8 +245,11 @@ pub async fn answer(
         && answer.payload.get("number").and_then(|n| n.as_i64()) != Some(request.number)
     {
         // One guess only: a wrong number denies the request, so picking at random cannot win.
-        let _ =
+        let denied =
             crate::delivery::callbacks::resolve(&state.db, uuid, "denied", Some(&evidence)).await;
+        if matches!(denied, Ok(true)) {
+            state.metrics.approval("denied");
+        }
         return DeviceError::refuse(
             Refusal::BadRequest,
             "wrong_number",
@@ -254,7 +257,10 @@ pub async fn answer(
         );
     }
     match crate::delivery::callbacks::resolve(&state.db, uuid, decision, Some(&evidence)).await {
-        Ok(true) => Ok(json!({"status": decision})),
+        Ok(true) => {
+            state.metrics.approval(decision);
+            Ok(json!({"status": decision}))
+        }
         Ok(false) => DeviceError::refuse(
             Refusal::Conflict,
             "not_pending",
