@@ -70,6 +70,8 @@ pub struct FileConfig {
     pub metrics_token: Option<String>,
     /// `text` (default) or `json`: one JSON object per log line.
     pub log_format: Option<String>,
+    /// `[rate_limits]`: per app and per client address (service::rate_limit).
+    pub rate_limits: Option<crate::limits::RateLimitSettings>,
 }
 
 impl FileConfig {
@@ -330,6 +332,7 @@ impl FileConfig {
             http,
             settings,
             metrics,
+            limits: crate::limits::RateLimits::new(self.rate_limits.unwrap_or_default()),
         })
     }
 }

@@ -27,6 +27,7 @@ pub mod delivery;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod limits;
 pub mod metrics;
 pub mod proxies;
 pub mod run;

@@ -75,6 +75,7 @@ pub struct Inner {
     pub http: reqwest::Client,
     pub settings: Settings,
     pub metrics: crate::metrics::Metrics,
+    pub limits: crate::limits::RateLimits,
 }
 
 pub type AppState = Arc<Inner>;

@@ -47,6 +47,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            limit_address,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             observe::count_request,
         ))
         .with_state(state)
@@ -80,4 +84,20 @@ async fn not_found(uri: Uri) -> Response {
 async fn method_not_allowed(uri: Uri) -> Response {
     let error = ApiError::new(Refusal::MethodNotAllowed, "60002", "Method not allowed.");
     refuse(uri.path(), &error)
+}
+
+/// Refuses a client address over its rate limit (`service::rate_limit`) before any work.
+/// The health check and the metrics page are not limited: monitoring must see a flood.
+async fn limit_address(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let address = request
+        .extensions()
+        .get::<extract::ClientAddress>()
+        .map(|a| a.0);
+    if let Some(address) = address.filter(|_| path != "/healthz" && path != "/metrics")
+        && let Err(error) = crate::service::rate_limit::check_address(&state, address)
+    {
+        return refuse(path, &error);
+    }
+    next.run(request).await
 }

@@ -15,6 +15,7 @@ pub mod nonces;
 pub mod outbox;
 pub mod phone_verifications;
 pub mod push_targets;
+pub mod rate_buckets;
 pub mod registrations;
 pub mod schema;
 pub mod sent_codes;

@@ -152,7 +152,13 @@ const TABLES: &str = "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT 
             user_ip TEXT,
             created_at BIGINT NOT NULL
          );
-         CREATE INDEX IF NOT EXISTS user_activities_user ON user_activities (user_id);";
+         CREATE INDEX IF NOT EXISTS user_activities_user ON user_activities (user_id);
+         CREATE TABLE IF NOT EXISTS rate_buckets (
+            bucket TEXT PRIMARY KEY,
+            millitokens BIGINT NOT NULL,
+            updated_ms BIGINT NOT NULL,
+            last_grant BIGINT NOT NULL
+         );";
 
 /// The schema's statements for `dialect`, separated by `;`.
 pub fn schema(dialect: Dialect) -> String {
