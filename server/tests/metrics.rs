@@ -226,3 +226,69 @@ fn unmatched_paths_are_not_labels() {
         1.0
     );
 }
+
+/// Sends requests that carry every kind of secret the server sees (API key, codes, phone
+/// numbers, a device signature) and returns them, for the logs to be searched.
+fn traffic_with_secrets(server: &Server) -> Vec<String> {
+    let phone = "7700900123";
+    let user = server.new_user(phone);
+    send_sms(server, user);
+    let (_, code) = server.last_message("+447700900123");
+    assert_eq!(verify(server, &code, user), 200);
+    assert_eq!(verify(server, "8642097", user), 401);
+    let signature = "c2lnbmF0dXJlLW9mLWEtZGV2aWNlLXRoYXQtbXVzdC1ub3QtYmUtbG9nZ2Vk";
+    let status = server
+        .client()
+        .get(format!("{}/device/v1/approval_requests", server.base_url))
+        .header("X-Countersign-Device", "1")
+        .header("X-Countersign-Timestamp", "1700000000")
+        .header("X-Countersign-Nonce", "bm9uY2Utbm9uY2Utbm9uY2U")
+        .header("X-Countersign-Signature", signature)
+        .send()
+        .unwrap()
+        .status();
+    assert!(status.is_client_error());
+    vec![
+        server.api_key.clone(),
+        code,
+        "8642097".into(),
+        phone.into(),
+        signature.into(),
+    ]
+}
+
+fn assert_no_secret(log: &str, secrets: &[String]) {
+    assert!(!log.is_empty(), "the server logged nothing");
+    for secret in secrets {
+        assert!(
+            !log.contains(secret.as_str()),
+            "the log holds {secret:?}:\n{log}"
+        );
+    }
+}
+
+#[test]
+fn text_logs_hold_no_secret() {
+    let server = Server::start(&Options::default());
+    let secrets = traffic_with_secrets(&server);
+    assert_no_secret(&server.log(), &secrets);
+}
+
+#[test]
+fn json_logs_are_one_object_a_line_and_hold_no_secret() {
+    let server = Server::start(&Options {
+        env: vec![("COUNTERSIGN_LOG_FORMAT".into(), "json".into())],
+        ..Default::default()
+    });
+    let secrets = traffic_with_secrets(&server);
+    let log = server.log();
+    assert_no_secret(&log, &secrets);
+    for line in log.lines().filter(|l| !l.trim().is_empty()) {
+        let object: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+        assert!(
+            object["level"].is_string() && object["timestamp"].is_string(),
+            "{line}"
+        );
+    }
+}
