@@ -47,6 +47,8 @@ pub struct RateLimits {
     pub settings: RateLimitSettings,
     pub apps: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<Bucket>>>>,
     pub addresses: Mutex<HashMap<IpAddr, Bucket>>,
+    /// When the full address table was last pruned (at most once a second: a scan each).
+    pub addresses_pruned: Mutex<Option<Instant>>,
 }
 
 impl RateLimits {

@@ -59,7 +59,14 @@ pub fn check_address(state: &AppState, address: IpAddr) -> Result<(), ApiError> 
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     if addresses.len() >= MAX_ADDRESSES && !addresses.contains_key(&address) {
-        addresses.retain(|_, b| refilled(b, now, rate, burst) < burst);
+        if prune_due(&limits.addresses_pruned, now) {
+            addresses.retain(|_, b| refilled(b, now, rate, burst) < burst);
+        }
+        if addresses.len() >= MAX_ADDRESSES {
+            // Memory stays bounded: a new address beyond the table is not tracked (its
+            // requests still count against its app's limit).
+            return Ok(());
+        }
     }
     let bucket = addresses.entry(address).or_insert(Bucket {
         millitokens: burst,
@@ -75,6 +82,20 @@ pub fn check_address(state: &AppState, address: IpAddr) -> Result<(), ApiError> 
     }
     bucket.millitokens -= COST;
     Ok(())
+}
+
+/// True (and noted) when the address table was not pruned within the last second.
+fn prune_due(pruned: &std::sync::Mutex<Option<Instant>>, now: Instant) -> bool {
+    let mut pruned = pruned
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if pruned
+        .is_some_and(|at| now.saturating_duration_since(at) < std::time::Duration::from_secs(1))
+    {
+        return false;
+    }
+    *pruned = Some(now);
+    true
 }
 
 /// A local bucket's tokens after refilling since it was last touched.
