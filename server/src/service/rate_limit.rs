@@ -134,7 +134,7 @@ pub async fn check_app(state: &AppState, app_id: i64) -> Result<(), ApiError> {
     // One lease at a time per app in this instance; the others wait for its tokens.
     let mut bucket = share.lock().await;
     if bucket.millitokens < COST {
-        lease(state, app_id, &mut bucket).await?;
+        lease(state, app_id, &mut bucket).await;
     }
     if bucket.millitokens < COST {
         state.metrics.rate_limited("app");
@@ -145,11 +145,11 @@ pub async fn check_app(state: &AppState, app_id: i64) -> Result<(), ApiError> {
 }
 
 /// Tops the local share up from the app's shared bucket (unless refused too recently).
-async fn lease(state: &AppState, app_id: i64, bucket: &mut Bucket) -> Result<(), ApiError> {
+async fn lease(state: &AppState, app_id: i64, bucket: &mut Bucket) {
     let settings = state.limits.settings;
     let now = Instant::now();
     if bucket.next_lease.is_some_and(|at| now < at) {
-        return Ok(());
+        return;
     }
     let rate = settings.per_app_per_second;
     let burst = settings.per_app_burst.max(1) * COST;
@@ -160,9 +160,16 @@ async fn lease(state: &AppState, app_id: i64, bucket: &mut Bucket) -> Result<(),
         chunk: (rate * COST / 20).clamp(COST, burst),
     };
     let now_ms = unix_millis();
-    let granted = rate_buckets::lease(&state.db, &format!("app:{app_id}"), terms, now_ms)
-        .await
-        .map_err(ApiError::from)?;
+    let granted =
+        match rate_buckets::lease(&state.db, &format!("app:{app_id}"), terms, now_ms).await {
+            Ok(granted) => granted,
+            Err(e) => {
+                // Fail open by one chunk: a busy or failing database must not turn the limiter
+                // into the outage (the request's own reads and writes still meet the database).
+                tracing::warn!(app = app_id, error = %e, "leasing rate-limit tokens failed");
+                terms.chunk
+            }
+        };
     bucket.millitokens += granted;
     bucket.at = now;
     bucket.next_lease = if bucket.millitokens < COST {
@@ -171,7 +178,6 @@ async fn lease(state: &AppState, app_id: i64, bucket: &mut Bucket) -> Result<(),
     } else {
         None
     };
-    Ok(())
 }
 
 /// Milliseconds since the Unix epoch (the shared buckets' clock, the same on every instance).
