@@ -65,3 +65,91 @@ impl Pusher for CountedPusher {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// A provider that answers each send or push with the next outcome of its script.
+    struct Scripted(std::sync::Mutex<Vec<bool>>);
+
+    impl Scripted {
+        fn next(&self) -> bool {
+            self.0.lock().unwrap().remove(0)
+        }
+    }
+
+    impl Sender for Scripted {
+        fn send<'a>(&'a self, _: &'a Message) -> SendFuture<'a> {
+            let ok = self.next();
+            Box::pin(async move {
+                if ok {
+                    Ok(())
+                } else {
+                    Err(SendError::Refused(500))
+                }
+            })
+        }
+    }
+
+    impl Pusher for Scripted {
+        fn serves(&self, _: &str) -> bool {
+            true
+        }
+        fn push<'a>(&'a self, _: &'a PushTarget, _: &'a str) -> PushFuture<'a> {
+            let ok = self.next();
+            Box::pin(async move {
+                if ok {
+                    Ok(())
+                } else {
+                    Err(PushError::Unregistered)
+                }
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn deliveries_and_pushes_are_counted_by_provider_and_result() {
+        let metrics = Metrics::new();
+        let sender = CountedSender {
+            inner: Arc::new(Scripted(std::sync::Mutex::new(vec![true, true, false]))),
+            provider: "twilio",
+            metrics: metrics.clone(),
+        };
+        let message = Message {
+            app_id: 1,
+            channel: Channel::Call,
+            to: "+15551234567".into(),
+            body: "Your code is 1234567".into(),
+            locale: "en",
+        };
+        for _ in 0..3 {
+            let _ = sender.send(&message).await;
+        }
+        let pusher = CountedPusher {
+            inner: Box::new(Scripted(std::sync::Mutex::new(vec![false, true]))),
+            provider: "apns",
+            metrics: metrics.clone(),
+        };
+        let target = PushTarget {
+            device_id: 1,
+            os: "ios".into(),
+            token: "t".into(),
+        };
+        for _ in 0..2 {
+            let _ = pusher.push(&target, "uuid").await;
+        }
+        let page = metrics.encode();
+        for line in [
+            "countersign_code_deliveries_total{channel=\"voice\",provider=\"twilio\",result=\"sent\"} 2",
+            "countersign_code_deliveries_total{channel=\"voice\",provider=\"twilio\",result=\"refused\"} 1",
+            "countersign_pushes_total{provider=\"apns\",result=\"sent\"} 1",
+            "countersign_pushes_total{provider=\"apns\",result=\"unregistered\"} 1",
+        ] {
+            assert!(page.lines().any(|l| l == line), "{line} not in:\n{page}");
+        }
+        assert!(!page.contains("1234567") && !page.contains("+1555"));
+    }
+}
