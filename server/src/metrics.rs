@@ -109,17 +109,21 @@ fn latency_histogram() -> Histogram {
 
 impl Metrics {
     pub fn new() -> Metrics {
-        let mut registry = Registry::with_prefix("countersign");
-        let requests = Family::<RequestLabels, Counter>::default();
-        registry.register(
-            "http_requests",
-            "HTTP requests by route pattern, method and status",
-            requests.clone(),
-        );
-        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(
-            latency_histogram as fn() -> Histogram,
-        );
-        let families = Families::register(registry, requests, latency);
+        let mut families = Families {
+            registry: Registry::with_prefix("countersign"),
+            requests: Family::default(),
+            latency: Family::new_with_constructor(latency_histogram),
+            verifications: Family::default(),
+            lockouts: Counter::default(),
+            deliveries: Family::default(),
+            callbacks: Family::default(),
+            callback_retries: Counter::default(),
+            callback_queue: Gauge::default(),
+            pushes: Family::default(),
+            approvals: Family::default(),
+            rate_limited: Family::default(),
+        };
+        families.register_all();
         Metrics(Arc::new(families))
     }
 
@@ -205,88 +209,38 @@ impl Metrics {
 }
 
 impl Families {
-    fn register(
-        mut registry: Registry,
-        requests: Family<RequestLabels, Counter>,
-        latency: Family<RouteLabels, Histogram>,
-    ) -> Families {
-        registry.register(
+    /// Names and describes every metric (the prefix and `_total` are added by the encoder).
+    fn register_all(&mut self) {
+        let r = &mut self.registry;
+        let requests = "HTTP requests by route pattern, method and status";
+        r.register("http_requests", requests, self.requests.clone());
+        let latency = "Time to answer HTTP requests, by route pattern";
+        r.register(
             "http_request_duration_seconds",
-            "Time to answer HTTP requests, by route pattern",
-            latency.clone(),
+            latency,
+            self.latency.clone(),
         );
-        let verifications = Family::<OutcomeLabels, Counter>::default();
-        registry.register(
-            "verifications",
-            "Token verifications by outcome (ok, wrong, reused, locked, invalid)",
-            verifications.clone(),
-        );
-        let lockouts = Counter::default();
-        registry.register(
-            "lockouts",
-            "Users locked out after too many wrong codes",
-            lockouts.clone(),
-        );
-        let deliveries = Family::<DeliveryLabels, Counter>::default();
-        registry.register(
-            "code_deliveries",
-            "SMS and voice deliveries by channel, provider and result",
-            deliveries.clone(),
-        );
-        let callbacks = Family::<ResultLabels, Counter>::default();
-        registry.register(
-            "callback_attempts",
-            "Callback delivery attempts by result",
-            callbacks.clone(),
-        );
-        let callback_retries = Counter::default();
-        registry.register(
-            "callback_retries",
-            "Failed callback attempts that will be tried again",
-            callback_retries.clone(),
-        );
-        let callback_queue = Gauge::default();
-        registry.register(
-            "callback_queue_depth",
-            "Callbacks waiting for delivery (read from the database when scraped)",
-            callback_queue.clone(),
-        );
-        Families::register_rest(
-            registry,
-            Families {
-                registry: Registry::default(),
-                requests,
-                latency,
-                verifications,
-                lockouts,
-                deliveries,
-                callbacks,
-                callback_retries,
-                callback_queue,
-                pushes: Family::default(),
-                approvals: Family::default(),
-                rate_limited: Family::default(),
-            },
-        )
-    }
-
-    fn register_rest(mut registry: Registry, mut families: Families) -> Families {
-        registry.register(
-            "pushes",
-            "Pushes to devices by provider and result",
-            families.pushes.clone(),
-        );
-        registry.register(
+        let verifications = "Token verifications by outcome";
+        r.register("verifications", verifications, self.verifications.clone());
+        let lockouts = "Users locked out after too many wrong codes";
+        r.register("lockouts", lockouts, self.lockouts.clone());
+        let deliveries = "SMS and voice deliveries by channel, provider and result";
+        r.register("code_deliveries", deliveries, self.deliveries.clone());
+        let callbacks = "Callback delivery attempts by result";
+        r.register("callback_attempts", callbacks, self.callbacks.clone());
+        let retries = "Failed callback attempts that will be tried again";
+        r.register("callback_retries", retries, self.callback_retries.clone());
+        let queue = "Callbacks waiting for delivery (read from the database when scraped)";
+        r.register("callback_queue_depth", queue, self.callback_queue.clone());
+        let pushes = "Pushes to devices by provider and result";
+        r.register("pushes", pushes, self.pushes.clone());
+        let approvals = "Approval requests by final state (approved, denied, expired)";
+        r.register(
             "approval_requests_finished",
-            "Approval requests by final state (approved, denied, expired)",
-            families.approvals.clone(),
+            approvals,
+            self.approvals.clone(),
         );
-        registry.register(
-            "rate_limited",
-            "Requests refused by a rate limit, by scope (app, address)",
-            families.rate_limited.clone(),
-        );
-        families.registry = registry;
-        families
+        let limited = "Requests refused by a rate limit, by scope (app, address)";
+        r.register("rate_limited", limited, self.rate_limited.clone());
     }
 }
