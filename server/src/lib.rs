@@ -19,7 +19,8 @@
 //! ```
 //!
 //! Beside them: `state` (what every call receives), `error`, `config`, `clock`, `seal`,
-//! `signature`, `proxies` (the client address behind a reverse proxy).
+//! `signature`, `proxies` (the client address behind a reverse proxy), `metrics` (the
+//! Prometheus registry every layer records through), `limits` (the rate-limit buckets).
 
 pub mod clock;
 pub mod config;
