@@ -68,6 +68,12 @@ pub struct FileConfig {
     pub forwarded_header: Option<String>,
     /// Minutes a console session may sit unused before it ends (default 15).
     pub console_idle_minutes: Option<i64>,
+    /// Bearer token that opens `/metrics` to clients other than loopback.
+    pub metrics_token: Option<String>,
+    /// `text` (default) or `json`: one JSON object per log line.
+    pub log_format: Option<String>,
+    /// `[rate_limits]`: per app and per client address (service::rate_limit).
+    pub rate_limits: Option<crate::limits::RateLimitSettings>,
 }
 
 impl FileConfig {
@@ -95,7 +101,8 @@ impl FileConfig {
             sender => "SENDER", webhook_url => "WEBHOOK_URL", twilio_account_sid => "TWILIO_ACCOUNT_SID",
             twilio_auth_token => "TWILIO_AUTH_TOKEN", twilio_from => "TWILIO_FROM", twilio_base_url => "TWILIO_BASE_URL",
             public_url => "PUBLIC_URL", fcm_endpoint => "FCM_ENDPOINT", apns_key_id => "APNS_KEY_ID",
-            apns_team_id => "APNS_TEAM_ID", apns_topic => "APNS_TOPIC", apns_endpoint => "APNS_ENDPOINT"
+            apns_team_id => "APNS_TEAM_ID", apns_topic => "APNS_TOPIC", apns_endpoint => "APNS_ENDPOINT",
+            metrics_token => "METRICS_TOKEN", log_format => "LOG_FORMAT"
         );
         if let Some(path) = env("FCM_SERVICE_ACCOUNT_FILE") {
             self.fcm_service_account_file = Some(PathBuf::from(path));
@@ -284,8 +291,10 @@ impl FileConfig {
             db: db.clone(),
             master: master.clone(),
         };
-        let (sender, push) = crate::delivery::build_all(&self.delivery_settings(), &context)
-            .map_err(|e| ServerError::Config(e.to_string()))?;
+        let metrics = crate::metrics::Metrics::new();
+        let (sender, push) =
+            crate::delivery::build_counted(&self.delivery_settings(), &context, &metrics)
+                .map_err(|e| ServerError::Config(e.to_string()))?;
         let notifier = Arc::new(push);
         let settings = Settings {
             max_failures: self.max_failures.unwrap_or(5).max(1),
@@ -306,6 +315,7 @@ impl FileConfig {
             }),
             trusted_proxies: self.trusted_proxies()?,
             console_idle_seconds: self.console_idle_minutes.unwrap_or(15).clamp(1, 24 * 60) * 60,
+            metrics_token: self.metrics_token.clone(),
         };
         Ok(Inner {
             accepted: crate::store::verdict_batch::Batcher::start(
@@ -326,6 +336,8 @@ impl FileConfig {
             notifier,
             http,
             settings,
+            metrics,
+            limits: crate::limits::RateLimits::new(self.rate_limits.unwrap_or_default()),
         })
     }
 }

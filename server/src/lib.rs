@@ -19,7 +19,8 @@
 //! ```
 //!
 //! Beside them: `state` (what every call receives), `error`, `config`, `clock`, `seal`,
-//! `signature`, `proxies` (the client address behind a reverse proxy).
+//! `signature`, `proxies` (the client address behind a reverse proxy), `metrics` (the
+//! Prometheus registry every layer records through), `limits` (the rate-limit buckets).
 
 pub mod audit_chain;
 pub mod clock;
@@ -28,6 +29,8 @@ pub mod delivery;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod limits;
+pub mod metrics;
 pub mod proxies;
 pub mod run;
 pub mod seal;

@@ -21,6 +21,8 @@ pub struct Settings {
     pub trusted_proxies: crate::proxies::TrustedProxies,
     /// Seconds a console session may sit unused (`console_idle_minutes`).
     pub console_idle_seconds: i64,
+    /// Bearer token that opens `/metrics` to non-loopback clients (none: loopback only).
+    pub metrics_token: Option<String>,
 }
 
 /// Bounds on OneTouch approval requests: a request that lives for ever, or an app that piles
@@ -80,6 +82,8 @@ pub struct Inner {
     pub settings: Settings,
     /// Verification outcomes waiting to be written (`service::verification_log`).
     pub verification_log: PendingVerifications,
+    pub metrics: crate::metrics::Metrics,
+    pub limits: crate::limits::RateLimits,
 }
 
 pub type AppState = Arc<Inner>;

@@ -6,6 +6,7 @@
 //! that file plus that line; nothing else names it (the table is found by the name).
 
 pub mod callbacks;
+pub mod counted;
 pub mod notifier;
 pub mod provider;
 pub mod sender;
@@ -15,7 +16,7 @@ mod setup;
 pub use notifier::{Notifier, PushError, PushRouter, PushTarget, Pusher, notify_user};
 pub use provider::{Context, DeliveryError, PushProvider, SmsProvider};
 pub use sender::{Channel, Message, SendError, Sender};
-pub use setup::{build_all, push_router, sms_sender};
+pub use setup::{build_all, build_counted, push_router, sms_sender};
 
 pub(crate) use crate::clock::now;
 

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use toml::Value;
 
-use super::notifier::PushRouter;
+use super::counted::{CountedPusher, CountedSender};
+use super::notifier::{PushRouter, Pusher};
 use super::provider::{Context, DeliveryError, Table};
 use super::sender::Sender;
 use super::settings::{DeliverySettings, SmsSettings};
@@ -89,4 +90,41 @@ pub fn build_all(
         sms_sender(&settings.sms, context)?,
         push_router(&settings.push, context)?,
     ))
+}
+
+/// Both, each delivery counted in `metrics` under the provider's registered name.
+pub fn build_counted(
+    settings: &DeliverySettings,
+    context: &Context,
+    metrics: &crate::metrics::Metrics,
+) -> Result<(Arc<dyn Sender>, PushRouter), DeliveryError> {
+    let (sender, push) = build_all(settings, context)?;
+    let provider = SMS_PROVIDERS
+        .iter()
+        .map(|p| p.name)
+        .find(|name| Some(*name) == settings.sms.provider.as_deref())
+        .unwrap_or(DEFAULT_SMS_PROVIDER);
+    let sender = Arc::new(CountedSender {
+        inner: sender,
+        provider,
+        metrics: metrics.clone(),
+    });
+    // The router keeps registry order; the names of the configured tables, in that order.
+    let names = PUSH_PROVIDERS
+        .iter()
+        .map(|p| p.name)
+        .filter(|name| settings.push.contains_key(*name));
+    let providers = push
+        .providers
+        .into_iter()
+        .zip(names)
+        .map(|(inner, provider)| {
+            Box::new(CountedPusher {
+                inner,
+                provider,
+                metrics: metrics.clone(),
+            }) as Box<dyn Pusher>
+        })
+        .collect();
+    Ok((sender, PushRouter { providers }))
 }

@@ -84,6 +84,9 @@ impl FromRequest<AppState> for Call {
         let app = crate::service::apps::for_key(state, &key)
             .await
             .map_err(|e| Rejection(format, e))?;
+        crate::service::rate_limit::check_app(state, app.id)
+            .await
+            .map_err(|e| Rejection(format, e))?;
         // Every authenticated call counts towards the app's `api_calls_count`.
         crate::service::stats::record(state, app.id, crate::service::stats::API_CALL);
         Ok(Call {

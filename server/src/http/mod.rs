@@ -7,6 +7,7 @@ pub mod console;
 pub mod error;
 pub mod extract;
 pub mod handlers;
+pub mod observe;
 pub mod openapi;
 pub mod params;
 pub mod qr;
@@ -38,12 +39,21 @@ pub fn router(state: AppState) -> Router {
     }
     router
         .merge(console::router())
+        .route_layer(axum::middleware::from_fn(observe::tag_route))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             deadline,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limit_address,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            observe::count_request,
         ))
         .with_state(state)
 }
@@ -76,4 +86,20 @@ async fn not_found(uri: Uri) -> Response {
 async fn method_not_allowed(uri: Uri) -> Response {
     let error = ApiError::new(Refusal::MethodNotAllowed, "60002", "Method not allowed.");
     refuse(uri.path(), &error)
+}
+
+/// Refuses a client address over its rate limit (`service::rate_limit`) before any work.
+/// The health check and the metrics page are not limited: monitoring must see a flood.
+async fn limit_address(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let address = request
+        .extensions()
+        .get::<extract::ClientAddress>()
+        .map(|a| a.0);
+    if let Some(address) = address.filter(|_| path != "/healthz" && path != "/metrics")
+        && let Err(error) = crate::service::rate_limit::check_address(&state, address)
+    {
+        return refuse(path, &error);
+    }
+    next.run(request).await
 }

@@ -3,7 +3,7 @@
 
 use axum::routing::{MethodFilter, MethodRouter, on};
 
-use super::handlers::{app, device_api, devices, onetouch, phones, system, tokens, users};
+use super::handlers::{app, device_api, devices, metrics, onetouch, phones, system, tokens, users};
 use crate::state::AppState;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -266,5 +266,12 @@ pub static ROUTES: &[Route] = &[
         summary: "This document",
         access: Access::Open { documented: false },
         handler: |f| on(f, system::openapi),
+    },
+    Route {
+        methods: GET,
+        path: "/metrics",
+        summary: "Prometheus metrics (loopback clients, or the metrics bearer token)",
+        access: Access::Open { documented: false },
+        handler: |f| on(f, metrics::metrics),
     },
 ];

@@ -17,6 +17,9 @@ pub async fn run_once(state: AppState) -> Result<(), ServerError> {
     for _ in 0..MAX_BATCHES_PER_ROUND {
         let expired =
             callbacks::expire_batch(&state.db, crate::service::audit::chain_signer(&state)).await?;
+        for _ in 0..expired {
+            state.metrics.approval("expired");
+        }
         if !callbacks::batch_was_full(expired) {
             break;
         }

@@ -274,7 +274,10 @@ pub async fn answer(
     {
         // One guess only: a wrong number denies the request, so picking at random cannot win.
         let by = device_decider(&signer, device, &answer, "wrong_number");
-        let _ = callbacks::resolve(&state.db, uuid, "denied", Some(&evidence), by).await;
+        let denied = callbacks::resolve(&state.db, uuid, "denied", Some(&evidence), by).await;
+        if matches!(denied, Ok(true)) {
+            state.metrics.approval("denied");
+        }
         return DeviceError::refuse(
             Refusal::BadRequest,
             "wrong_number",
@@ -283,7 +286,10 @@ pub async fn answer(
     }
     let by = device_decider(&signer, device, &answer, "answer");
     match callbacks::resolve(&state.db, uuid, decision, Some(&evidence), by).await {
-        Ok(true) => Ok(json!({"status": decision})),
+        Ok(true) => {
+            state.metrics.approval(decision);
+            Ok(json!({"status": decision}))
+        }
         Ok(false) => DeviceError::refuse(
             Refusal::Conflict,
             "not_pending",

@@ -22,6 +22,7 @@ pub mod otp;
 pub mod phone_numbers;
 pub mod phone_status;
 pub mod phones;
+pub mod rate_limit;
 pub mod registration;
 pub mod stats;
 pub mod templates;

@@ -94,8 +94,34 @@ fn transaction(input: &TransactionInput<'_>) -> Result<Transaction, ApiError> {
     fields.finish().map_err(fail)
 }
 
-/// Checks `request.token` for the app's user `id`.
+/// Checks `request.token` for the app's user `id`, counting the outcome for `/metrics`.
 pub async fn check_token(
+    state: &AppState,
+    app: &App,
+    id: &str,
+    request: &VerifyRequest<'_>,
+) -> Result<Value, ApiError> {
+    let result = check(state, app, id, request).await;
+    state.metrics.verification(outcome(&result));
+    result
+}
+
+/// The outcome label of a verification's answer.
+fn outcome(result: &Result<Value, ApiError>) -> &'static str {
+    match result {
+        Ok(body) if body.get("success").is_some() => "ok",
+        Ok(_) => "unchecked",
+        Err(e) => match e.code {
+            "60020" => "wrong",
+            "60019" => "reused",
+            "60003" => "locked",
+            "60026" => "unknown_user",
+            _ => "error",
+        },
+    }
+}
+
+async fn check(
     state: &AppState,
     app: &App,
     id: &str,
@@ -138,7 +164,10 @@ pub async fn check_token(
     let kind = match verdict {
         Ok(kind) => kind,
         Err(Verdict::Replayed) => return Err(ApiError::token_reused()),
-        Err(Verdict::Wrong) => return Err(ApiError::token_invalid("Token is invalid")),
+        Err(Verdict::Wrong) => {
+            count_lockout(state, app, &user, time).await;
+            return Err(ApiError::token_invalid("Token is invalid"));
+        }
         Err(Verdict::Locked) => return Err(locked(state, app, &user, time).await),
     };
     super::stats::record_event(state, app.id, "verification").await;
@@ -245,6 +274,18 @@ async fn count_failure(state: &AppState, user: &User, time: i64) -> Result<Verdi
             Ok(Verdict::Wrong)
         }
         Failure::Locked => Ok(Verdict::Locked),
+    }
+}
+
+/// Counts a lock-out for `/metrics` when the guess just counted was the one that locked the
+/// user: only a guess that may have reached the limit pays for the read that tells.
+async fn count_lockout(state: &AppState, app: &App, user: &User, time: i64) {
+    if user.failed_attempts + 1 < state.settings.max_failures {
+        return;
+    }
+    let reloaded = users::load(state, app.id, &user.id.to_string()).await;
+    if reloaded.is_ok_and(|u| u.locked_until > time) {
+        state.metrics.lockout();
     }
 }
 

@@ -142,3 +142,13 @@ pub async fn hand_back(db: &Db, callback: &Leased) -> Result<bool, sqlx::Error> 
     .await?;
     Ok(released.rows_affected() == 1)
 }
+
+/// Callbacks still to be delivered (fewer than `max_attempts` attempts): the queue depth
+/// `/metrics` reports.
+pub async fn depth(db: &Db, max_attempts: i64) -> Result<i64, sqlx::Error> {
+    let row = sqlx::query("SELECT COUNT(*) FROM callbacks WHERE delivered = 0 AND attempts < $1")
+        .bind(max_attempts)
+        .fetch_one(&db.pool)
+        .await?;
+    row.try_get(0)
+}

@@ -204,7 +204,8 @@ impl Db {
                 .execute(&self.writer)
                 .await?;
             if updated.rows_affected() == 0 {
-                sqlx::query("INSERT INTO health (id, checked_at) VALUES (1, $1)")
+                // Another instance may insert the row at the same moment: that is a write too.
+                sqlx::query("INSERT INTO health (id, checked_at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at")
                     .bind(now)
                     .execute(&self.writer)
                     .await?;

@@ -22,6 +22,7 @@ pub mod outbox;
 pub mod phone_verifications;
 pub mod push_log;
 pub mod push_targets;
+pub mod rate_buckets;
 pub mod registrations;
 pub mod schema;
 pub mod sent_codes;

@@ -232,6 +232,12 @@ const TABLES: &str = "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT 
             state TEXT NOT NULL,
             reason TEXT NOT NULL,
             created_at BIGINT NOT NULL
+         );
+         CREATE TABLE IF NOT EXISTS rate_buckets (
+            bucket TEXT PRIMARY KEY,
+            millitokens BIGINT NOT NULL,
+            updated_ms BIGINT NOT NULL,
+            last_grant BIGINT NOT NULL
          );";
 
 /// Indexes on columns that `db::ADDED_COLUMNS` may add to an older database: made after it,

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod device_api;
 pub mod devices;
+pub mod metrics;
 pub mod onetouch;
 pub mod phones;
 pub mod system;

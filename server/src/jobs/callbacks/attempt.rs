@@ -29,6 +29,7 @@ pub async fn run(state: AppState, callback: Leased, mut give_up: watch::Receiver
     };
     match outcome {
         Ok(()) => {
+            state.metrics.callback("delivered", false);
             let uuid = body.get("uuid").and_then(Value::as_str).unwrap_or("");
             record(&callback, "delivered", || {
                 lease::mark_delivered(&state.db, &callback, uuid)
@@ -37,6 +38,7 @@ pub async fn run(state: AppState, callback: Leased, mut give_up: watch::Receiver
         }
         Err(e) => {
             let failed = callback.attempts + 1;
+            state.metrics.callback("failed", failed < MAX_ATTEMPTS);
             tracing::warn!(callback = callback.id, attempt = failed, error = %e, "callback delivery failed");
             if failed >= MAX_ATTEMPTS {
                 tracing::error!(

@@ -198,3 +198,8 @@ async fn wind_down(mut flights: Flights, give_up: watch::Sender<bool>) {
         tracing::warn!("callback attempts still busy at shutdown; their leases run out instead");
     }
 }
+
+/// Callbacks still to be delivered (abandoned ones not counted): `/metrics`' queue depth.
+pub async fn queue_depth(state: &AppState) -> Result<i64, sqlx::Error> {
+    callback_queue::depth(&state.db, MAX_ATTEMPTS).await
+}
