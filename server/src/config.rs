@@ -66,6 +66,8 @@ pub struct FileConfig {
     pub trusted_proxies: Option<Vec<String>>,
     /// The header those proxies write: `x-forwarded-for` (default) or `forwarded`.
     pub forwarded_header: Option<String>,
+    /// Minutes a console session may sit unused before it ends (default 15).
+    pub console_idle_minutes: Option<i64>,
 }
 
 impl FileConfig {
@@ -116,6 +118,7 @@ impl FileConfig {
             (&mut self.approval_max_seconds, "APPROVAL_MAX_SECONDS"),
             (&mut self.max_pending_per_user, "MAX_PENDING_PER_USER"),
             (&mut self.max_pending_per_app, "MAX_PENDING_PER_APP"),
+            (&mut self.console_idle_minutes, "CONSOLE_IDLE_MINUTES"),
         ] {
             if let Some(n) = number(name) {
                 *field = Some(n);
@@ -302,6 +305,7 @@ impl FileConfig {
                 format!("{scheme}://{}", self.listen())
             }),
             trusted_proxies: self.trusted_proxies()?,
+            console_idle_seconds: self.console_idle_minutes.unwrap_or(15).clamp(1, 24 * 60) * 60,
         };
         Ok(Inner {
             accepted: crate::store::verdict_batch::Batcher::start(

@@ -77,6 +77,11 @@ enum Command {
         #[command(subcommand)]
         command: AppCommand,
     },
+    /// Console operators (docs/console.md).
+    Operator {
+        #[command(subcommand)]
+        command: OperatorCommand,
+    },
     /// Messages the `log` sender delivered.
     Outbox {
         #[arg(long)]
@@ -114,6 +119,29 @@ enum AppCommand {
         callback_method: String,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum OperatorCommand {
+    /// Create an operator; prints the second factor's enrolment (shown once).
+    Create {
+        #[arg(long)]
+        email: String,
+        /// Read the password from the first line of standard input (else one is made and
+        /// printed once).
+        #[arg(long)]
+        password_stdin: bool,
+        /// A TOTP second factor: prints its otpauth:// URI for an authenticator.
+        #[arg(long)]
+        totp: bool,
+    },
+    /// List the operators.
+    List,
+    /// Disable an operator and end their sessions.
+    Disable {
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -211,6 +239,7 @@ async fn update_app(
         token_length,
         callback_url: callback_url.map(Some),
         callback_method,
+        ..AppUpdate::default()
     };
     // Refused before the database is opened (or created).
     apps::check_update(&update)?;
@@ -235,6 +264,59 @@ async fn outbox(config: FileConfig, json_output: bool) -> Result<(), ServerError
                 m["recipient"].as_str().unwrap_or(""),
                 m["text"].as_str().unwrap_or("")
             );
+        }
+    }
+    Ok(())
+}
+
+/// The password for a new operator: standard input's first line, or a new random one
+/// (printed once).
+fn operator_password(from_stdin: bool) -> Result<(String, bool), ServerError> {
+    if !from_stdin {
+        let made = countersign_otp::Secret::generate(15).to_base32();
+        return Ok((made, true));
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok((line.trim_end_matches(['\r', '\n']).to_owned(), false))
+}
+
+async fn operator(config: FileConfig, command: OperatorCommand) -> Result<(), ServerError> {
+    use countersign_server::service::operators;
+    match command {
+        OperatorCommand::Create {
+            email,
+            password_stdin,
+            totp,
+        } => {
+            let (password, made) = operator_password(password_stdin)?;
+            let state = run::state(&config).await?;
+            let created = operators::create(&state, &email, &password, totp, None).await?;
+            println!("operator id: {}", created.id);
+            if made {
+                println!("password:    {password}\n(shown only now)");
+            }
+            if let Some(uri) = created.totp_uri {
+                println!("TOTP: add this to an authenticator (shown only now):\n{uri}");
+            }
+        }
+        OperatorCommand::List => {
+            let state = run::state(&config).await?;
+            for o in operators::list(&state).await? {
+                let status = if o.disabled { "disabled" } else { "enabled" };
+                let totp = if o.totp_sealed.is_some() { " totp" } else { "" };
+                let push = if o.push_user_id.is_some() {
+                    " push"
+                } else {
+                    ""
+                };
+                println!("{}  {}  {status}{totp}{push}", o.id, o.email);
+            }
+        }
+        OperatorCommand::Disable { email } => {
+            let state = run::state(&config).await?;
+            operators::disable(&state, &email).await?;
+            println!("disabled {email}");
         }
     }
     Ok(())
@@ -295,6 +377,7 @@ async fn main() -> ExitCode {
                 .await
             }
             Some(Command::Outbox { json }) => outbox(config, json).await,
+            Some(Command::Operator { command }) => operator(config, command).await,
         }
     }
     .await;

@@ -19,6 +19,8 @@ pub struct Settings {
     pub approvals: ApprovalLimits,
     /// Reverse proxies whose forwarded client address is believed (empty: none).
     pub trusted_proxies: crate::proxies::TrustedProxies,
+    /// Seconds a console session may sit unused (`console_idle_minutes`).
+    pub console_idle_seconds: i64,
 }
 
 /// Bounds on OneTouch approval requests: a request that lives for ever, or an app that piles

@@ -3,6 +3,7 @@
 //! (JSON/XML, QR images), the error → status mapping, and thin handlers that call
 //! `service`. The only module (with `run`) that knows axum.
 
+pub mod console;
 pub mod error;
 pub mod extract;
 pub mod handlers;
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         router = router.route(route.path, route.method_router());
     }
     router
+        .merge(console::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -110,6 +110,18 @@ fn number_choices(asked: Option<&str>) -> Result<(i64, String), ApiError> {
     }
 }
 
+/// The server's approval limits with the app's own lifetimes (0: the server's) in place.
+fn app_limits(state: &AppState, app: &App) -> crate::state::ApprovalLimits {
+    let server = state.settings.approvals;
+    let or_server = |own: i64, theirs: i64| if own > 0 { own } else { theirs };
+    crate::state::ApprovalLimits::new(
+        or_server(app.approval_default_seconds, server.default_seconds),
+        or_server(app.approval_max_seconds, server.max_seconds),
+        server.pending_per_user,
+        server.pending_per_app,
+    )
+}
+
 pub async fn create(
     state: &AppState,
     app: &App,
@@ -124,9 +136,11 @@ pub async fn create(
             "seconds_to_expire must be 0 (never) or a positive number of seconds.",
         ));
     }
-    let seconds = state.settings.approvals.lifetime(asked);
+    let seconds = app_limits(state, app).lifetime(asked);
     let logos = logos(request.all_params)?;
-    let (number, choices) = number_choices(request.number_matching)?;
+    // The app's default (set in the console) when the request does not say.
+    let app_default = if app.number_matching { "true" } else { "false" };
+    let (number, choices) = number_choices(request.number_matching.or(Some(app_default)))?;
     let uuid = uuid::Uuid::new_v4().to_string();
     let stored = NewRequest {
         uuid: &uuid,

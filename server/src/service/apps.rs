@@ -17,6 +17,14 @@ pub fn hash_api_key(key: &str) -> String {
     data_encoding::HEXLOWER.encode(&Sha256::digest(key.as_bytes()))
 }
 
+/// A new random API key: 32 letters and digits.
+fn new_api_key() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    (0..32)
+        .map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())]))
+        .collect()
+}
+
 /// Creates an app; returns its id and API key.
 pub async fn create(
     inner: &Inner,
@@ -31,10 +39,7 @@ pub async fn create(
     if name.trim().is_empty() {
         return Err(ServerError::Config("the app name must not be empty".into()));
     }
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let api_key: String = (0..32)
-        .map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())]))
-        .collect();
+    let api_key = new_api_key();
     let new = NewApp {
         name: name.trim(),
         api_key_hash: &hash_api_key(&api_key),
@@ -62,7 +67,7 @@ pub async fn for_key(state: &AppState, key: &str) -> Result<App, ApiError> {
     {
         return Ok(app.clone());
     }
-    let app = apps::by_key_hash(&state.db, &hash)
+    let app = apps::by_key_hash(&state.db, &hash, now())
         .await?
         .ok_or_else(ApiError::invalid_api_key)?;
     if let Ok(mut cache) = state.keys.lock() {
@@ -97,6 +102,80 @@ pub fn check_update(update: &apps::AppUpdate) -> Result<(), ServerError> {
     }
     if update.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
         return Err(ServerError::Config("the app name must not be empty".into()));
+    }
+    if update.name.as_deref().is_some_and(|n| n.len() > MAX_NAME) {
+        return Err(ServerError::Config(format!(
+            "the app name must be at most {MAX_NAME} bytes"
+        )));
+    }
+    if let Some(method) = update.callback_method.as_deref()
+        && method != "GET"
+        && method != "POST"
+    {
+        return Err(ServerError::Config(
+            "the callback method must be GET or POST".into(),
+        ));
+    }
+    if let Some(Some(url)) = &update.callback_url
+        && !url.trim().is_empty()
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        return Err(ServerError::Config(
+            "the callback URL must start with https:// or http://".into(),
+        ));
+    }
+    let seconds = [update.approval_default_seconds, update.approval_max_seconds];
+    if seconds
+        .iter()
+        .flatten()
+        .any(|s| !(0..=MAX_APPROVAL_SECONDS).contains(s))
+    {
+        return Err(ServerError::Config(format!(
+            "approval lifetimes must be 0 (the server's setting) to {MAX_APPROVAL_SECONDS} seconds"
+        )));
+    }
+    Ok(())
+}
+
+/// The longest app name the console accepts.
+pub const MAX_NAME: usize = 200;
+/// The longest approval lifetime an app may set (30 days).
+pub const MAX_APPROVAL_SECONDS: i64 = 30 * 86_400;
+/// The longest grace period a rotated-out key may keep (30 days).
+pub const MAX_GRACE_SECONDS: i64 = 30 * 86_400;
+
+/// Every app (the console's list).
+pub async fn list(inner: &Inner) -> Result<Vec<App>, ServerError> {
+    Ok(apps::list(&inner.db).await?)
+}
+
+pub async fn by_id(inner: &Inner, id: i64) -> Result<Option<App>, ServerError> {
+    Ok(apps::by_id(&inner.db, id).await?)
+}
+
+/// Gives app `id` a new API key (returned, shown once); the old key keeps working for
+/// `grace_seconds` more (0: it stops at once; within the key cache's few seconds).
+pub async fn rotate_key(inner: &Inner, id: i64, grace_seconds: i64) -> Result<String, ServerError> {
+    if !(0..=MAX_GRACE_SECONDS).contains(&grace_seconds) {
+        return Err(ServerError::Config(format!(
+            "the grace period must be 0 to {MAX_GRACE_SECONDS} seconds"
+        )));
+    }
+    let api_key = new_api_key();
+    let sealed = inner
+        .master
+        .seal(&format!("apps.api_key:{id}"), api_key.as_bytes());
+    let until = now().saturating_add(grace_seconds);
+    if !apps::rotate_key(&inner.db, id, &hash_api_key(&api_key), &sealed, until).await? {
+        return Err(ServerError::Config(format!("no app with id {id}")));
+    }
+    Ok(api_key)
+}
+
+/// Deletes app `id`: its keys stop working (within the key cache's few seconds).
+pub async fn delete(inner: &Inner, id: i64) -> Result<(), ServerError> {
+    if !apps::delete(&inner.db, id).await? {
+        return Err(ServerError::Config(format!("no app with id {id}")));
     }
     Ok(())
 }

@@ -32,3 +32,5 @@ pub fn number_param(name: &str, text: Option<&str>) -> Result<Option<i64>, ApiEr
         }),
     }
 }
+pub mod console_sessions;
+pub mod operators;

@@ -124,6 +124,11 @@ pub async fn check_token(
         token,
         time,
     };
+    if tx.is_some() && !app.transactional_totp {
+        return Err(ApiError::invalid_parameter(
+            "Transactional TOTP is turned off for this application.",
+        ));
+    }
     let found = match &tx {
         Some(tx) => candidate.find_transactional(tx)?,
         None => candidate.find_code(request.action).await?,

@@ -12,6 +12,29 @@ pub struct App {
     pub token_length: u32,
     pub callback_url: Option<String>,
     pub callback_method: String,
+    /// Whether `verify` accepts transactional TOTP codes for this app.
+    pub transactional_totp: bool,
+    /// Whether approval requests use number matching when the request does not say.
+    pub number_matching: bool,
+    /// Approval request lifetimes for this app; 0: the server's setting.
+    pub approval_default_seconds: i64,
+    pub approval_max_seconds: i64,
+}
+
+const APP_COLUMNS: &str = "id, name, token_length, callback_url, callback_method, transactional_totp, number_matching, approval_default_seconds, approval_max_seconds";
+
+fn app(row: &sqlx::any::AnyRow) -> App {
+    App {
+        id: row.get(0),
+        name: row.get(1),
+        token_length: row.get::<i64, _>(2) as u32,
+        callback_url: row.get(3),
+        callback_method: row.get(4),
+        transactional_totp: row.get::<i64, _>(5) != 0,
+        number_matching: row.get::<i64, _>(6) != 0,
+        approval_default_seconds: row.get(7),
+        approval_max_seconds: row.get(8),
+    }
 }
 
 /// A new app's row; the sealed key is made from the id the insert returns.
@@ -51,19 +74,59 @@ pub async fn insert(
     Ok(id)
 }
 
-/// The app whose API key hashes to `hash`.
-pub async fn by_key_hash(db: &Db, hash: &str) -> Result<Option<App>, sqlx::Error> {
-    let row = sqlx::query("SELECT id, name, token_length, callback_url, callback_method FROM apps WHERE api_key_hash = $1")
+/// The app whose current API key hashes to `hash`, or whose previous key does while its
+/// grace period (ending at `previous_key_until`) lasts at `now`.
+pub async fn by_key_hash(db: &Db, hash: &str, now: i64) -> Result<Option<App>, sqlx::Error> {
+    let row = sqlx::query(&format!("SELECT {APP_COLUMNS} FROM apps WHERE api_key_hash = $1 OR (previous_key_hash = $1 AND previous_key_until > $2)"))
         .bind(hash)
+        .bind(now)
         .fetch_optional(&db.pool)
         .await?;
-    Ok(row.map(|row| App {
-        id: row.get(0),
-        name: row.get(1),
-        token_length: row.get::<i64, _>(2) as u32,
-        callback_url: row.get(3),
-        callback_method: row.get(4),
-    }))
+    Ok(row.as_ref().map(app))
+}
+
+/// Every app, by id.
+pub async fn list(db: &Db) -> Result<Vec<App>, sqlx::Error> {
+    let rows = sqlx::query(&format!("SELECT {APP_COLUMNS} FROM apps ORDER BY id"))
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(rows.iter().map(app).collect())
+}
+
+pub async fn by_id(db: &Db, id: i64) -> Result<Option<App>, sqlx::Error> {
+    let row = sqlx::query(&format!("SELECT {APP_COLUMNS} FROM apps WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.as_ref().map(app))
+}
+
+/// A new API key for app `id`: the current key's hash becomes the previous one, valid until
+/// `previous_until`; false when there is no such app.
+pub async fn rotate_key(
+    db: &Db,
+    id: i64,
+    new_hash: &str,
+    new_sealed: &str,
+    previous_until: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE apps SET previous_key_hash = api_key_hash, previous_key_until = $4, api_key_hash = $2, api_key_sealed = $3 WHERE id = $1")
+        .bind(id)
+        .bind(new_hash)
+        .bind(new_sealed)
+        .bind(previous_until)
+        .execute(&db.writer)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Deletes app `id` (its users and requests stay, unreachable: no key leads to them).
+pub async fn delete(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM apps WHERE id = $1")
+        .bind(id)
+        .execute(&db.writer)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// The app's sealed API key (callbacks are signed with the key itself).
@@ -82,6 +145,10 @@ pub struct AppUpdate {
     pub token_length: Option<u32>,
     pub callback_url: Option<Option<String>>,
     pub callback_method: Option<String>,
+    pub transactional_totp: Option<bool>,
+    pub number_matching: Option<bool>,
+    pub approval_default_seconds: Option<i64>,
+    pub approval_max_seconds: Option<i64>,
 }
 
 /// Applies `update` in one transaction; false when there is no app `id`.
@@ -121,6 +188,24 @@ pub async fn update(db: &Db, id: i64, update: AppUpdate) -> Result<bool, sqlx::E
             .bind(id)
             .execute(&mut *tx)
             .await?;
+    }
+    let flags = [
+        (
+            "transactional_totp",
+            update.transactional_totp.map(i64::from),
+        ),
+        ("number_matching", update.number_matching.map(i64::from)),
+        ("approval_default_seconds", update.approval_default_seconds),
+        ("approval_max_seconds", update.approval_max_seconds),
+    ];
+    for (column, value) in flags {
+        if let Some(value) = value {
+            sqlx::query(&format!("UPDATE apps SET {column} = $1 WHERE id = $2"))
+                .bind(value)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
     }
     tx.commit().await?;
     Ok(true)

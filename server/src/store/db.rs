@@ -49,6 +49,17 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
         "number_choices",
         "TEXT NOT NULL DEFAULT ''",
     ),
+    // The console's app settings and key rotation (issue 15).
+    ("apps", "previous_key_hash", "TEXT"),
+    ("apps", "previous_key_until", "BIGINT NOT NULL DEFAULT 0"),
+    ("apps", "transactional_totp", "BIGINT NOT NULL DEFAULT 1"),
+    ("apps", "number_matching", "BIGINT NOT NULL DEFAULT 0"),
+    (
+        "apps",
+        "approval_default_seconds",
+        "BIGINT NOT NULL DEFAULT 0",
+    ),
+    ("apps", "approval_max_seconds", "BIGINT NOT NULL DEFAULT 0"),
 ];
 const SCHEMA_VERSION: i64 = 2;
 
@@ -158,6 +169,9 @@ impl Db {
             .execute(&mut *tx)
             .await?;
             tracing::info!(table, column, "database schema migrated");
+        }
+        for statement in super::schema::LATE_INDEXES {
+            sqlx::query(statement).execute(&mut *tx).await?;
         }
         // Written only when it changes: a start (or an `outbox` listing) on an up-to-date
         // database then only reads, and cannot collide with running instances' writes.

@@ -13,7 +13,13 @@ const TABLES: &str = "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT 
             token_length BIGINT NOT NULL,
             callback_url TEXT,
             callback_method TEXT NOT NULL,
-            created_at BIGINT NOT NULL
+            created_at BIGINT NOT NULL,
+            previous_key_hash TEXT,
+            previous_key_until BIGINT NOT NULL DEFAULT 0,
+            transactional_totp BIGINT NOT NULL DEFAULT 1,
+            number_matching BIGINT NOT NULL DEFAULT 0,
+            approval_default_seconds BIGINT NOT NULL DEFAULT 0,
+            approval_max_seconds BIGINT NOT NULL DEFAULT 0
          );
          CREATE TABLE IF NOT EXISTS users (
             id {id},
@@ -152,7 +158,39 @@ const TABLES: &str = "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT 
             user_ip TEXT,
             created_at BIGINT NOT NULL
          );
-         CREATE INDEX IF NOT EXISTS user_activities_user ON user_activities (user_id);";
+         CREATE INDEX IF NOT EXISTS user_activities_user ON user_activities (user_id);
+         CREATE TABLE IF NOT EXISTS operators (
+            id {id},
+            email TEXT NOT NULL UNIQUE,
+            password_hash TEXT NOT NULL,
+            totp_sealed TEXT,
+            totp_last_step BIGINT NOT NULL DEFAULT 0,
+            push_user_id BIGINT,
+            disabled BIGINT NOT NULL,
+            attempts BIGINT NOT NULL,
+            attempts_since BIGINT NOT NULL,
+            created_at BIGINT NOT NULL
+         );
+         CREATE TABLE IF NOT EXISTS console_sessions (
+            id_hash TEXT PRIMARY KEY,
+            operator_id BIGINT NOT NULL,
+            stage TEXT NOT NULL,
+            csrf_token TEXT NOT NULL,
+            approval_uuid TEXT,
+            client TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            last_seen BIGINT NOT NULL
+         );
+         CREATE INDEX IF NOT EXISTS console_sessions_operator ON console_sessions (operator_id);
+         CREATE TABLE IF NOT EXISTS console_address_attempts (
+            address TEXT PRIMARY KEY,
+            attempts BIGINT NOT NULL,
+            attempts_since BIGINT NOT NULL
+         );";
+
+/// Indexes on columns that `db::ADDED_COLUMNS` may add to an older database: made after it.
+pub const LATE_INDEXES: &[&str] =
+    &["CREATE INDEX IF NOT EXISTS apps_previous_key ON apps (previous_key_hash)"];
 
 /// The schema's statements for `dialect`, separated by `;`.
 pub fn schema(dialect: Dialect) -> String {

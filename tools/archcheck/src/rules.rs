@@ -58,7 +58,6 @@ pub const FORBIDDEN: &[Forbidden] = &[
             "image-webp",
             "tiff",
             "rusqlite",
-            "argon2",
             "csv",
             "prost",
         ],

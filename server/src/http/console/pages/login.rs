@@ -1,0 +1,147 @@
+//! Signing in and out: the password form, the second factor (a TOTP code, or the operator's
+//! phone approving a push request) and logout. Every refusal of the password step reads the
+//! same, whatever was wrong.
+
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+
+use super::html;
+use crate::http::console::layout::{Notice, notice, public_page};
+use crate::http::console::session::{
+    self, ConsoleForm, PendingOperator, SameOriginForm, internal_error, set_cookie,
+};
+use crate::service::console_sessions::{self, Stage};
+use crate::service::operators;
+use crate::state::AppState;
+
+/// Where a new session starts.
+const HOME: &str = "/console/apps";
+/// The one answer to a failed password step.
+const REFUSED: &str = "Sign-in failed. Check the email and password, or try again later.";
+
+fn login_form(problem: Option<&str>) -> Markup {
+    public_page(
+        "Sign in",
+        html! {
+            @if let Some(text) = problem { (notice(Notice::Problem, text)) }
+            form.card method="post" action="/console/login" {
+                label for="email" { "Email" }
+                input #email type="email" name="email" autocomplete="username" required;
+                label for="password" { "Password" }
+                input #password type="password" name="password" autocomplete="current-password" required;
+                p { button type="submit" { "Continue" } }
+            }
+        },
+    )
+}
+
+/// `GET /console/login`.
+pub async fn form() -> Response {
+    html(StatusCode::OK, login_form(None))
+}
+
+/// `POST /console/login`: the password step; on success a pending session and the second
+/// factor page.
+pub async fn password(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    form: SameOriginForm,
+) -> Response {
+    let email = form.get("email").unwrap_or_default();
+    let password = form.get("password").unwrap_or_default();
+    let operator = match operators::check_password(&state, email, password, &form.client).await {
+        Ok(Some(operator)) => operator,
+        Ok(None) => return html(StatusCode::UNAUTHORIZED, login_form(Some(REFUSED))),
+        Err(e) => return internal_error(&e),
+    };
+    match console_sessions::start(&state, operator.id, Stage::Pending, &form.client, None).await {
+        Ok(id) => with_session(&id, "/console/login/second-factor"),
+        Err(e) => internal_error(&e),
+    }
+}
+
+/// A redirect to `to` that gives the browser session `id`.
+fn with_session(id: &str, to: &str) -> Response {
+    let mut response = Redirect::to(to).into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, set_cookie(id));
+    response
+}
+
+fn totp_form(pending: &PendingOperator, problem: Option<&str>) -> Markup {
+    public_page(
+        "Second factor",
+        html! {
+            @if let Some(text) = problem { (notice(Notice::Problem, text)) }
+            @if pending.operator.totp_sealed.is_some() {
+                form.card method="post" action="/console/login/totp" {
+                    (pending.csrf.field())
+                    label for="code" { "Code from your authenticator" }
+                    input #code type="text" name="code" inputmode="numeric" autocomplete="one-time-code" required;
+                    p { button type="submit" { "Sign in" } }
+                }
+            } @else {
+                p { "This account has no second factor the console can use." }
+            }
+        },
+    )
+}
+
+/// `GET /console/login/second-factor`.
+pub async fn second_factor(pending: PendingOperator) -> Response {
+    html(StatusCode::OK, totp_form(&pending, None))
+}
+
+/// `POST /console/login/totp`: the code; on success the pending session is replaced by an
+/// active one under a new id.
+pub async fn totp(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    pending: PendingOperator,
+    form: SameOriginForm,
+) -> Response {
+    if !pending.csrf.matches(form.get("csrf")) {
+        return (StatusCode::FORBIDDEN, "Refused: the form's token is wrong.").into_response();
+    }
+    let code = form.get("code").unwrap_or_default();
+    match operators::check_totp(&state, &pending.operator, code).await {
+        Ok(true) => activate(&state, &pending).await,
+        Ok(false) => html(
+            StatusCode::UNAUTHORIZED,
+            totp_form(&pending, Some("That code is not right. Try the next one.")),
+        ),
+        Err(e) => internal_error(&e),
+    }
+}
+
+/// Ends the pending session and starts the active one (a new id: the id seen before the
+/// second factor is worth nothing after it).
+pub(super) async fn activate(state: &AppState, pending: &PendingOperator) -> Response {
+    let started = async {
+        console_sessions::end(state, &pending.session_id).await?;
+        operators::signed_in(state, &pending.operator).await?;
+        console_sessions::start(
+            state,
+            pending.operator.id,
+            Stage::Active,
+            &pending.session.client,
+            None,
+        )
+        .await
+    };
+    match started.await {
+        Ok(id) => with_session(&id, HOME),
+        Err(e) => internal_error(&e),
+    }
+}
+
+/// `POST /console/logout`: the session is deleted, so its cookie opens nothing any more.
+pub async fn logout(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    form: ConsoleForm,
+) -> Response {
+    if let Err(e) = console_sessions::end(&state, &form.operator.session_id).await {
+        return internal_error(&e);
+    }
+    session::to_login()
+}

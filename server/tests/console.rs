@@ -1,0 +1,431 @@
+//! The operator console over HTTP: signing in (password and TOTP), the limits on guessing,
+//! sessions (logout, idle time-out), CSRF and cross-site refusals, the security headers,
+//! escaping, and the applications pages whose changes the Authy API must honour.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
+
+mod common;
+
+use reqwest::blocking::{Client, Response};
+use reqwest::header;
+
+const PASSWORD: &str = "correct horse battery staple";
+const EMAIL: &str = "ops@example.com";
+
+/// A server with one TOTP operator, and a browser-like client that follows no redirect and
+/// keeps the session cookie by hand.
+struct Console {
+    server: common::Server,
+    client: Client,
+    totp_uri: String,
+    cookie: Option<String>,
+}
+
+fn start() -> Console {
+    start_with(&common::Options::default())
+}
+
+fn start_with(options: &common::Options) -> Console {
+    let server = common::Server::start(options);
+    let totp_uri = create_operator(&server, EMAIL);
+    let client = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    Console {
+        server,
+        client,
+        totp_uri,
+        cookie: None,
+    }
+}
+
+/// `operator create --totp` with the password on standard input; returns the TOTP URI.
+fn create_operator(server: &common::Server, email: &str) -> String {
+    use std::io::Write;
+    let mut child = server
+        .command()
+        .args([
+            "operator",
+            "create",
+            "--email",
+            email,
+            "--totp",
+            "--password-stdin",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let uri = stdout
+        .lines()
+        .find(|l| l.starts_with("otpauth://"))
+        .unwrap();
+    assert!(uri.contains("issuer=Countersign"), "{uri}");
+    uri.to_owned()
+}
+
+/// The TOTP code `steps_ahead` steps from now, as an authenticator shows it.
+fn totp(uri: &str, steps_ahead: u64) -> String {
+    let account = countersign_otp::otpauth::parse(uri).unwrap().account;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    account.code_at(now + 30 * steps_ahead).code.to_string()
+}
+
+/// The session cookie a response sets (its value), if any.
+fn session_cookie(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("__Host-countersign_session="))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+}
+
+/// The value of `<input name="csrf" value="…">` in a page.
+fn csrf_in(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
+    page[at..].split('"').next().unwrap().to_owned()
+}
+
+impl Console {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server.base_url)
+    }
+
+    fn origin(&self) -> String {
+        self.server.base_url.clone()
+    }
+
+    fn get(&self, path: &str) -> Response {
+        let mut request = self.client.get(self.url(path));
+        if let Some(cookie) = &self.cookie {
+            request = request.header(
+                header::COOKIE,
+                format!("__Host-countersign_session={cookie}"),
+            );
+        }
+        request.send().unwrap()
+    }
+
+    /// A same-origin form post, as the browser sends it from a console page.
+    fn post(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.post_from(path, form, Some(&self.origin()))
+    }
+
+    fn post_from(&self, path: &str, form: &[(&str, &str)], origin: Option<&str>) -> Response {
+        let mut request = self.client.post(self.url(path)).form(form);
+        if let Some(origin) = origin {
+            request = request.header(header::ORIGIN, origin);
+        }
+        if let Some(cookie) = &self.cookie {
+            request = request.header(
+                header::COOKIE,
+                format!("__Host-countersign_session={cookie}"),
+            );
+        }
+        request.send().unwrap()
+    }
+
+    /// The password step; keeps the pending session's cookie.
+    fn password(&mut self, email: &str, password: &str) -> Response {
+        let response = self.post(
+            "/console/login",
+            &[("email", email), ("password", password)],
+        );
+        if let Some(cookie) = session_cookie(&response) {
+            self.cookie = Some(cookie);
+        }
+        response
+    }
+
+    /// Password and TOTP (the code `steps_ahead` steps on); the active session's cookie kept.
+    fn sign_in(&mut self, steps_ahead: u64) {
+        let response = self.password(EMAIL, PASSWORD);
+        assert_eq!(response.status(), 303);
+        let page = self.get("/console/login/second-factor").text().unwrap();
+        let code = totp(&self.totp_uri, steps_ahead);
+        let response = self.post(
+            "/console/login/totp",
+            &[("csrf", &csrf_in(&page)), ("code", &code)],
+        );
+        assert_eq!(response.status(), 303, "{:?}", response.text());
+        assert_eq!(response.headers()["location"], "/console/apps");
+        self.cookie = Some(session_cookie(&response).expect("an active session cookie"));
+    }
+
+    /// A page's CSRF token (from its forms).
+    fn csrf(&self, path: &str) -> String {
+        csrf_in(&self.get(path).text().unwrap())
+    }
+}
+
+fn is_login_redirect(response: &Response) -> bool {
+    response.status() == 303 && response.headers()["location"] == "/console/login"
+}
+
+#[test]
+fn password_and_totp_sign_in_and_the_cookie_is_locked_down() {
+    let mut console = start();
+    assert!(is_login_redirect(&console.get("/console/apps")));
+    let response = console.password(EMAIL, PASSWORD);
+    let set_cookie = response.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for attribute in ["Path=/", "Secure", "HttpOnly", "SameSite=Strict"] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
+    // The pending session opens no page but the second factor.
+    assert!(is_login_redirect(&console.get("/console/apps")));
+    let pending = console.cookie.clone().unwrap();
+    let page = console.get("/console/login/second-factor").text().unwrap();
+    let wrong = console.post(
+        "/console/login/totp",
+        &[("csrf", &csrf_in(&page)), ("code", "000000")],
+    );
+    assert_eq!(wrong.status(), 401);
+    let code = totp(&console.totp_uri, 0);
+    let done = console.post(
+        "/console/login/totp",
+        &[("csrf", &csrf_in(&page)), ("code", &code)],
+    );
+    assert_eq!(done.status(), 303);
+    let active = session_cookie(&done).unwrap();
+    assert_ne!(active, pending, "the session id changes at sign-in");
+    assert_eq!(active.len(), 43, "256 random bits, base64url");
+    console.cookie = Some(active);
+    let apps = console.get("/console/apps");
+    assert_eq!(apps.status(), 200);
+    assert!(apps.text().unwrap().contains("Gringotts"));
+    // The same code cannot sign in twice.
+    console.cookie = None;
+    console.password(EMAIL, PASSWORD);
+    let page = console.get("/console/login/second-factor").text().unwrap();
+    let again = console.post(
+        "/console/login/totp",
+        &[("csrf", &csrf_in(&page)), ("code", &code)],
+    );
+    assert_eq!(again.status(), 401);
+}
+
+#[test]
+fn wrong_password_and_unknown_email_get_the_same_refusal() {
+    let mut console = start();
+    let wrong = console.password(EMAIL, "not the password at all");
+    assert_eq!(wrong.status(), 401);
+    assert!(session_cookie(&wrong).is_none());
+    let wrong_text = wrong.text().unwrap();
+    let unknown = console.password("nobody@example.com", PASSWORD);
+    assert_eq!(unknown.status(), 401);
+    assert_eq!(unknown.text().unwrap(), wrong_text);
+    assert!(wrong_text.contains("Sign-in failed."));
+}
+
+#[test]
+fn an_account_is_locked_after_five_attempts_even_with_the_right_password() {
+    let mut console = start();
+    for _ in 0..5 {
+        assert_eq!(console.password(EMAIL, "a wrong password!").status(), 401);
+    }
+    let locked = console.password(EMAIL, PASSWORD);
+    assert_eq!(locked.status(), 401);
+    assert!(session_cookie(&locked).is_none());
+}
+
+#[test]
+fn guesses_in_parallel_do_not_get_past_the_limit() {
+    let console = start();
+    let accepted: usize = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..12)
+            .map(|_| {
+                scope.spawn(|| {
+                    let answer = console.post(
+                        "/console/login",
+                        &[("email", EMAIL), ("password", PASSWORD)],
+                    );
+                    usize::from(answer.status() == 303)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    // Right passwords all, but only five attempts fit in the window.
+    assert_eq!(accepted, 5);
+}
+
+#[test]
+fn forms_without_the_token_or_from_another_site_are_refused() {
+    let mut console = start();
+    console.sign_in(0);
+    let token = console.csrf("/console/apps");
+    let name = [("name", "Refused"), ("token_length", "6")];
+    let missing = console.post("/console/apps", &name);
+    assert_eq!(missing.status(), 403);
+    let wrong = console.post(
+        "/console/apps",
+        &[("csrf", "x".repeat(43).as_str()), name[0], name[1]],
+    );
+    assert_eq!(wrong.status(), 403);
+    let with = [("csrf", token.as_str()), name[0], name[1]];
+    let cross = console.post_from("/console/apps", &with, Some("https://evil.example"));
+    assert_eq!(cross.status(), 403);
+    let unlabelled = console.post_from("/console/apps", &with, None);
+    assert_eq!(unlabelled.status(), 403);
+    let list = console.get("/console/apps").text().unwrap();
+    assert!(
+        !list.contains("Refused"),
+        "no refused form created anything"
+    );
+    let accepted = console.post("/console/apps", &with);
+    assert_eq!(accepted.status(), 200);
+    assert!(accepted.text().unwrap().contains("Refused"));
+    // A cross-site login post is refused too.
+    let login = console.post_from(
+        "/console/login",
+        &[("email", EMAIL), ("password", PASSWORD)],
+        Some("http://127.0.0.2"),
+    );
+    assert_eq!(login.status(), 403);
+}
+
+#[test]
+fn a_replayed_cookie_after_logout_is_refused() {
+    let mut console = start();
+    console.sign_in(0);
+    let token = console.csrf("/console/apps");
+    let out = console.post("/console/logout", &[("csrf", &token)]);
+    assert!(is_login_redirect(&out));
+    assert!(
+        out.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    // The browser forgot it; an attacker who kept it gets nothing.
+    assert!(is_login_redirect(&console.get("/console/apps")));
+    assert!(is_login_redirect(&console.get("/console/apps/1")));
+}
+
+/// Runs one statement on the server's database (to age a session).
+fn execute(server: &common::Server, statement: &str) {
+    sqlx::any::install_default_drivers();
+    let url = server.database_url.clone();
+    let statement = statement.to_owned();
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(async move {
+            let pool = sqlx::any::AnyPoolOptions::new()
+                .max_connections(1)
+                .connect(&url)
+                .await
+                .unwrap();
+            sqlx::query(&statement).execute(&pool).await.unwrap();
+            pool.close().await;
+        });
+}
+
+#[test]
+fn an_idle_session_ends() {
+    let mut console = start();
+    console.sign_in(0);
+    assert_eq!(console.get("/console/apps").status(), 200);
+    // Fourteen minutes unused: still alive (the default idle time-out is 15 minutes).
+    execute(
+        &console.server,
+        "UPDATE console_sessions SET last_seen = last_seen - 14 * 60",
+    );
+    assert_eq!(console.get("/console/apps").status(), 200);
+    execute(
+        &console.server,
+        "UPDATE console_sessions SET last_seen = last_seen - 16 * 60",
+    );
+    assert!(is_login_redirect(&console.get("/console/apps")));
+    // And it is gone, not merely refused once.
+    execute(
+        &console.server,
+        "UPDATE console_sessions SET last_seen = last_seen + 16 * 60",
+    );
+    assert!(is_login_redirect(&console.get("/console/apps")));
+}
+
+#[test]
+fn a_session_ends_after_eight_hours_however_busy() {
+    let mut console = start();
+    console.sign_in(0);
+    execute(
+        &console.server,
+        "UPDATE console_sessions SET created_at = created_at - 8 * 3600 - 1",
+    );
+    assert!(is_login_redirect(&console.get("/console/apps")));
+}
+
+#[test]
+fn console_pages_carry_the_security_headers() {
+    let mut console = start();
+    let login = console.get("/console/login");
+    console.sign_in(0);
+    let apps = console.get("/console/apps");
+    for response in [&login, &apps] {
+        let headers = response.headers();
+        let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        for directive in [
+            "default-src 'none'",
+            "script-src 'self'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+            "base-uri 'none'",
+        ] {
+            assert!(csp.contains(directive), "{csp}");
+        }
+        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
+        assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+    }
+    let page = apps.text().unwrap();
+    assert!(!page.contains("<script>"), "no inline script");
+    let script = page
+        .split("src=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let asset = console.get(script);
+    assert_eq!(asset.status(), 200);
+    assert!(
+        asset.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+}
+
+#[test]
+fn an_app_named_like_markup_is_shown_as_text() {
+    let mut console = start();
+    console.sign_in(0);
+    let token = console.csrf("/console/apps");
+    let name = "<script>alert(1)</script>";
+    let created = console.post(
+        "/console/apps",
+        &[("csrf", &token), ("name", name), ("token_length", "7")],
+    );
+    assert_eq!(created.status(), 200);
+    let list = console.get("/console/apps").text().unwrap();
+    assert!(!list.contains(name));
+    assert!(list.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+}
