@@ -21,6 +21,7 @@
 //! Beside them: `state` (what every call receives), `error`, `config`, `clock`, `seal`,
 //! `signature`, `proxies` (the client address behind a reverse proxy).
 
+pub mod audit_chain;
 pub mod clock;
 pub mod config;
 pub mod delivery;

@@ -6,6 +6,7 @@
 pub mod activities;
 pub mod approvals;
 pub mod apps;
+pub mod audit;
 pub mod authenticator;
 pub mod codes;
 pub mod device_answers;

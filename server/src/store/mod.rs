@@ -6,6 +6,7 @@ pub mod activities;
 pub mod approval_outcomes;
 pub mod approvals;
 pub mod apps;
+pub mod audit;
 pub mod callback_queue;
 pub mod console_sessions;
 pub mod counters;

@@ -186,6 +186,24 @@ const TABLES: &str = "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT 
             address TEXT PRIMARY KEY,
             attempts BIGINT NOT NULL,
             attempts_since BIGINT NOT NULL
+         );
+         CREATE TABLE IF NOT EXISTS audit_log (
+            seq BIGINT PRIMARY KEY,
+            time BIGINT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            details TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            signature TEXT NOT NULL
+         );
+         CREATE INDEX IF NOT EXISTS audit_log_actor ON audit_log (actor, seq);
+         CREATE INDEX IF NOT EXISTS audit_log_subject ON audit_log (subject, seq);
+         CREATE TABLE IF NOT EXISTS audit_head (
+            id BIGINT PRIMARY KEY,
+            seq BIGINT NOT NULL,
+            hash TEXT NOT NULL
          );";
 
 /// Indexes on columns that `db::ADDED_COLUMNS` may add to an older database: made after it.
