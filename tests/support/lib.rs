@@ -35,6 +35,9 @@ pub struct Server {
     runtime: tokio::runtime::Runtime,
     running: Option<countersign_server::run::Running>,
     _dir: tempfile::TempDir,
+    /// The running server's state, for what a test does as the server's own commands do
+    /// (they call the same library functions).
+    pub state: countersign_server::state::AppState,
 }
 
 impl Server {
@@ -46,7 +49,7 @@ impl Server {
             .enable_all()
             .build()
             .unwrap();
-        let (running, app_id, api_key) = runtime.block_on(async {
+        let (running, app_id, api_key, state) = runtime.block_on(async {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let address = listener.local_addr().unwrap();
             let config = config(&dir, &address.to_string(), options);
@@ -55,8 +58,8 @@ impl Server {
                 countersign_server::run::create_app(&state, "Gringotts", 7, None, "post")
                     .await
                     .unwrap();
-            let running = countersign_server::run::start(state, listener).unwrap();
-            (running, app_id, api_key)
+            let running = countersign_server::run::start(state.clone(), listener).unwrap();
+            (running, app_id, api_key, state)
         });
         Server {
             base_url: format!("http://{}", running.address),
@@ -65,7 +68,13 @@ impl Server {
             runtime,
             running: Some(running),
             _dir: dir,
+            state,
         }
+    }
+
+    /// Runs `future` on the server's runtime (e.g. a library call a server command makes).
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
     }
 
     /// The bank's backend: a POST of `form` to the Authy API with the app's key; the JSON

@@ -1,0 +1,214 @@
+//! The console's acceptance (issue 15) in a real headless Chromium: an operator whose phone was
+//! registered through the `countersign` command logs in with password and push approval,
+//! creates an app, rotates its key, changes its callback URL, finds a user, revokes a device
+//! and opens an approved request whose evidence the page verifies; a wrong password, a session
+//! cookie replayed after logout and a cross-site form post are refused.
+//!
+//! Here rather than in server/tests: the phones are the `countersign` command, which only this
+//! package may build (support/lib.rs). The browser side is `console_flow.py` (Selenium);
+//! `browser.rs` runs it and answers what it asks while a page waits. What the pages claim is
+//! checked independently here: the keys over the Authy API, the revocation on the phone.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
+
+mod browser;
+mod phone;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use phone::Phone;
+
+type Bank = countersign_e2e::Server;
+
+/// A customer of the bank's app with a phone registered through the command line.
+struct Customer {
+    id: i64,
+    phone: Phone,
+}
+
+fn customer(bank: &Bank, dir: &std::path::Path, name: &str, cellphone: &str) -> Customer {
+    let user = bank.call(
+        "/protected/json/users/new",
+        &[
+            ("user[email]", &format!("{name}@example.com")),
+            ("user[cellphone]", cellphone),
+            ("user[country_code]", "44"),
+        ],
+    );
+    let id = user["user"]["id"].as_i64().unwrap();
+    let registration = bank.call(&format!("/protected/json/users/{id}/registrations"), &[]);
+    let phone = Phone::new(dir, name);
+    phone.register(registration["registration"]["uri"].as_str().unwrap());
+    Customer { id, phone }
+}
+
+fn approval_request(bank: &Bank, user: i64, message: &str, amount: &str) -> String {
+    let created = bank.call(
+        &format!("/onetouch/json/users/{user}/approval_requests"),
+        &[("message", message), ("details[Amount]", amount)],
+    );
+    created["approval_request"]["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The status of an Authy API call made with `key` (app details: any valid key may read them).
+fn status_with_key(bank: &Bank, key: &str) -> u16 {
+    reqwest::blocking::Client::new()
+        .get(format!("{}/protected/json/app/details", bank.base_url))
+        .header("X-Authy-API-Key", key)
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Seconds the rotated key's predecessor keeps working: long enough for the rest of the
+/// browser flow, short enough to wait out.
+const GRACE_SECONDS: u64 = 30;
+
+/// What the browser asked the test to check about the rotated keys, and when.
+struct Rotation {
+    old_key: String,
+    new_key: String,
+    grace_ends: Instant,
+}
+
+/// The test's side of the flow: plays the operator's phone and checks the keys over HTTP.
+struct TestSide<'a> {
+    bank: &'a Bank,
+    operator_phone: &'a Phone,
+    totp_uri: &'a str,
+    rotation: Option<Rotation>,
+}
+
+impl TestSide<'_> {
+    fn answer(&mut self, question: &Value) -> Value {
+        match question["do"].as_str().unwrap() {
+            "approve_login" => self.approve_login(question),
+            "keys_in_grace" => self.keys_in_grace(question),
+            "totp_code" => self.operator_phone.json(&["code", "--uri", self.totp_uri]),
+            other => panic!("the browser asked for {other}"),
+        }
+    }
+
+    /// The login page waits for the phone: the one request pending on the operator's phone
+    /// is the sign-in, and its number (number matching) is the one the page shows.
+    fn approve_login(&mut self, question: &Value) -> Value {
+        let pending = self.operator_phone.pending();
+        assert_eq!(pending.len(), 1, "one sign-in request: {pending:?}");
+        let uuid = pending[0]["uuid"].as_str().unwrap();
+        let number = question["number"].as_str();
+        let approved = self.operator_phone.approve(uuid, number);
+        assert_eq!(approved["status"], "approved");
+        json!({"ok": true})
+    }
+
+    /// Right after the rotation both keys work; the old one stops when the grace period ends.
+    fn keys_in_grace(&mut self, question: &Value) -> Value {
+        let old_key = question["old_key"].as_str().unwrap().to_owned();
+        let new_key = question["new_key"].as_str().unwrap().to_owned();
+        assert_ne!(old_key, new_key);
+        let grace_ends = Instant::now() + Duration::from_secs(GRACE_SECONDS - 5);
+        assert_eq!(
+            status_with_key(self.bank, &old_key),
+            200,
+            "old key in grace"
+        );
+        assert_eq!(status_with_key(self.bank, &new_key), 200, "new key");
+        self.rotation = Some(Rotation {
+            old_key,
+            new_key,
+            grace_ends,
+        });
+        json!({"ok": true})
+    }
+}
+
+/// After the grace period the old key gets 401 (within the few seconds recently seen keys
+/// are cached), the new one keeps working.
+fn old_key_expires(bank: &Bank, rotation: &Rotation) {
+    assert_eq!(
+        status_with_key(bank, &rotation.old_key),
+        200,
+        "still in grace"
+    );
+    std::thread::sleep(
+        rotation
+            .grace_ends
+            .saturating_duration_since(Instant::now()),
+    );
+    let give_up = Instant::now() + Duration::from_secs(30);
+    while status_with_key(bank, &rotation.old_key) != 401 {
+        assert!(
+            Instant::now() < give_up,
+            "the old key outlived its grace period"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(status_with_key(bank, &rotation.new_key), 200);
+}
+
+/// The console's first operator, created as `countersign-server operator create` does.
+struct ConsoleOperator {
+    email: &'static str,
+    password: &'static str,
+    totp_uri: String,
+}
+
+fn first_operator(bank: &Bank) -> ConsoleOperator {
+    let (email, password) = ("minerva@bank.example", "transfiguration-7-owls");
+    let created = bank
+        .block_on(countersign_server::service::operators::create(
+            &bank.state,
+            email,
+            password,
+            true,
+            None,
+        ))
+        .unwrap();
+    ConsoleOperator {
+        email,
+        password,
+        totp_uri: created.totp_uri.unwrap(),
+    }
+}
+
+#[test]
+fn an_operator_runs_the_console_in_a_real_browser() {
+    browser::require_chromium();
+    let bank = Bank::start(&countersign_e2e::Options::default());
+    let dir = tempfile::tempdir().unwrap();
+    let operator = first_operator(&bank);
+    let operator_phone = Phone::new(dir.path(), "minerva");
+    let hermione = customer(&bank, dir.path(), "hermione", "7700900201");
+    let ron = customer(&bank, dir.path(), "ron", "7700900202");
+    let approved = approval_request(&bank, hermione.id, "Approve payment", "713.00 EUR");
+    assert_eq!(
+        hermione.phone.approve(&approved, None)["status"],
+        "approved"
+    );
+    let setup = json!({
+        "base_url": bank.base_url,
+        "chromium": browser::CHROMIUM,
+        "chromedriver": browser::CHROMEDRIVER,
+        "screenshots": browser::screenshot_dir(),
+        "email": operator.email,
+        "password": operator.password,
+        "grace_seconds": GRACE_SECONDS,
+        "user": {"id": ron.id, "email": "ron@example.com"},
+        "approved": approved,
+    });
+    let mut side = TestSide {
+        bank: &bank,
+        operator_phone: &operator_phone,
+        totp_uri: &operator.totp_uri,
+        rotation: None,
+    };
+    browser::run(&setup, |question| side.answer(question));
+    let rotation = side.rotation.expect("the browser rotated a key");
+    old_key_expires(&bank, &rotation);
+}
