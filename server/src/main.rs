@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use countersign_server::config::FileConfig;
 use countersign_server::error::ServerError;
 use countersign_server::run;
-use countersign_server::service::apps;
+use countersign_server::service::{apps, audit, audit_check};
 use countersign_server::store::apps::AppUpdate;
 use serde_json::json;
 
@@ -86,6 +86,42 @@ enum Command {
     Outbox {
         #[arg(long)]
         json: bool,
+    },
+    /// The audit trail: check the chain, export it for an auditor (docs/audit.md).
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check every entry's hash, link, sequence number and signature; exits 1 naming the
+    /// first bad entry.
+    Verify {
+        /// Check signatures against this PEM public key (e.g. from an earlier export) rather
+        /// than the server's own key.
+        #[arg(long)]
+        public_key: Option<PathBuf>,
+        /// SEQ:HASH of a head the auditor kept (an export's last entry): it must still be
+        /// in the chain.
+        #[arg(long)]
+        expect_head: Option<String>,
+    },
+    /// Write entries as JSON lines after a header with the public key (PEM and JWK).
+    Export {
+        #[arg(long, default_value_t = 1)]
+        from: i64,
+        #[arg(long, default_value_t = i64::MAX)]
+        to: i64,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Print the server's audit public key (PEM, or JWK with --jwk).
+    PublicKey {
+        #[arg(long)]
+        jwk: bool,
     },
 }
 
@@ -216,8 +252,15 @@ async fn create_app(
     json_output: bool,
 ) -> Result<(), ServerError> {
     let inner = config.build().await?;
+    let settings = app_settings(
+        Some(name),
+        Some(token_length),
+        callback_url.as_deref(),
+        Some(callback_method),
+    );
     let (id, api_key) =
         run::create_app(&inner, name, token_length, callback_url, callback_method).await?;
+    record_cli(&inner, "app.create", id, settings).await?;
     if json_output {
         println!("{}", json!({"app_id": id, "api_key": api_key}));
     } else {
@@ -234,6 +277,12 @@ async fn update_app(
     callback_url: Option<String>,
     callback_method: Option<String>,
 ) -> Result<(), ServerError> {
+    let settings = app_settings(
+        name.as_deref(),
+        token_length,
+        callback_url.as_deref(),
+        callback_method.as_deref(),
+    );
     let update = AppUpdate {
         name,
         token_length,
@@ -245,6 +294,7 @@ async fn update_app(
     apps::check_update(&update)?;
     let inner = config.build().await?;
     apps::update(&inner, id, update).await?;
+    record_cli(&inner, "app.update", id, settings).await?;
     println!("updated app {id}");
     Ok(())
 }
@@ -322,6 +372,132 @@ async fn operator(config: FileConfig, command: OperatorCommand) -> Result<(), Se
     Ok(())
 }
 
+/// An app's settings as the audit trail records them: the callback URL's origin and path
+/// (credentials or tokens in its user part or query stay out) and the whole URL's hash.
+fn app_settings(
+    name: Option<&str>,
+    token_length: Option<u32>,
+    callback_url: Option<&str>,
+    callback_method: Option<&str>,
+) -> serde_json::Value {
+    use sha2::{Digest, Sha256};
+    let mut details = json!({});
+    if let Some(name) = name {
+        details["name"] = json!(name);
+    }
+    if let Some(length) = token_length {
+        details["token_length"] = json!(length);
+    }
+    if let Some(url) = callback_url {
+        let shown = reqwest::Url::parse(url).map_or_else(
+            |_| String::new(),
+            |u| format!("{}{}", u.origin().ascii_serialization(), u.path()),
+        );
+        details["callback_url"] = json!(shown);
+        details["callback_url_sha256"] =
+            json!(data_encoding::HEXLOWER.encode(&Sha256::digest(url)));
+    }
+    if let Some(method) = callback_method {
+        details["callback_method"] = json!(method);
+    }
+    details
+}
+
+/// Records a CLI admin action (actor `cli`).
+async fn record_cli(
+    inner: &countersign_server::state::Inner,
+    action: &'static str,
+    app_id: i64,
+    details: serde_json::Value,
+) -> Result<(), ServerError> {
+    let event = audit::AuditEvent {
+        actor: "cli".into(),
+        action,
+        subject: format!("app:{app_id}"),
+        details,
+    };
+    audit::record(inner, event).await.map_err(|e| {
+        ServerError::Config(format!(
+            "the audit entry could not be written: {}",
+            e.message
+        ))
+    })
+}
+
+async fn audit_command(config: FileConfig, command: AuditCommand) -> Result<(), ServerError> {
+    let inner = config.build().await?;
+    match command {
+        AuditCommand::Verify {
+            public_key,
+            expect_head,
+        } => audit_verify(&inner, public_key, expect_head).await,
+        AuditCommand::Export { from, to, out } => {
+            let written = match out {
+                Some(path) => {
+                    let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+                    audit_check::export(&inner, from, to, &mut file).await?
+                }
+                None => {
+                    audit_check::export(&inner, from, to, &mut std::io::stdout().lock()).await?
+                }
+            };
+            eprintln!("exported {written} audit entries");
+            Ok(())
+        }
+        AuditCommand::PublicKey { jwk } => {
+            let spki = audit_check::public_key(&inner).await?;
+            match audit_check::public_key_jwk(&spki).filter(|_| jwk) {
+                Some(jwk) => println!("{jwk}"),
+                None => print!("{}", audit_check::public_key_pem(&spki)),
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `audit verify`: prints the verdict; a broken chain exits with status 1 (a usage or
+/// database error exits with 2, as every command).
+async fn audit_verify(
+    inner: &countersign_server::state::Inner,
+    public_key: Option<PathBuf>,
+    expect_head: Option<String>,
+) -> Result<(), ServerError> {
+    let key = match public_key {
+        Some(path) => audit_check::public_key_from_pem(&std::fs::read_to_string(&path)?)
+            .ok_or_else(|| {
+                ServerError::Config(format!(
+                    "{} is not a P-256 public key (PEM)",
+                    path.display()
+                ))
+            })?,
+        None => audit_check::public_key(inner).await?,
+    };
+    let expected = match expect_head {
+        Some(text) => Some(
+            text.split_once(':')
+                .and_then(|(seq, hash)| Some((seq.parse().ok()?, hash.to_owned())))
+                .ok_or_else(|| ServerError::Config("--expect-head must be SEQ:HASH".into()))?,
+        ),
+        None => None,
+    };
+    match audit_check::verify(&inner.db, &key, expected).await? {
+        audit_check::Verdict::Intact { entries, head } => {
+            let head =
+                head.map_or_else(|| "empty".to_owned(), |(seq, hash)| format!("{seq}:{hash}"));
+            println!("audit chain intact: {entries} entries, head {head}");
+            Ok(())
+        }
+        audit_check::Verdict::Broken(found) => {
+            println!(
+                "audit chain BROKEN at entry {}: {}",
+                found.seq, found.reason
+            );
+            // Not an error of the command: the answer is "broken", told by the exit status.
+            std::process::exit(1);
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -378,6 +554,7 @@ async fn main() -> ExitCode {
             }
             Some(Command::Outbox { json }) => outbox(config, json).await,
             Some(Command::Operator { command }) => operator(config, command).await,
+            Some(Command::Audit { command }) => audit_command(config, command).await,
         }
     }
     .await;

@@ -7,10 +7,17 @@ mod common;
 
 use std::sync::Arc;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use countersign_protocol::{self as device, DeviceSigner, SoftwareSigner};
+use countersign_server::audit_chain::{ChainSigner, Fields, canonical_json, entry_hash};
 use countersign_server::config::FileConfig;
 use countersign_server::service::audit::{self, AuditEvent, AuditQuery};
+use countersign_server::service::audit_check::{self, Verdict};
 use countersign_server::state::AppState;
-use serde_json::json;
+use countersign_server::store::audit::Entry;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 /// An instance's state (no HTTP listener) on `url`.
@@ -89,4 +96,625 @@ async fn appends_from_two_instances_at_once_form_one_chain_without_gap_or_fork()
     assert!(page.entries.windows(2).all(|w| w[0].seq > w[1].seq));
     assert!(page.entries.iter().all(|e| e.actor == "operator:1"));
     assert_eq!(page.next_before, Some(page.entries[4].seq));
+}
+
+/// A fresh database with `n` recorded events, and the server key's public half.
+async fn chain_of(n: usize) -> (tempfile::TempDir, AppState, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let state = instance(&common::fresh_database_url(dir.path())).await;
+    for i in 0..n {
+        audit::record(&state, event(i)).await.unwrap();
+    }
+    let key = audit_check::public_key(&state).await.unwrap();
+    (dir, state, key)
+}
+
+async fn verdict(state: &AppState, key: &[u8], head: Option<(i64, String)>) -> Verdict {
+    audit_check::verify(&state.db, key, head).await.unwrap()
+}
+
+async fn exec(state: &AppState, sql: &str) {
+    sqlx::query(sql).execute(&state.db.writer).await.unwrap();
+}
+
+/// The first bad entry and the reason `verify` gives.
+fn broken(verdict: Verdict) -> (i64, String) {
+    match verdict {
+        Verdict::Broken(found) => (found.seq, found.reason),
+        Verdict::Intact { .. } => panic!("tampering went unnoticed"),
+    }
+}
+
+#[tokio::test]
+async fn an_untouched_chain_verifies() {
+    let (_dir, state, key) = chain_of(6).await;
+    let head = links(&state).await.pop().map(|(seq, _, hash)| (seq, hash));
+    assert_eq!(
+        verdict(&state, &key, head.clone()).await,
+        Verdict::Intact {
+            entries: 6,
+            head: head.clone()
+        }
+    );
+    // An empty log verifies too.
+    let (_empty_dir, empty, empty_key) = chain_of(0).await;
+    assert_eq!(
+        verdict(&empty, &empty_key, None).await,
+        Verdict::Intact {
+            entries: 0,
+            head: None
+        }
+    );
+}
+
+#[tokio::test]
+async fn editing_any_field_of_an_entry_names_that_entry() {
+    let edits = [
+        ("time", "time = time + 1", "edited"),
+        ("actor", "actor = 'operator:9'", "edited"),
+        ("action", "action = 'app.delete'", "edited"),
+        ("subject", "subject = 'app:999'", "edited"),
+        (
+            "details",
+            "details = '{\"n\":3,\"name\":\"Azkaban\"}'",
+            "edited",
+        ),
+        ("prev_hash", "prev_hash = hash", "edited"),
+        ("hash", "hash = prev_hash", "edited"),
+        ("signature", "signature = 'AAAA'", "bad signature"),
+    ];
+    for (field, set, reason) in edits {
+        let (_dir, state, key) = chain_of(6).await;
+        exec(&state, &format!("UPDATE audit_log SET {set} WHERE seq = 3")).await;
+        let (seq, why) = broken(verdict(&state, &key, None).await);
+        assert_eq!(seq, 3, "{field}: {why}");
+        assert!(why.contains(reason), "{field}: {why}");
+    }
+}
+
+#[tokio::test]
+async fn a_deleted_entry_is_reported_as_a_gap() {
+    for victim in [1, 3] {
+        let (_dir, state, key) = chain_of(6).await;
+        exec(
+            &state,
+            &format!("DELETE FROM audit_log WHERE seq = {victim}"),
+        )
+        .await;
+        let (seq, why) = broken(verdict(&state, &key, None).await);
+        assert_eq!(seq, victim, "{why}");
+        assert!(why.contains("missing"), "{why}");
+    }
+    // Deleted and the later ones renumbered: the link to the predecessor breaks.
+    let (_dir, state, key) = chain_of(6).await;
+    exec(&state, "DELETE FROM audit_log WHERE seq = 3").await;
+    for later in 4..=6 {
+        exec(
+            &state,
+            &format!(
+                "UPDATE audit_log SET seq = {} WHERE seq = {later}",
+                later - 1
+            ),
+        )
+        .await;
+    }
+    let (seq, why) = broken(verdict(&state, &key, None).await);
+    assert_eq!(seq, 3, "{why}");
+}
+
+#[tokio::test]
+async fn swapped_entries_are_reported_as_reordered() {
+    let (_dir, state, key) = chain_of(6).await;
+    exec(&state, "UPDATE audit_log SET seq = -4 WHERE seq = 4").await;
+    exec(&state, "UPDATE audit_log SET seq = 4 WHERE seq = 3").await;
+    exec(&state, "UPDATE audit_log SET seq = 3 WHERE seq = -4").await;
+    let (seq, why) = broken(verdict(&state, &key, None).await);
+    assert_eq!(seq, 3, "{why}");
+    assert!(why.contains("reordered") && why.contains("seq 4"), "{why}");
+}
+
+#[tokio::test]
+async fn a_truncated_tail_is_reported_against_the_stored_or_an_exported_head() {
+    let (_dir, state, key) = chain_of(6).await;
+    let exported = links(&state).await.pop().map(|(seq, _, hash)| (seq, hash));
+    exec(&state, "DELETE FROM audit_log WHERE seq >= 5").await;
+    let (seq, why) = broken(verdict(&state, &key, None).await);
+    assert_eq!(seq, 5, "{why}");
+    assert!(why.contains("stored chain head"), "{why}");
+    // The head row rewound too: the head an auditor exported still shows the cut.
+    exec(
+        &state,
+        "UPDATE audit_head SET seq = 4, hash = (SELECT hash FROM audit_log WHERE seq = 4)",
+    )
+    .await;
+    assert!(matches!(
+        verdict(&state, &key, None).await,
+        Verdict::Intact { entries: 4, .. }
+    ));
+    let (seq, why) = broken(verdict(&state, &key, exported).await);
+    assert_eq!(seq, 5, "{why}");
+    assert!(why.contains("expected head"), "{why}");
+}
+
+#[tokio::test]
+async fn a_forged_entry_rehashed_without_the_key_fails_its_signature() {
+    for victim in [3, 6] {
+        let (_dir, state, key) = chain_of(6).await;
+        let row = sqlx::query(
+            "SELECT seq, time, actor, action, subject, prev_hash FROM audit_log WHERE seq = $1",
+        )
+        .bind(victim)
+        .fetch_one(&state.db.pool)
+        .await
+        .unwrap();
+        let details = "{\"n\":0,\"name\":\"Forged\"}";
+        let (actor, action, subject, prev_hash): (String, String, String, String) =
+            (row.get(2), row.get(3), row.get(4), row.get(5));
+        let hash = entry_hash(&Fields {
+            seq: row.get(0),
+            time: row.get(1),
+            actor: &actor,
+            action: &action,
+            subject: &subject,
+            details,
+            prev_hash: &prev_hash,
+        });
+        sqlx::query("UPDATE audit_log SET details = $1, hash = $2 WHERE seq = $3")
+            .bind(details)
+            .bind(&hash)
+            .bind(victim)
+            .execute(&state.db.writer)
+            .await
+            .unwrap();
+        // The forger fixes the next link and the head as well.
+        sqlx::query("UPDATE audit_log SET prev_hash = $1 WHERE seq = $2")
+            .bind(&hash)
+            .bind(victim + 1)
+            .execute(&state.db.writer)
+            .await
+            .unwrap();
+        if victim == 6 {
+            sqlx::query("UPDATE audit_head SET hash = $1")
+                .bind(&hash)
+                .execute(&state.db.writer)
+                .await
+                .unwrap();
+        }
+        let (seq, why) = broken(verdict(&state, &key, None).await);
+        assert_eq!(seq, victim, "{why}");
+        assert!(why.contains("bad signature"), "{why}");
+    }
+}
+
+/// A phone registered for `user` over the device protocol.
+struct Phone {
+    id: i64,
+    signer: SoftwareSigner,
+    server_key: Vec<u8>,
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn register_phone(server: &common::Server, user: i64) -> Phone {
+    let http = server.client();
+    let registration: Value = http
+        .post(format!(
+            "{}/protected/json/users/{user}/registrations",
+            server.base_url
+        ))
+        .header("X-Authy-API-Key", &server.api_key)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let code = registration["registration"]["code"].as_str().unwrap();
+    let signer = SoftwareSigner::generate();
+    let public_key = URL_SAFE_NO_PAD.encode(signer.public_key_spki().unwrap());
+    let proof = device::registration_string(code, &public_key, "Pixel 9", "android", None);
+    let signature = URL_SAFE_NO_PAD.encode(signer.sign_raw(proof.as_bytes()).unwrap());
+    let registered: Value = http
+        .post(format!("{}/device/v1/register", server.base_url))
+        .json(&json!({"code": code, "public_key": public_key, "name": "Pixel 9", "os": "android", "signature": signature}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    Phone {
+        id: registered["device_id"].as_i64().unwrap(),
+        signer,
+        server_key: URL_SAFE_NO_PAD
+            .decode(registered["server_public_key"].as_str().unwrap())
+            .unwrap(),
+    }
+}
+
+/// A request signed by the phone as the device protocol says.
+fn signed(
+    server: &common::Server,
+    phone: &Phone,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> reqwest::blocking::RequestBuilder {
+    let (timestamp, nonce) = (unix_now(), uuid::Uuid::new_v4().to_string());
+    let message = device::request_string(method, path, timestamp, &nonce, body.as_bytes());
+    let signature = URL_SAFE_NO_PAD.encode(phone.signer.sign_raw(message.as_bytes()).unwrap());
+    let url = format!("{}{path}", server.base_url);
+    let http = server.client();
+    let builder = if method == "POST" {
+        http.post(url).body(body.to_owned())
+    } else {
+        http.get(url)
+    };
+    builder
+        .header("X-Countersign-Device", phone.id.to_string())
+        .header("X-Countersign-Timestamp", timestamp.to_string())
+        .header("X-Countersign-Nonce", nonce)
+        .header("X-Countersign-Signature", signature)
+        .header("Content-Type", "application/json")
+}
+
+fn create_request(server: &common::Server, user: i64, seconds: &str) -> String {
+    let created: Value = server
+        .client()
+        .post(format!(
+            "{}/onetouch/json/users/{user}/approval_requests",
+            server.base_url
+        ))
+        .header("X-Authy-API-Key", &server.api_key)
+        .form(&[
+            ("message", "Approve payment"),
+            ("details[Amount]", "713.00 EUR"),
+            ("hidden_details[ID]", "P-9"),
+            ("seconds_to_expire", seconds),
+        ])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    created["approval_request"]["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    data_encoding::HEXLOWER.encode(&Sha256::digest(bytes))
+}
+
+/// The phone answers request `uuid` with `decision` for what it was shown; returns the JWS.
+fn answer(server: &common::Server, phone: &Phone, uuid: &str, decision: &str) -> String {
+    let path = "/device/v1/approval_requests";
+    let listed: Value = signed(server, phone, "GET", path, "")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let challenge: Value = listed["approval_requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|jws| {
+            let (_, payload) =
+                device::verify_compact(jws.as_str().unwrap(), &phone.server_key).unwrap();
+            serde_json::from_slice::<Value>(&payload).unwrap()
+        })
+        .find(|c| c["uuid"] == uuid)
+        .unwrap();
+    let details: Vec<(String, String)> =
+        serde_json::from_value(challenge["details"].clone()).unwrap();
+    let shown = device::displayed_content(challenge["message"].as_str().unwrap(), &details);
+    let payload = json!({
+        "v": 1, "typ": "payment-approval", "uuid": uuid, "nonce": challenge["nonce"],
+        "device_id": phone.id, "decision": decision, "content_sha256": sha256_hex(shown.as_bytes()),
+        "hidden_details_sha256": challenge["hidden_details_sha256"], "iat": unix_now(),
+    });
+    let jws = device::sign_compact(
+        &json!({"alg": "ES256", "typ": "countersign-answer+jws", "kid": phone.id.to_string()}),
+        payload.to_string().as_bytes(),
+        &phone.signer,
+    )
+    .unwrap();
+    let body = json!({"answer": jws}).to_string();
+    let response = signed(
+        server,
+        phone,
+        "POST",
+        &format!("{path}/{uuid}/answer"),
+        &body,
+    )
+    .send()
+    .unwrap();
+    assert_eq!(
+        response.status().as_u16(),
+        200,
+        "{}",
+        response.text().unwrap()
+    );
+    jws
+}
+
+/// Runs the independent Python verifier on an export; its JSON verdict.
+fn python_verdict(export: &std::path::Path, key: Option<&std::path::Path>) -> Value {
+    let python = std::env::var("COUNTERSIGN_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/audit/verify_export.py");
+    let mut command = std::process::Command::new(python);
+    command.arg(script).arg(export);
+    if let Some(key) = key {
+        command.arg(key);
+    }
+    let output = command.output().unwrap();
+    let verdict: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
+        panic!("verifier: {}", String::from_utf8_lossy(&output.stderr));
+    });
+    assert_eq!(output.status.success(), verdict["ok"] == true);
+    verdict
+}
+
+/// `countersign-server audit ARGS…` on the server's database: (exit code, stdout).
+fn audit_cli(server: &common::Server, args: &[&str]) -> (i32, String) {
+    let output = server.command().arg("audit").args(args).output().unwrap();
+    (
+        output.status.code().unwrap(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+/// The export's header and entries.
+fn export(server: &common::Server, path: &std::path::Path) -> (Value, Vec<Value>) {
+    let (code, _) = audit_cli(server, &["export", "--out", path.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap());
+    let header = lines.next().unwrap();
+    (header, lines.collect())
+}
+
+fn tamper(server: &common::Server, sql: &str) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let db = countersign_server::store::db::Db::connect(&server.database_url)
+            .await
+            .unwrap();
+        sqlx::query(sql).execute(&db.writer).await.unwrap();
+    });
+}
+
+#[test]
+fn decisions_and_cli_actions_are_recorded_and_an_export_verifies_independently() {
+    let server = common::Server::start(&common::Options::default());
+    let app = server.app_id.to_string();
+    let update = server
+        .command()
+        .args(["app", "update", "--id", &app, "--name", "Gringotts Bank"])
+        .args(["--callback-url", "https://bank.example/cb?token=s3cr3t"])
+        .output()
+        .unwrap();
+    assert!(update.status.success());
+    let user = server.new_user("555-010-0401");
+    let phone = register_phone(&server, user);
+    let approved = create_request(&server, user, "120");
+    let approve_jws = answer(&server, &phone, &approved, "approve");
+    let denied = create_request(&server, user, "120");
+    answer(&server, &phone, &denied, "deny");
+    let expired = create_request(&server, user, "1");
+    let path = server.dir.path().join("audit.jsonl");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let (header, entries) = loop {
+        let (header, entries) = export(&server, &path);
+        if entries.iter().any(|e| e["action"] == "approval.expired") {
+            break (header, entries);
+        }
+        assert!(std::time::Instant::now() < deadline, "{entries:?}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("s3cr3t") && !text.contains(&server.api_key));
+    let find = |action: &str| -> (Value, Value) {
+        let entry = entries
+            .iter()
+            .find(|e| e["action"] == action)
+            .unwrap()
+            .clone();
+        let details = serde_json::from_str(entry["details"].as_str().unwrap()).unwrap();
+        (entry, details)
+    };
+    let (created, _) = find("app.create");
+    assert_eq!(
+        (created["actor"].as_str(), created["subject"].as_str()),
+        (Some("cli"), Some(&*format!("app:{app}")))
+    );
+    let (_, updated) = find("app.update");
+    assert_eq!(updated["name"], "Gringotts Bank");
+    assert_eq!(updated["callback_url"], "https://bank.example/cb");
+    let (entry, details) = find("approval.approved");
+    assert_eq!(entry["actor"], format!("device:{}", phone.id));
+    assert_eq!(entry["subject"], format!("approval:{approved}"));
+    let shown = device::displayed_content(
+        "Approve payment",
+        &[("Amount".to_owned(), "713.00 EUR".to_owned())],
+    );
+    assert_eq!(details["content_sha256"], sha256_hex(shown.as_bytes()));
+    assert_eq!(details["answer_sha256"], sha256_hex(approve_jws.as_bytes()));
+    assert_eq!(
+        details["device_key_sha256"],
+        sha256_hex(&phone.signer.public_key_spki().unwrap())
+    );
+    assert_eq!(
+        (details["authy_id"].as_i64(), details["device_id"].as_i64()),
+        (Some(user), Some(phone.id))
+    );
+    assert_eq!(
+        find("approval.denied").0["subject"],
+        format!("approval:{denied}")
+    );
+    let (entry, details) = find("approval.expired");
+    assert_eq!(
+        (entry["actor"].as_str(), details["uuid"].as_str()),
+        (Some("system"), Some(&*expired))
+    );
+
+    // The independent verifier agrees, with the export's key and with a key kept apart.
+    let count = entries.len() as i64;
+    assert_eq!(python_verdict(&path, None)["entries"], count);
+    let key_file = server.dir.path().join("audit-key.pem");
+    std::fs::write(&key_file, header["public_key_pem"].as_str().unwrap()).unwrap();
+    assert_eq!(python_verdict(&path, Some(&key_file))["ok"], true);
+    let (code, out) = audit_cli(
+        &server,
+        &["verify", "--public-key", key_file.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(&format!("{count} entries")), "{out}");
+
+    // Another key: the very first entry's signature fails.
+    let stranger = server.dir.path().join("stranger.pem");
+    let spki = SoftwareSigner::generate().public_key_spki().unwrap();
+    std::fs::write(&stranger, audit_check::public_key_pem(&spki)).unwrap();
+    let (code, out) = audit_cli(
+        &server,
+        &["verify", "--public-key", stranger.to_str().unwrap()],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("entry 1:") && out.contains("bad signature"),
+        "{out}"
+    );
+
+    // An edit in the database: both verifiers name entry 2.
+    tamper(&server, "UPDATE audit_log SET details = '{}' WHERE seq = 2");
+    let (code, out) = audit_cli(&server, &["verify"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("entry 2:") && out.contains("edited"), "{out}");
+    export(&server, &path);
+    let verdict = python_verdict(&path, None);
+    assert_eq!(
+        (verdict["seq"].as_i64(), verdict["reason"].as_str()),
+        (Some(2), Some("hash"))
+    );
+}
+
+/// The private key of the test vector in docs/audit.md (RFC 6979's P-256 example key).
+const VECTOR_KEY: &str = "c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721";
+
+/// The test vector's chain, built from its documented fields with the documented key.
+fn vector_lines() -> Vec<String> {
+    let key = SoftwareSigner::from_secret(
+        &data_encoding::HEXLOWER
+            .decode(VECTOR_KEY.as_bytes())
+            .unwrap(),
+    )
+    .unwrap();
+    let spki = key.public_key_spki().unwrap();
+    let signer = ChainSigner::new(key);
+    let events = [
+        (
+            1_764_300_000,
+            "cli",
+            "app.create",
+            "app:1",
+            json!({"name": "Gringotts Café", "token_length": 7, "callback_method": "POST"}),
+        ),
+        (
+            1_764_300_060,
+            "device:4",
+            "approval.approved",
+            "approval:0c6e7bf8-2f43-4b5e-9d0a-3f1c2a7e9b11",
+            json!({"app_id": 1, "authy_id": 17, "decision": "approved", "device_id": 4}),
+        ),
+        (
+            1_764_300_125,
+            "system",
+            "approval.expired",
+            "approval:5d0f3a9e-8c1b-4f7a-b2e6-91d4c3a8f0e2",
+            json!({"app_id": 1, "authy_id": 17, "decision": "expired"}),
+        ),
+    ];
+    let mut entries = Vec::new();
+    let mut prev_hash = "0".repeat(64);
+    for (seq, (time, actor, action, subject, details)) in (1..).zip(events) {
+        let details = canonical_json(&details);
+        let fields = Fields {
+            seq,
+            time,
+            actor,
+            action,
+            subject,
+            details: &details,
+            prev_hash: &prev_hash,
+        };
+        let seal = signer.seal(&fields).unwrap();
+        let entry = Entry {
+            seq,
+            time,
+            actor: actor.into(),
+            action: action.into(),
+            subject: subject.into(),
+            details: details.clone(),
+            prev_hash: prev_hash.clone(),
+            hash: seal.hash.clone(),
+            signature: seal.signature,
+        };
+        prev_hash = seal.hash;
+        entries.push(audit::entry_json(&entry).to_string());
+    }
+    let header = json!({
+        "format": "countersign-audit-v1",
+        "from": 1,
+        "to": 3,
+        "public_key_pem": audit_check::public_key_pem(&spki),
+        "public_key_jwk": audit_check::public_key_jwk(&spki),
+        "head": {"seq": 3, "hash": prev_hash},
+    });
+    std::iter::once(header.to_string()).chain(entries).collect()
+}
+
+/// The export block of docs/audit.md's test vector.
+fn documented_vector() -> Vec<String> {
+    let doc = include_str!("../../docs/audit.md");
+    let block = doc
+        .split("```jsonl\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    block.lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn the_documented_test_vector_holds_in_both_implementations() {
+    let documented = documented_vector();
+    let computed = vector_lines();
+    assert_eq!(
+        documented,
+        computed,
+        "docs/audit.md's vector should read:\n{}",
+        computed.join("\n")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vector.jsonl");
+    std::fs::write(&path, documented.join("\n") + "\n").unwrap();
+    let verdict = python_verdict(&path, None);
+    assert_eq!(
+        (verdict["ok"].as_bool(), verdict["entries"].as_i64()),
+        (Some(true), Some(3))
+    );
+    // One byte changed in the vector: the independent verifier finds it.
+    std::fs::write(
+        &path,
+        documented
+            .join("\n")
+            .replace("Gringotts Caf", "Gringotts Kaf")
+            + "\n",
+    )
+    .unwrap();
+    assert_eq!(python_verdict(&path, None)["seq"], 1);
 }

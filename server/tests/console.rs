@@ -6,6 +6,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use reqwest::blocking::{Client, Response};
 use reqwest::header;
 
@@ -428,4 +430,189 @@ fn an_app_named_like_markup_is_shown_as_text() {
     let list = console.get("/console/apps").text().unwrap();
     assert!(!list.contains(name));
     assert!(list.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+}
+
+/// `GET /protected/json/app/details` with `key`: the HTTP status.
+fn key_status(console: &Console, key: &str) -> u16 {
+    console
+        .client
+        .get(console.url("/protected/json/app/details"))
+        .header("X-Authy-API-Key", key)
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// The key shown once on a page (`<code class="secret" id="api-key">`).
+fn shown_key(page: &str) -> String {
+    let at = page
+        .find("id=\"api-key\">")
+        .expect("the new key on the page")
+        + 13;
+    page[at..].split('<').next().unwrap().to_owned()
+}
+
+#[test]
+fn a_rotated_key_works_through_its_grace_period_then_gets_401() {
+    let mut console = start();
+    console.sign_in(0);
+    let app = format!("/console/apps/{}", console.server.app_id);
+    let old = console.server.api_key.clone();
+    assert_eq!(key_status(&console, &old), 200);
+    let token = console.csrf(&app);
+    let rotated = console.post(
+        &format!("{app}/rotate-key"),
+        &[("csrf", &token), ("grace_seconds", "2")],
+    );
+    assert_eq!(rotated.status(), 200);
+    let new = shown_key(&rotated.text().unwrap());
+    assert_ne!(new, old);
+    assert_eq!(key_status(&console, &new), 200);
+    assert_eq!(key_status(&console, &old), 200, "within the grace period");
+    // The grace period, plus the few seconds a key stays cached (docs/console.md).
+    std::thread::sleep(Duration::from_secs(2 + 6));
+    assert_eq!(key_status(&console, &old), 401);
+    assert_eq!(key_status(&console, &new), 200);
+    // The page never shows the key again.
+    assert!(!console.get(&app).text().unwrap().contains(&new));
+    // The audit trail has the sign-in and the rotation by this operator, and no key.
+    let export = audit_export(&console.server);
+    assert!(!export.contains(&new) && !export.contains(&old));
+    let entries: Vec<serde_json::Value> = export
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let by_operator = |action: &str| {
+        entries
+            .iter()
+            .any(|e| e["actor"] == "operator:1" && e["action"] == action)
+    };
+    assert!(by_operator("operator.sign_in"), "{export}");
+    assert!(by_operator("app.key_rotate"), "{export}");
+}
+
+/// `countersign-server audit export`: one JSON entry a line.
+fn audit_export(server: &common::Server) -> String {
+    let out = server.command().args(["audit", "export"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn settings_changed_in_the_console_are_what_the_api_does() {
+    let mut console = start();
+    console.sign_in(0);
+    let app = format!("/console/apps/{}", console.server.app_id);
+    let token = console.csrf(&app);
+    let saved = console.post(
+        &format!("{app}/settings"),
+        &[
+            ("csrf", &token),
+            ("token_length", "8"),
+            ("callback_url", "https://bank.example/authy"),
+            ("callback_method", "GET"),
+            ("number_matching", "on"),
+            ("approval_default_seconds", "120"),
+            ("approval_max_seconds", "300"),
+        ],
+    );
+    assert_eq!(saved.status(), 303, "{:?}", saved.text());
+    let back = saved.headers()["location"].to_str().unwrap().to_owned();
+    let page = console.get(&back).text().unwrap();
+    assert!(page.contains("The settings were saved."));
+    assert!(page.contains("value=\"https://bank.example/authy\""));
+    // Wait out the API key cache, which holds the app's settings for a few seconds.
+    std::thread::sleep(Duration::from_secs(6));
+    let user = console.server.new_user("7700900123");
+    let create = |extra: &[(&str, &str)]| -> serde_json::Value {
+        let mut form = vec![("message", "Sign in?")];
+        form.extend_from_slice(extra);
+        let answer: serde_json::Value = console
+            .client
+            .post(console.url(&format!("/onetouch/json/users/{user}/approval_requests")))
+            .header("X-Authy-API-Key", &console.server.api_key)
+            .form(&form)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let uuid = answer["approval_request"]["uuid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        console
+            .client
+            .get(console.url(&format!("/onetouch/json/approval_requests/{uuid}")))
+            .header("X-Authy-API-Key", &console.server.api_key)
+            .send()
+            .unwrap()
+            .json::<serde_json::Value>()
+            .unwrap()["approval_request"]
+            .clone()
+    };
+    let by_default = create(&[]);
+    assert_eq!(by_default["seconds_to_expire"], 120);
+    assert!(
+        by_default["number"].as_i64().is_some(),
+        "number matching by default: {by_default}"
+    );
+    let long = create(&[("seconds_to_expire", "3600"), ("number_matching", "false")]);
+    assert_eq!(
+        long["seconds_to_expire"], 300,
+        "capped at the app's maximum"
+    );
+    assert!(long["number"].is_null());
+    // A bad value is refused with a reason, and nothing changes.
+    let token = console.csrf(&app);
+    let refused = console.post(
+        &format!("{app}/settings"),
+        &[("csrf", &token), ("token_length", "12")],
+    );
+    assert_eq!(refused.status(), 400);
+    assert!(
+        refused
+            .text()
+            .unwrap()
+            .contains("token length must be 6 to 10")
+    );
+    assert!(console.get(&app).text().unwrap().contains("value=\"8\""));
+}
+
+#[test]
+fn an_app_is_renamed_and_deleted_only_with_its_name_typed() {
+    let mut console = start();
+    console.sign_in(0);
+    let app = format!("/console/apps/{}", console.server.app_id);
+    let token = console.csrf(&app);
+    let renamed = console.post(
+        &format!("{app}/rename"),
+        &[("csrf", &token), ("name", "Gringotts Bank")],
+    );
+    assert_eq!(renamed.status(), 303);
+    assert!(
+        console
+            .get("/console/apps")
+            .text()
+            .unwrap()
+            .contains("Gringotts Bank")
+    );
+    let wrong = console.post(
+        &format!("{app}/delete"),
+        &[("csrf", &token), ("confirm_name", "Gringotts")],
+    );
+    assert_eq!(wrong.status(), 400);
+    assert_eq!(console.get(&app).status(), 200);
+    let deleted = console.post(
+        &format!("{app}/delete"),
+        &[("csrf", &token), ("confirm_name", "Gringotts Bank")],
+    );
+    assert_eq!(deleted.status(), 303);
+    assert_eq!(console.get(&app).status(), 404);
+    std::thread::sleep(Duration::from_secs(6));
+    assert_eq!(key_status(&console, &console.server.api_key), 401);
 }

@@ -15,7 +15,8 @@ const MAX_BATCHES_PER_ROUND: usize = 20;
 /// Expires what is due, batch after batch while batches come back full.
 pub async fn run_once(state: AppState) -> Result<(), ServerError> {
     for _ in 0..MAX_BATCHES_PER_ROUND {
-        let expired = callbacks::expire_batch(&state.db).await?;
+        let expired =
+            callbacks::expire_batch(&state.db, crate::service::audit::chain_signer(&state)).await?;
         if !callbacks::batch_was_full(expired) {
             break;
         }

@@ -269,7 +269,7 @@ fn authy_object(app: &App, uuid: &str, row: &stored::Status) -> Value {
 /// The request's status, after expiring what is due. Countersign's own additions (the
 /// expiry time, the device's signed answer) are under `countersign`, a name Authy never used.
 pub async fn status(state: &AppState, app: &App, uuid: &str) -> Result<Value, ApiError> {
-    callbacks::expire_due(&state.db).await?;
+    callbacks::expire_due(&state.db, super::audit::chain_signer(state)).await?;
     let row = stored::status(&state.db, uuid, app.id)
         .await?
         .ok_or_else(ApiError::approval_request_not_found)?;

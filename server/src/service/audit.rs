@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::registration::server_signer;
 use crate::audit_chain::{ChainSigner, canonical_json};
 use crate::error::{ApiError, ServerError};
-use crate::state::{AppState, now};
+use crate::state::{AppState, Inner, now};
 use crate::store::audit::{self as stored, Draft, Entry, PageQuery};
 use crate::store::db::Db;
 
@@ -54,12 +54,13 @@ impl AuditEvent {
 }
 
 /// The server key as the audit log's signer.
-pub async fn chain_signer(state: &AppState) -> Result<ChainSigner, ServerError> {
+pub async fn chain_signer(state: &Inner) -> Result<ChainSigner, ServerError> {
     Ok(ChainSigner::new(server_signer(state).await?))
 }
 
-/// Appends `event` to the audit log (its own transaction).
-pub async fn record(state: &AppState, event: AuditEvent) -> Result<(), ApiError> {
+/// Appends `event` to the audit log (its own transaction). Takes the `AppState` (or, from
+/// the CLI, the bare state it holds).
+pub async fn record(state: &Inner, event: AuditEvent) -> Result<(), ApiError> {
     let draft = event.draft(now())?;
     let signer = chain_signer(state).await?;
     stored::append(&state.db, &draft, &signer).await?;

@@ -6,9 +6,12 @@
 use countersign_protocol as device;
 use serde_json::{Value, json};
 
+use super::audit::chain_signer;
 use super::device_auth::AuthenticatedDevice;
 use super::number_matching::{self, Choices};
 use super::registration::server_signer;
+use crate::audit_chain::ChainSigner;
+use crate::delivery::callbacks::{self, Decider};
 use crate::error::{DeviceError, Refusal};
 use crate::state::{AppState, now};
 use crate::store::approvals::{self as stored, Answerable, Challenge};
@@ -196,7 +199,7 @@ async fn answerable(
         );
     }
     if request.expires_at > 0 && request.expires_at <= now() {
-        let _ = crate::delivery::callbacks::expire_due(&state.db).await;
+        let _ = callbacks::expire_due(&state.db, chain_signer(state)).await;
         return DeviceError::refuse(Refusal::Gone, "expired", "This request has expired.");
     }
     if request.status != "pending" {
@@ -227,6 +230,28 @@ fn check_content(answer: &SignedAnswer, request: &Answerable) -> Result<(), Devi
     Ok(())
 }
 
+/// What the audit entry of a device's decision adds: the device, its key and the answer,
+/// as ids and hashes.
+fn device_decider<'a>(
+    signer: &'a ChainSigner,
+    device: &AuthenticatedDevice,
+    answer: &SignedAnswer,
+    why: &str,
+) -> Decider<'a> {
+    use sha2::{Digest, Sha256};
+    Decider {
+        signer,
+        actor: format!("device:{}", device.id),
+        details: json!({
+            "device_id": device.id,
+            "device_key_sha256": data_encoding::HEXLOWER.encode(&Sha256::digest(&device.public_key)),
+            "answer_sha256": hex_sha256(&answer.jws),
+            "answered": answer.text("decision"),
+            "reason": why,
+        }),
+    }
+}
+
 /// Records the device's signed answer to request `uuid`.
 pub async fn answer(
     state: &AppState,
@@ -238,6 +263,9 @@ pub async fn answer(
     let decision = decision(&answer, uuid, device)?;
     let request = answerable(state, uuid, device).await?;
     check_content(&answer, &request)?;
+    let signer = chain_signer(state)
+        .await
+        .map_err(|e| DeviceError::unavailable("loading the server key", &e))?;
     let evidence =
         json!({"jws": answer.jws, "device_id": device.id, "decision": answer.text("decision")});
     if request.number > 0
@@ -245,15 +273,16 @@ pub async fn answer(
         && answer.payload.get("number").and_then(|n| n.as_i64()) != Some(request.number)
     {
         // One guess only: a wrong number denies the request, so picking at random cannot win.
-        let _ =
-            crate::delivery::callbacks::resolve(&state.db, uuid, "denied", Some(&evidence)).await;
+        let by = device_decider(&signer, device, &answer, "wrong_number");
+        let _ = callbacks::resolve(&state.db, uuid, "denied", Some(&evidence), by).await;
         return DeviceError::refuse(
             Refusal::BadRequest,
             "wrong_number",
             "The number chosen is not the one shown; the request is denied.",
         );
     }
-    match crate::delivery::callbacks::resolve(&state.db, uuid, decision, Some(&evidence)).await {
+    let by = device_decider(&signer, device, &answer, "answer");
+    match callbacks::resolve(&state.db, uuid, decision, Some(&evidence), by).await {
         Ok(true) => Ok(json!({"status": decision})),
         Ok(false) => DeviceError::refuse(
             Refusal::Conflict,

@@ -7,6 +7,7 @@ pub mod activities;
 pub mod approvals;
 pub mod apps;
 pub mod audit;
+pub mod audit_check;
 pub mod authenticator;
 pub mod codes;
 pub mod device_answers;
@@ -33,5 +34,6 @@ pub fn number_param(name: &str, text: Option<&str>) -> Result<Option<i64>, ApiEr
         }),
     }
 }
+pub mod console_actions;
 pub mod console_sessions;
 pub mod operators;

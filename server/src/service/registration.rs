@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::users;
 use crate::error::{ApiError, DeviceError, Refusal, ServerError};
-use crate::state::{App, AppState, now};
+use crate::state::{App, AppState, Inner, now};
 use crate::store::registrations::{self, Completion, NewDevice, Registered};
 use crate::store::{devices, server_keys};
 
@@ -29,7 +29,7 @@ fn code_hash(code: &str) -> String {
 }
 
 /// The server's ES256 key, created by the first instance that needs it.
-pub async fn server_signer(state: &AppState) -> Result<SoftwareSigner, ServerError> {
+pub async fn server_signer(state: &Inner) -> Result<SoftwareSigner, ServerError> {
     if let Some(sealed) = server_keys::sealed_secret(&state.db).await? {
         let secret = state.master.open("server_keys.secret:1", &sealed)?;
         return SoftwareSigner::from_secret(&secret).ok_or(ServerError::Sealed);

@@ -5,7 +5,9 @@
 use serde_json::Value;
 use sqlx::Row;
 
+use crate::audit_chain::ChainSigner;
 use crate::store::approvals::details_object;
+use crate::store::audit::{self, Draft};
 use crate::store::db::Db;
 
 /// A request just moved out of `pending`, with what its callback needs.
@@ -32,12 +34,20 @@ pub struct Outcome<'a> {
     pub time: i64,
 }
 
-/// Moves a pending request to `outcome.status` and, when its app has a callback URL, queues
-/// the body `callback_body` makes, in one transaction. False when it was no longer pending.
-pub async fn settle(
+/// How a decision is written to the audit trail: the entry `draft` makes, sealed by `signer`.
+pub struct AuditWith<'a, F: FnOnce(&Settled) -> Draft> {
+    pub signer: &'a ChainSigner,
+    pub draft: F,
+}
+
+/// Moves a pending request to `outcome.status`, appends its audit entry and, when its app has
+/// a callback URL, queues the body `callback_body` makes, in one transaction: no decision is
+/// committed without its audit entry. False when it was no longer pending.
+pub async fn settle<F: FnOnce(&Settled) -> Draft>(
     db: &Db,
     outcome: Outcome<'_>,
     callback_body: impl FnOnce(&Settled) -> String,
+    audit_with: AuditWith<'_, F>,
 ) -> Result<bool, sqlx::Error> {
     let mut tx = db.writer.begin().await?;
     let changed = sqlx::query("UPDATE approval_requests SET status = $1, updated_at = $2, processed_at = $2, evidence = $4 WHERE uuid = $3 AND status = 'pending'")
@@ -79,6 +89,7 @@ pub async fn settle(
             .execute(&mut *tx)
             .await?;
     }
+    audit::append_in(&mut tx, &(audit_with.draft)(&settled), audit_with.signer).await?;
     tx.commit().await?;
     Ok(true)
 }

@@ -170,8 +170,14 @@ impl Db {
             .await?;
             tracing::info!(table, column, "database schema migrated");
         }
-        for statement in super::schema::LATE_INDEXES {
-            sqlx::query(statement).execute(&mut *tx).await?;
+        for (name, statement) in super::schema::LATE_INDEXES {
+            let exists = sqlx::query(super::schema::index_exists_query(self.dialect))
+                .bind(*name)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if exists.is_none() {
+                sqlx::query(statement).execute(&mut *tx).await?;
+            }
         }
         // Written only when it changes: a start (or an `outbox` listing) on an up-to-date
         // database then only reads, and cannot collide with running instances' writes.

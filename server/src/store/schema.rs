@@ -206,9 +206,23 @@ const TABLES: &str = "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT 
             hash TEXT NOT NULL
          );";
 
-/// Indexes on columns that `db::ADDED_COLUMNS` may add to an older database: made after it.
-pub const LATE_INDEXES: &[&str] =
-    &["CREATE INDEX IF NOT EXISTS apps_previous_key ON apps (previous_key_hash)"];
+/// Indexes on columns that `db::ADDED_COLUMNS` may add to an older database: made after it,
+/// and only when missing (so that a start on an up-to-date database stays read-only).
+/// (name, statement).
+pub const LATE_INDEXES: &[(&str, &str)] = &[(
+    "apps_previous_key",
+    "CREATE INDEX IF NOT EXISTS apps_previous_key ON apps (previous_key_hash)",
+)];
+
+/// The query that finds index `$1` in the current database or schema.
+pub fn index_exists_query(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = $1",
+        Dialect::Postgres => {
+            "SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1"
+        }
+    }
+}
 
 /// The schema's statements for `dialect`, separated by `;`.
 pub fn schema(dialect: Dialect) -> String {

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::{html, problem_text};
 use crate::http::console::layout::{Notice, notice, page};
 use crate::http::console::session::{ConsoleForm, Operator, internal_error};
-use crate::service::apps;
+use crate::service::{apps, console_actions};
 use crate::state::{App, AppState};
 use crate::store::apps::AppUpdate;
 
@@ -111,13 +111,7 @@ pub async fn create(State(state): State<AppState>, form: ConsoleForm) -> Respons
         .and_then(|t| t.trim().parse().ok())
         .unwrap_or(0);
     let created = async {
-        if name.len() > apps::MAX_NAME {
-            return Err(crate::error::ServerError::Config(format!(
-                "the app name must be at most {} bytes",
-                apps::MAX_NAME
-            )));
-        }
-        let created = apps::create(&state, name, length, None, "POST").await?;
+        let created = console_actions::create_app(&state, form.operator.id, name, length).await?;
         Ok((created, apps::list(&state).await?))
     };
     let operator = &form.operator;
@@ -235,6 +229,7 @@ async fn apply(
     form: &ConsoleForm,
     id: i64,
     update: AppUpdate,
+    action: &'static str,
     done: &str,
 ) -> Response {
     let operator = &form.operator;
@@ -242,7 +237,7 @@ async fn apply(
         Ok(app) => app,
         Err(response) => return response,
     };
-    match apps::update(state, id, update).await {
+    match console_actions::update_app(state, operator.id, id, action, update).await {
         Ok(()) => Redirect::to(&format!("{}?done={done}", app_url(id))).into_response(),
         Err(e) => {
             let top = notice(Notice::Problem, &problem_text(&e));
@@ -261,7 +256,7 @@ pub async fn rename(
         name: Some(form.get("name").unwrap_or_default().to_owned()),
         ..AppUpdate::default()
     };
-    apply(&state, &form, id, update, "renamed").await
+    apply(&state, &form, id, update, "app.rename", "renamed").await
 }
 
 /// A number field: `Err` names it when it is there but no number.
@@ -297,7 +292,7 @@ pub async fn settings(
     form: ConsoleForm,
 ) -> Response {
     match settings_update(&form) {
-        Ok(update) => apply(&state, &form, id, update, "settings").await,
+        Ok(update) => apply(&state, &form, id, update, "app.update", "settings").await,
         Err(e) => {
             let operator = &form.operator;
             match load(&state, operator, id).await {
@@ -323,7 +318,9 @@ pub async fn rotate_key(
         Err(response) => return response,
     };
     let rotated = match number(&form, "grace_seconds") {
-        Ok(grace) => apps::rotate_key(&state, id, grace.unwrap_or(0)).await,
+        Ok(grace) => {
+            console_actions::rotate_app_key(&state, operator.id, id, grace.unwrap_or(0)).await
+        }
         Err(e) => Err(e),
     };
     match rotated {
@@ -385,7 +382,7 @@ pub async fn delete(
             confirm_page(operator, &app, problem),
         );
     }
-    match apps::delete(&state, id).await {
+    match console_actions::delete_app(&state, operator.id, id).await {
         Ok(()) => Redirect::to("/console/apps?done=deleted").into_response(),
         Err(e) => internal_error(&e),
     }

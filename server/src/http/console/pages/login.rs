@@ -12,7 +12,7 @@ use crate::http::console::session::{
     self, ConsoleForm, PendingOperator, SameOriginForm, internal_error, set_cookie,
 };
 use crate::service::console_sessions::{self, Stage};
-use crate::service::operators;
+use crate::service::{console_actions, operators};
 use crate::state::AppState;
 
 /// Where a new session starts.
@@ -105,7 +105,7 @@ pub async fn totp(
     }
     let code = form.get("code").unwrap_or_default();
     match operators::check_totp(&state, &pending.operator, code).await {
-        Ok(true) => activate(&state, &pending).await,
+        Ok(true) => activate(&state, &pending, "totp").await,
         Ok(false) => html(
             StatusCode::UNAUTHORIZED,
             totp_form(&pending, Some("That code is not right. Try the next one.")),
@@ -116,10 +116,16 @@ pub async fn totp(
 
 /// Ends the pending session and starts the active one (a new id: the id seen before the
 /// second factor is worth nothing after it).
-pub(super) async fn activate(state: &AppState, pending: &PendingOperator) -> Response {
+pub(super) async fn activate(
+    state: &AppState,
+    pending: &PendingOperator,
+    how: &'static str,
+) -> Response {
     let started = async {
         console_sessions::end(state, &pending.session_id).await?;
         operators::signed_in(state, &pending.operator).await?;
+        console_actions::signed_in(state, pending.operator.id, how, &pending.session.client)
+            .await?;
         console_sessions::start(
             state,
             pending.operator.id,
@@ -140,7 +146,11 @@ pub async fn logout(
     axum::extract::State(state): axum::extract::State<AppState>,
     form: ConsoleForm,
 ) -> Response {
-    if let Err(e) = console_sessions::end(&state, &form.operator.session_id).await {
+    let ended = async {
+        console_sessions::end(&state, &form.operator.session_id).await?;
+        console_actions::signed_out(&state, form.operator.id).await
+    };
+    if let Err(e) = ended.await {
         return internal_error(&e);
     }
     session::to_login()
