@@ -56,7 +56,7 @@ impl ApprovalLimits {
     }
 }
 
-/// Buffered statistics counts per (app, event kind, month since year 0: `service::stats`).
+/// Buffered statistics counts per (app, event kind, day since the epoch: `service::stats`).
 pub type EventCounts = std::sync::Mutex<std::collections::HashMap<(i64, &'static str, u32), i64>>;
 
 /// API keys seen recently (hash → app). Entries live a few seconds, so a removed key stops

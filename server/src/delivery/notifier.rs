@@ -13,7 +13,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use crate::store::db::Db;
-use crate::store::push_targets;
+use crate::store::{push_log, push_targets};
 
 /// Where one push goes.
 pub struct PushTarget {
@@ -124,7 +124,9 @@ pub fn notify_user(db: Db, notifier: Arc<dyn Notifier>, user_id: i64, uuid: Stri
                 os: row.os,
                 token: row.token,
             };
-            match notifier.notify(&target, &uuid).await {
+            let outcome = notifier.notify(&target, &uuid).await;
+            log_attempt(&db, &uuid, &target, &outcome).await;
+            match outcome {
                 Ok(()) => delivered = true,
                 Err(PushError::Unregistered) => {
                     tracing::info!(
@@ -140,6 +142,26 @@ pub fn notify_user(db: Db, notifier: Arc<dyn Notifier>, user_id: i64, uuid: Stri
             let _ = push_targets::mark_notified(&db, &uuid).await;
         }
     });
+}
+
+/// Keeps the attempt for the console's deliveries page (best effort).
+async fn log_attempt(db: &Db, uuid: &str, target: &PushTarget, outcome: &Result<(), PushError>) {
+    let (state, reason) = match outcome {
+        Ok(()) => ("sent", String::new()),
+        Err(PushError::Unregistered) => ("unregistered", String::new()),
+        Err(e) => ("failed", e.to_string()),
+    };
+    let attempt = push_log::PushAttempt {
+        uuid,
+        device_id: target.device_id,
+        os: &target.os,
+        state,
+        reason: &reason,
+        time: crate::clock::now(),
+    };
+    if let Err(e) = push_log::insert(db, &attempt).await {
+        tracing::warn!(error = %e, "could not log a push attempt");
+    }
 }
 
 #[cfg(test)]

@@ -2,9 +2,10 @@
 //! the buffer every half second and explains what a crash can lose), and the app's
 //! statistics answer (`app/stats`: one item per month, as Authy gave it).
 //!
-//! Each flush adds a count twice in the `counters` table: under the plain kind (`sms`: the
-//! app's all-time total) and under the kind and its month (`sms@2026-11`: one item of the
-//! monthly answer). The month is the UTC month in which the event was recorded.
+//! Each flush adds a count three times in the `counters` table: under the plain kind (`sms`:
+//! the app's all-time total), under the kind and its month (`sms@2026-11`: one item of the
+//! monthly answer) and under the kind and its day (`sms#2026-11-28`: the console's usage
+//! charts). Month and day are the UTC ones in which the event was recorded.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -45,8 +46,19 @@ pub async fn flush_events(state: &AppState) -> Result<(), sqlx::Error> {
     flush(state).await
 }
 
-/// (app, kind, month index): see [`month_index`].
+/// (app, kind, day index): see [`day_index`].
 type Key = (i64, &'static str, u32);
+
+/// Days since the Unix epoch of a Unix time (UTC); 0 before it.
+pub fn day_index(unix: i64) -> u32 {
+    u32::try_from(unix.max(0) / 86_400).unwrap_or(u32::MAX)
+}
+
+/// The `counters` kind of one day's count: `sms#2026-11-28`.
+pub fn daily_kind(kind: &str, day: u32) -> String {
+    let at = Civil::from_unix(i64::from(day) * 86_400);
+    format!("{kind}#{:04}-{:02}-{:02}", at.year, at.month, at.day)
+}
 
 /// Months since year 0 (`year * 12 + month - 1`) of a Unix time, in UTC.
 fn month_index(unix: i64) -> u32 {
@@ -69,14 +81,14 @@ fn parse_monthly_kind(stored: &str) -> Option<(&str, u32)> {
         .then(|| (kind, year * 12 + month - 1))
 }
 
-/// Counts one event of `kind` for `app_id`, in the current month.
+/// Counts one event of `kind` for `app_id`, on the current day.
 pub fn record(state: &AppState, app_id: i64, kind: &'static str) {
-    let month = month_index(now());
+    let day = day_index(now());
     let mut pending = state
         .events
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    *pending.entry((app_id, kind, month)).or_insert(0) += 1;
+    *pending.entry((app_id, kind, day)).or_insert(0) += 1;
 }
 
 /// Writes the buffered counts; on failure they go back into the buffer.
@@ -91,14 +103,16 @@ pub async fn flush(state: &AppState) -> Result<(), sqlx::Error> {
     if pending.is_empty() {
         return Ok(());
     }
-    // Totals and monthly rows, merged; a BTreeMap keeps every instance's write order the
-    // same, so row locks are taken in one order and flushes cannot deadlock.
+    // Totals, monthly and daily rows, merged; a BTreeMap keeps every instance's write order
+    // the same, so row locks are taken in one order and flushes cannot deadlock.
     let mut rows: BTreeMap<(i64, String), i64> = BTreeMap::new();
-    for ((app_id, kind, month), count) in &pending {
+    for ((app_id, kind, day), count) in &pending {
+        let month = month_index(i64::from(*day) * 86_400);
         *rows.entry((*app_id, (*kind).to_owned())).or_insert(0) += count;
         *rows
-            .entry((*app_id, monthly_kind(kind, *month)))
+            .entry((*app_id, monthly_kind(kind, month)))
             .or_insert(0) += count;
+        *rows.entry((*app_id, daily_kind(kind, *day))).or_insert(0) += count;
     }
     let sorted: Vec<((i64, &str), i64)> = rows
         .iter()
@@ -192,6 +206,16 @@ mod tests {
         assert_eq!(parse_monthly_kind("sms"), None);
         assert_eq!(parse_monthly_kind("sms@2016-13"), None);
         assert_eq!(parse_monthly_kind("sms@x-01"), None);
+    }
+
+    #[test]
+    fn daily_kinds_name_the_utc_day() {
+        // 2016-02-20 18:09:18 UTC
+        let day = day_index(1_455_991_758);
+        assert_eq!(daily_kind("sms", day), "sms#2016-02-20");
+        assert_eq!(month_index(i64::from(day) * 86_400), 2016 * 12 + 1);
+        // A daily row is not mistaken for a monthly one.
+        assert_eq!(parse_monthly_kind("sms#2016-02-20"), None);
     }
 
     #[test]

@@ -133,7 +133,9 @@ pub async fn check_token(
         Some(tx) => candidate.find_transactional(tx)?,
         None => candidate.find_code(request.action).await?,
     };
-    let kind = match decide(state, &user, found, time).await? {
+    let verdict = decide(state, &user, found, time).await?;
+    log_outcome(state, app.id, &user, &verdict, tx.is_some(), time).await;
+    let kind = match verdict {
         Ok(kind) => kind,
         Err(Verdict::Replayed) => return Err(ApiError::token_reused()),
         Err(Verdict::Wrong) => return Err(ApiError::token_invalid("Token is invalid")),
@@ -141,6 +143,39 @@ pub async fn check_token(
     };
     super::stats::record_event(state, app.id, "verification").await;
     Ok(valid_answer(kind, &user))
+}
+
+/// Keeps the decided outcome (never the code) for the console's list of a user's recent
+/// verifications. Best effort: losing a line must not fail the verification itself.
+async fn log_outcome(
+    state: &AppState,
+    app_id: i64,
+    user: &User,
+    verdict: &Result<Kind, Verdict>,
+    transactional: bool,
+    time: i64,
+) {
+    let (outcome, channel) = match verdict {
+        Ok(kind) if transactional => ("valid", transactional_channel(*kind)),
+        Ok(kind) => ("valid", kind.os_type()),
+        Err(Verdict::Replayed) => ("reused", ""),
+        Err(Verdict::Wrong) => ("invalid", ""),
+        Err(Verdict::Locked) => ("locked", ""),
+    };
+    let logged =
+        crate::store::verification_log::insert(&state.db, app_id, user.id, outcome, channel, time)
+            .await;
+    if let Err(e) = logged {
+        tracing::warn!(error = %e, "could not log a verification outcome");
+    }
+}
+
+fn transactional_channel(kind: Kind) -> &'static str {
+    match kind {
+        Kind::App => "authy (transactional)",
+        Kind::Sms => "sms (transactional)",
+        Kind::Authenticator => "authenticator (transactional)",
+    }
 }
 
 /// Why a code was refused, as the write decided it.

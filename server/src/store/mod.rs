@@ -3,6 +3,7 @@
 //! statements of one table or one concern.
 
 pub mod activities;
+pub mod approval_list;
 pub mod approval_outcomes;
 pub mod approvals;
 pub mod apps;
@@ -11,17 +12,21 @@ pub mod callback_queue;
 pub mod console_sessions;
 pub mod counters;
 pub mod db;
+pub mod deliveries;
 pub mod devices;
 pub mod health;
 pub mod nonces;
 pub mod operators;
 pub mod outbox;
 pub mod phone_verifications;
+pub mod push_log;
 pub mod push_targets;
 pub mod registrations;
 pub mod schema;
 pub mod sent_codes;
 pub mod server_keys;
+pub mod user_search;
 pub mod users;
 pub mod verdict_batch;
 pub mod verdicts;
+pub mod verification_log;

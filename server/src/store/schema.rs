@@ -204,6 +204,25 @@ const TABLES: &str = "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT 
             id BIGINT PRIMARY KEY,
             seq BIGINT NOT NULL,
             hash TEXT NOT NULL
+         );
+         CREATE TABLE IF NOT EXISTS verification_log (
+            id {id},
+            app_id BIGINT NOT NULL,
+            user_id BIGINT NOT NULL,
+            outcome TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            created_at BIGINT NOT NULL
+         );
+         CREATE INDEX IF NOT EXISTS verification_log_user ON verification_log (user_id, id);
+         CREATE INDEX IF NOT EXISTS approval_requests_created ON approval_requests (created_at);
+         CREATE TABLE IF NOT EXISTS push_log (
+            id {id},
+            uuid TEXT NOT NULL,
+            device_id BIGINT NOT NULL,
+            os TEXT NOT NULL,
+            state TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            created_at BIGINT NOT NULL
          );";
 
 /// Indexes on columns that `db::ADDED_COLUMNS` may add to an older database: made after it,

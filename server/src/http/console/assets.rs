@@ -26,7 +26,21 @@ pub const SCRIPT: &Asset = &Asset {
     body: include_str!("assets/console.js"),
 };
 
-const ALL: &[&Asset] = &[STYLE, SCRIPT];
+/// Checks an approval's signed evidence in the browser (WebCrypto).
+pub const EVIDENCE: &Asset = &Asset {
+    name: "evidence.js",
+    content_type: "text/javascript; charset=utf-8",
+    body: include_str!("assets/evidence.js"),
+};
+
+/// Keeps the approval list up to date (polls its JSON).
+pub const APPROVALS: &Asset = &Asset {
+    name: "approvals.js",
+    content_type: "text/javascript; charset=utf-8",
+    body: include_str!("assets/approvals.js"),
+};
+
+const ALL: &[&Asset] = &[STYLE, SCRIPT, EVIDENCE, APPROVALS];
 
 /// The first 16 hex digits of each asset's SHA-256, in the order of `ALL`.
 static HASHES: LazyLock<Vec<String>> = LazyLock::new(|| {

@@ -6,7 +6,7 @@
 
 use axum::routing::{MethodRouter, get, post};
 
-use super::pages::{apps, login};
+use super::pages::{approvals, apps, audit, deliveries, login, usage, users};
 use crate::http::routes::Method;
 use crate::state::AppState;
 
@@ -136,5 +136,65 @@ pub const CONSOLE_ROUTES: &[ConsoleRoute] = &[
     ),
     action("/apps/{id}/delete", "deletes an application", || {
         post(apps::delete)
+    }),
+    // The operations pages: users, approval requests, deliveries, usage, the audit trail.
+    page(
+        "/users",
+        "finds users by Authy id, email or phone",
+        Some("Users"),
+        || get(users::search_page),
+    ),
+    page(
+        "/users/{id}",
+        "one user: status, devices, recent verifications and approval requests",
+        None,
+        || get(users::show),
+    ),
+    action(
+        "/users/{id}/devices/{device}/revoke",
+        "revokes one of a user's devices",
+        || post(users::revoke),
+    ),
+    page(
+        "/users/{id}/delete",
+        "asks to confirm deleting a user",
+        None,
+        || get(users::ask_delete),
+    ),
+    action("/users/{id}/delete", "deletes a user", || {
+        post(users::delete)
+    }),
+    page(
+        "/approvals",
+        "approval requests with their state, kept up to date",
+        Some("Approvals"),
+        || get(approvals::list_page),
+    ),
+    page(
+        "/approvals.json",
+        "the approval list as JSON (polled by the list page)",
+        None,
+        || get(approvals::list_json),
+    ),
+    page(
+        "/approvals/{uuid}",
+        "one request as the customer saw it, and its signed evidence",
+        None,
+        || get(approvals::show),
+    ),
+    page(
+        "/deliveries",
+        "callbacks, SMS and calls with their state",
+        Some("Deliveries"),
+        || get(deliveries::show),
+    ),
+    page(
+        "/usage",
+        "usage per day over the last 30 days",
+        Some("Usage"),
+        || get(usage::show),
+    ),
+    page("/audit", "the audit trail", Some("Audit"), || {
+        get(audit::show)
     }),
 ];

@@ -3,6 +3,13 @@
 
 pub mod apps;
 pub mod login;
+// The operations pages (users, approvals, deliveries, usage, audit).
+pub mod approvals;
+pub mod audit;
+pub mod deliveries;
+pub mod shown;
+pub mod usage;
+pub mod users;
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
