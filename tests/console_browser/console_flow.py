@@ -206,6 +206,42 @@ def change_callback(b, app_id, url):
     b.shot("callback-changed")
 
 
+def find_user_and_revoke_device(b, user):
+    b.go("/console/users")
+    b.fill("q", user["email"])
+    b.submit("form[role=search] button[type=submit]")
+    link = f"a[href='/console/users/{user['id']}']"
+    b.wait(lambda: b.find_all(link), f"user {user['id']} in the results")
+    b.shot("user-found")
+    b.find(link).click()
+    b.wait(lambda: b.find_all("#user-email"), "the user's page")
+    assert b.find("#user-email").text == user["email"]
+    revoke = "form[action$='/revoke'] button[type=submit]"
+    assert len(b.find_all(revoke)) == 1, "one device, not yet revoked"
+    b.submit(revoke)
+    b.wait_text("The device was revoked")
+    assert not b.find_all(revoke), "the device still offers Revoke"
+    assert "revoked" in b.find("tr[data-device]").text
+    b.shot("device-revoked")
+
+
+def approved_evidence_is_verified(b, uuid):
+    b.go("/console/approvals?state=approved")
+    link = f"a[href='/console/approvals/{uuid}']"
+    b.wait(lambda: b.find_all(link), f"request {uuid} in the list")
+    b.shot("approvals")
+    b.find(link).click()
+    b.wait(lambda: b.find_all("#evidence"), "the evidence box")
+    assert b.find("#request-state").text == "approved"
+    verdict = "#evidence-browser-verdict"
+    b.wait(lambda: b.find(verdict).text != "checking…", "the in-page check")
+    assert b.find(verdict).text == "verified", b.find(verdict).text
+    content = b.find("#evidence-browser-content").text
+    assert content == "the signed content matches what this page shows", content
+    assert b.find("#evidence").get_attribute("data-browser-checked") == "valid"
+    b.shot("evidence-verified")
+
+
 def cross_site_posts_are_refused(b, attacker):
     """A page on another site (no cookie goes along: SameSite) and one on another origin of
     the same site, holding the real form token as if it had leaked (only the origin check is
@@ -246,6 +282,8 @@ def flow(b, setup, attacker):
     app_id, key = create_app(b)
     new_key = rotate_key(b, app_id, key, setup["grace_seconds"])
     change_callback(b, app_id, "https://bank.example/countersign/onetouch")
+    find_user_and_revoke_device(b, setup["user"])
+    approved_evidence_is_verified(b, setup["approved"])
     cross_site_posts_are_refused(b, attacker)
     replayed_cookie_is_refused(b)
     return {"app_id": app_id}

@@ -211,4 +211,16 @@ fn an_operator_runs_the_console_in_a_real_browser() {
     browser::run(&setup, |question| side.answer(question));
     let rotation = side.rotation.expect("the browser rotated a key");
     old_key_expires(&bank, &rotation);
+    device_is_revoked(&bank, &ron);
+}
+
+/// The revoked phone no longer receives its user's requests (it did before: the customer
+/// setup registered it and nothing else revoked it).
+fn device_is_revoked(bank: &Bank, ron: &Customer) {
+    let uuid = approval_request(bank, ron.id, "Log in from Hogsmeade?", "0.00 EUR");
+    let seen = match ron.phone.try_json(&["approvals", "list"]) {
+        Ok(list) => list.as_array().unwrap().iter().any(|r| r["uuid"] == uuid),
+        Err(_) => false,
+    };
+    assert!(!seen, "a revoked device still receives requests");
 }
