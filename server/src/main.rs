@@ -171,6 +171,15 @@ enum OperatorCommand {
         /// A TOTP second factor: prints its otpauth:// URI for an authenticator.
         #[arg(long)]
         totp: bool,
+        /// Push approval to the operator's phone: prints the link for
+        /// `countersign device register` (valid 10 minutes; `register-phone` makes another).
+        #[arg(long)]
+        phone: bool,
+    },
+    /// A new registration link for an operator's phone.
+    RegisterPhone {
+        #[arg(long)]
+        email: String,
     },
     /// List the operators.
     List,
@@ -331,17 +340,34 @@ fn operator_password(from_stdin: bool) -> Result<(String, bool), ServerError> {
     Ok((line.trim_end_matches(['\r', '\n']).to_owned(), false))
 }
 
+fn print_enrolment(enrolment: &countersign_server::service::console_push::Enrolment) {
+    println!(
+        "phone: register it within {} seconds with\ncountersign device register '{}'",
+        enrolment.expires_in, enrolment.registration_uri
+    );
+}
+
 async fn operator(config: FileConfig, command: OperatorCommand) -> Result<(), ServerError> {
-    use countersign_server::service::operators;
+    use countersign_server::service::{console_push, operators};
     match command {
         OperatorCommand::Create {
             email,
             password_stdin,
             totp,
+            phone,
         } => {
             let (password, made) = operator_password(password_stdin)?;
             let state = run::state(&config).await?;
-            let created = operators::create(&state, &email, &password, totp, None).await?;
+            if operators::normalize_email(&email).is_none() {
+                return Err(ServerError::Config("that is not an email address".into()));
+            }
+            let enrolment = if phone {
+                Some(console_push::enrol(&state, &email).await?)
+            } else {
+                None
+            };
+            let user_id = enrolment.as_ref().map(|e| e.user_id);
+            let created = operators::create(&state, &email, &password, totp, user_id).await?;
             println!("operator id: {}", created.id);
             if made {
                 println!("password:    {password}\n(shown only now)");
@@ -349,6 +375,13 @@ async fn operator(config: FileConfig, command: OperatorCommand) -> Result<(), Se
             if let Some(uri) = created.totp_uri {
                 println!("TOTP: add this to an authenticator (shown only now):\n{uri}");
             }
+            if let Some(enrolment) = enrolment {
+                print_enrolment(&enrolment);
+            }
+        }
+        OperatorCommand::RegisterPhone { email } => {
+            let state = run::state(&config).await?;
+            print_enrolment(&console_push::new_registration(&state, &email).await?);
         }
         OperatorCommand::List => {
             let state = run::state(&config).await?;

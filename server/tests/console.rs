@@ -295,6 +295,26 @@ fn forms_without_the_token_or_from_another_site_are_refused() {
     let accepted = console.post("/console/apps", &with);
     assert_eq!(accepted.status(), 200);
     assert!(accepted.text().unwrap().contains("Refused"));
+    // What Chromium sends from a console page under `Referrer-Policy: no-referrer`.
+    let chromium = console
+        .client
+        .post(console.url("/console/login"))
+        .header(header::ORIGIN, "null")
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("email", EMAIL), ("password", PASSWORD)])
+        .send()
+        .unwrap();
+    assert_eq!(chromium.status(), 303);
+    // A post from another site, as a browser labels it, is refused.
+    let labelled = console
+        .client
+        .post(console.url("/console/login"))
+        .header(header::ORIGIN, "null")
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("email", EMAIL), ("password", PASSWORD)])
+        .send()
+        .unwrap();
+    assert_eq!(labelled.status(), 403);
     // A cross-site login post is refused too.
     let login = console.post_from(
         "/console/login",

@@ -34,10 +34,8 @@ pub struct Server {
     pub app_id: i64,
     runtime: tokio::runtime::Runtime,
     running: Option<countersign_server::run::Running>,
+    config: countersign_server::config::FileConfig,
     _dir: tempfile::TempDir,
-    /// The running server's state, for what a test does as the server's own commands do
-    /// (they call the same library functions).
-    pub state: countersign_server::state::AppState,
 }
 
 impl Server {
@@ -49,7 +47,7 @@ impl Server {
             .enable_all()
             .build()
             .unwrap();
-        let (running, app_id, api_key, state) = runtime.block_on(async {
+        let (running, app_id, api_key, config) = runtime.block_on(async {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let address = listener.local_addr().unwrap();
             let config = config(&dir, &address.to_string(), options);
@@ -58,8 +56,8 @@ impl Server {
                 countersign_server::run::create_app(&state, "Gringotts", 7, None, "post")
                     .await
                     .unwrap();
-            let running = countersign_server::run::start(state.clone(), listener).unwrap();
-            (running, app_id, api_key, state)
+            let running = countersign_server::run::start(state, listener).unwrap();
+            (running, app_id, api_key, config)
         });
         Server {
             base_url: format!("http://{}", running.address),
@@ -67,14 +65,21 @@ impl Server {
             app_id,
             runtime,
             running: Some(running),
+            config,
             _dir: dir,
-            state,
         }
     }
 
-    /// Runs `future` on the server's runtime (e.g. a library call a server command makes).
-    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
-        self.runtime.block_on(future)
+    /// Runs an administrator's action (what a `countersign-server` subcommand does) on a
+    /// state built from this server's configuration, as the subcommand would build it.
+    pub fn admin<T, F: std::future::Future<Output = T>>(
+        &self,
+        action: impl FnOnce(countersign_server::state::AppState) -> F,
+    ) -> T {
+        self.runtime.block_on(async {
+            let state = countersign_server::run::state(&self.config).await.unwrap();
+            action(state).await
+        })
     }
 
     /// The bank's backend: a POST of `form` to the Authy API with the app's key; the JSON

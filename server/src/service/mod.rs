@@ -38,5 +38,6 @@ pub fn number_param(name: &str, text: Option<&str>) -> Result<Option<i64>, ApiEr
     }
 }
 pub mod console_actions;
+pub mod console_push;
 pub mod console_sessions;
 pub mod operators;

@@ -168,3 +168,11 @@ pub async fn use_totp_step(db: &Db, id: i64, step: i64) -> Result<bool, sqlx::Er
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// The app that holds the operators' phones (the app of the first operator with one).
+pub async fn console_app_id(db: &Db) -> Result<Option<i64>, sqlx::Error> {
+    let row = sqlx::query("SELECT u.app_id FROM operators o JOIN users u ON u.id = o.push_user_id ORDER BY o.id LIMIT 1")
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.map(|r| r.get(0)))
+}

@@ -99,6 +99,18 @@ pub const CONSOLE_ROUTES: &[ConsoleRoute] = &[
     ),
     open(
         Method::Get,
+        "/login/push-status",
+        "the state of the phone's sign-in approval (polled)",
+        || get(login::push_status),
+    ),
+    open(
+        Method::Post,
+        "/login/push",
+        "starts the session once the phone approved",
+        || post(login::push),
+    ),
+    open(
+        Method::Get,
         "/assets/{name}",
         "the stylesheet and the script",
         || get(super::assets::serve),

@@ -189,25 +189,27 @@ fn forbidden(why: &str) -> Response {
     (StatusCode::FORBIDDEN, format!("Refused: {why}")).into_response()
 }
 
-/// Whether the browser says this request comes from this very site: `Sec-Fetch-Site`, when
-/// sent, must be `same-origin`; `Origin`, when sent, must name this host. One of the two
-/// must be there (every current browser sends `Origin` with a form post).
+/// Whether the browser says this request comes from this very site. `Sec-Fetch-Site`, when
+/// sent, decides: it must be `same-origin`. Without it, `Origin` must name this host. An
+/// `Origin` naming another host is refused either way. (`Origin: null` is what Chromium sends
+/// with a same-origin form post under `Referrer-Policy: no-referrer`, so it proves nothing and
+/// refutes nothing: `Sec-Fetch-Site` must then vouch for the request.)
 pub fn same_origin(headers: &HeaderMap) -> bool {
     let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
     let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
-    let origin = text(header::ORIGIN);
     let host = text(header::HOST);
-    if fetch_site.is_none() && origin.is_none() {
-        return false;
-    }
-    let site_ok = fetch_site.is_none_or(|site| site == "same-origin");
-    let origin_ok = origin.is_none_or(|origin| {
+    let origin = text(header::ORIGIN).filter(|o| *o != "null");
+    let origin_is_host = origin.map(|origin| {
         let authority = origin
             .strip_prefix("https://")
             .or_else(|| origin.strip_prefix("http://"));
         authority.is_some() && authority == host
     });
-    site_ok && origin_ok
+    match (fetch_site, origin_is_host) {
+        (Some(site), origin) => site == "same-origin" && origin != Some(false),
+        (None, Some(is_host)) => is_host,
+        (None, None) => false,
+    }
 }
 
 impl FromRequest<AppState> for SameOriginForm {

@@ -12,7 +12,7 @@ use crate::http::console::session::{
     self, ConsoleForm, PendingOperator, SameOriginForm, internal_error, set_cookie,
 };
 use crate::service::console_sessions::{self, Stage};
-use crate::service::{console_actions, operators};
+use crate::service::{console_actions, console_push, operators};
 use crate::state::AppState;
 
 /// Where a new session starts.
@@ -54,7 +54,19 @@ pub async fn password(
         Ok(None) => return html(StatusCode::UNAUTHORIZED, login_form(Some(REFUSED))),
         Err(e) => return internal_error(&e),
     };
-    match console_sessions::start(&state, operator.id, Stage::Pending, &form.client, None).await {
+    let started = async {
+        let approval = console_push::ask(&state, &operator, &form.client).await?;
+        let client = &form.client;
+        console_sessions::start(
+            &state,
+            operator.id,
+            Stage::Pending,
+            client,
+            approval.as_deref(),
+        )
+        .await
+    };
+    match started.await {
         Ok(id) => with_session(&id, "/console/login/second-factor"),
         Err(e) => internal_error(&e),
     }
@@ -69,11 +81,39 @@ fn with_session(id: &str, to: &str) -> Response {
     response
 }
 
+/// The push box: polled by console.js, with a form to continue once the phone approved
+/// (which works without the script too).
+fn push_box(pending: &PendingOperator, number: Option<i64>) -> Markup {
+    html! {
+        section.card #push data-poll="/console/login/push-status" data-form="push-continue" {
+            h2 { "Approve on your phone" }
+            p { "A sign-in request was sent to your phone. Approve it in the countersign app." }
+            @if let Some(number) = number {
+                p { "Pick this number on the phone: " strong #push-number { (number) } }
+            }
+            p.muted data-status { "Waiting for the phone…" }
+            form #push-continue method="post" action="/console/login/push" {
+                (pending.csrf.field())
+                button type="submit" { "I approved it — continue" }
+            }
+        }
+    }
+}
+
 fn totp_form(pending: &PendingOperator, problem: Option<&str>) -> Markup {
+    second_factor_page(pending, None, problem)
+}
+
+fn second_factor_page(
+    pending: &PendingOperator,
+    number: Option<i64>,
+    problem: Option<&str>,
+) -> Markup {
     public_page(
         "Second factor",
         html! {
             @if let Some(text) = problem { (notice(Notice::Problem, text)) }
+            @if pending.session.approval_uuid.is_some() { (push_box(pending, number)) }
             @if pending.operator.totp_sealed.is_some() {
                 form.card method="post" action="/console/login/totp" {
                     (pending.csrf.field())
@@ -81,16 +121,75 @@ fn totp_form(pending: &PendingOperator, problem: Option<&str>) -> Markup {
                     input #code type="text" name="code" inputmode="numeric" autocomplete="one-time-code" required;
                     p { button type="submit" { "Sign in" } }
                 }
-            } @else {
-                p { "This account has no second factor the console can use." }
+            } @else if pending.session.approval_uuid.is_none() {
+                p { "The phone could not be asked, and this account has no other second factor. Sign in again later." }
             }
         },
     )
 }
 
 /// `GET /console/login/second-factor`.
-pub async fn second_factor(pending: PendingOperator) -> Response {
-    html(StatusCode::OK, totp_form(&pending, None))
+pub async fn second_factor(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    pending: PendingOperator,
+) -> Response {
+    let number = match &pending.session.approval_uuid {
+        Some(uuid) => match console_push::answer(&state, uuid).await {
+            Ok(answer) => answer.number,
+            Err(e) => return internal_error(&e),
+        },
+        None => None,
+    };
+    html(StatusCode::OK, second_factor_page(&pending, number, None))
+}
+
+/// `GET /console/login/push-status`: `{"status": "pending" | "approved" | "denied" |
+/// "expired"}` for the pending session's request.
+pub async fn push_status(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    pending: PendingOperator,
+) -> Response {
+    let Some(uuid) = &pending.session.approval_uuid else {
+        return axum::Json(serde_json::json!({"status": "expired"})).into_response();
+    };
+    match console_push::answer(&state, uuid).await {
+        Ok(answer) => axum::Json(serde_json::json!({"status": answer.status})).into_response(),
+        Err(e) => internal_error(&e),
+    }
+}
+
+/// `POST /console/login/push`: signs in only if the phone approved this session's request
+/// (checked here, whatever the script said).
+pub async fn push(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    pending: PendingOperator,
+    form: SameOriginForm,
+) -> Response {
+    if !pending.csrf.matches(form.get("csrf")) {
+        return (StatusCode::FORBIDDEN, "Refused: the form's token is wrong.").into_response();
+    }
+    let Some(uuid) = &pending.session.approval_uuid else {
+        return session::to_login();
+    };
+    match console_push::answer(&state, uuid).await {
+        Ok(answer) if answer.status == "approved" => activate(&state, &pending, "push").await,
+        Ok(answer) if answer.status == "pending" => html(
+            StatusCode::CONFLICT,
+            second_factor_page(
+                &pending,
+                answer.number,
+                Some("The phone has not approved yet."),
+            ),
+        ),
+        Ok(_) => {
+            let _ = console_sessions::end(&state, &pending.session_id).await;
+            html(
+                StatusCode::UNAUTHORIZED,
+                login_form(Some("The sign-in was denied or expired. Sign in again.")),
+            )
+        }
+        Err(e) => internal_error(&e),
+    }
 }
 
 /// `POST /console/login/totp`: the code; on success the pending session is replaced by an
