@@ -81,7 +81,6 @@ struct Rotation {
 struct TestSide<'a> {
     bank: &'a Bank,
     operator_phone: &'a Phone,
-    totp_uri: &'a str,
     rotation: Option<Rotation>,
 }
 
@@ -90,17 +89,23 @@ impl TestSide<'_> {
         match question["do"].as_str().unwrap() {
             "approve_login" => self.approve_login(question),
             "keys_in_grace" => self.keys_in_grace(question),
-            "totp_code" => self.operator_phone.json(&["code", "--uri", self.totp_uri]),
             other => panic!("the browser asked for {other}"),
         }
     }
 
-    /// The login page waits for the phone: the one request pending on the operator's phone
-    /// is the sign-in, and its number (number matching) is the one the page shows.
+    /// The login page waits for the phone: the sign-in request pending on the operator's
+    /// phone is approved, with the number the page shows when it uses number matching.
     fn approve_login(&mut self, question: &Value) -> Value {
         let pending = self.operator_phone.pending();
-        assert_eq!(pending.len(), 1, "one sign-in request: {pending:?}");
-        let uuid = pending[0]["uuid"].as_str().unwrap();
+        let sign_in = pending
+            .iter()
+            .find(|r| {
+                r["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("Sign in to the Countersign console"))
+            })
+            .unwrap_or_else(|| panic!("no sign-in request on the phone: {pending:?}"));
+        let uuid = sign_in["uuid"].as_str().unwrap();
         let number = question["number"].as_str();
         let approved = self.operator_phone.approve(uuid, number);
         assert_eq!(approved["status"], "approved");
@@ -152,28 +157,30 @@ fn old_key_expires(bank: &Bank, rotation: &Rotation) {
     assert_eq!(status_with_key(bank, &rotation.new_key), 200);
 }
 
-/// The console's first operator, created as `countersign-server operator create` does.
+/// The console's first operator with push sign-in, created as `countersign-server operator
+/// create --phone` does; the phone registered through the command line with the link it prints.
 struct ConsoleOperator {
     email: &'static str,
     password: &'static str,
-    totp_uri: String,
+    phone: Phone,
 }
 
-fn first_operator(bank: &Bank) -> ConsoleOperator {
+fn first_operator(bank: &Bank, dir: &std::path::Path) -> ConsoleOperator {
     let (email, password) = ("minerva@bank.example", "transfiguration-7-owls");
-    let created = bank
-        .block_on(countersign_server::service::operators::create(
-            &bank.state,
-            email,
-            password,
-            true,
-            None,
-        ))
-        .unwrap();
+    let uri = bank.admin(|state| async move {
+        use countersign_server::service::{console_push, operators};
+        let enrolment = console_push::enrol(&state, email).await.unwrap();
+        operators::create(&state, email, password, false, Some(enrolment.user_id))
+            .await
+            .unwrap();
+        enrolment.registration_uri
+    });
+    let phone = Phone::new(dir, "minerva");
+    phone.register(&uri);
     ConsoleOperator {
         email,
         password,
-        totp_uri: created.totp_uri.unwrap(),
+        phone,
     }
 }
 
@@ -182,8 +189,7 @@ fn an_operator_runs_the_console_in_a_real_browser() {
     browser::require_chromium();
     let bank = Bank::start(&countersign_e2e::Options::default());
     let dir = tempfile::tempdir().unwrap();
-    let operator = first_operator(&bank);
-    let operator_phone = Phone::new(dir.path(), "minerva");
+    let operator = first_operator(&bank, dir.path());
     let hermione = customer(&bank, dir.path(), "hermione", "7700900201");
     let ron = customer(&bank, dir.path(), "ron", "7700900202");
     let approved = approval_request(&bank, hermione.id, "Approve payment", "713.00 EUR");
@@ -204,8 +210,7 @@ fn an_operator_runs_the_console_in_a_real_browser() {
     });
     let mut side = TestSide {
         bank: &bank,
-        operator_phone: &operator_phone,
-        totp_uri: &operator.totp_uri,
+        operator_phone: &operator.phone,
         rotation: None,
     };
     browser::run(&setup, |question| side.answer(question));
