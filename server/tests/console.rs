@@ -414,7 +414,7 @@ fn console_pages_carry_the_security_headers() {
             assert!(csp.contains(directive), "{csp}");
         }
         assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
-        assert_eq!(headers[header::REFERRER_POLICY], "same-origin");
+        assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
         assert_eq!(headers[header::CACHE_CONTROL], "no-store");
     }
     let page = apps.text().unwrap();

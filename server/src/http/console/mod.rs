@@ -45,12 +45,9 @@ async fn security_headers(request: Request, next: Next) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    // `same-origin`, not `no-referrer`: under `no-referrer` Chromium sends `Origin: null`
-    // with the console's own form posts, which the same-origin check then refuses (found by
-    // tests/console_browser). Other origins still get no referrer.
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
+        HeaderValue::from_static("no-referrer"),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if !headers.contains_key(header::CACHE_CONTROL) {
