@@ -587,6 +587,22 @@ fn settings_changed_in_the_console_are_what_the_api_does() {
         "capped at the app's maximum"
     );
     assert!(long["number"].is_null());
+    // Transactional TOTP was left unticked: a code bound to a transaction is refused.
+    let verify = console
+        .client
+        .get(console.url(&format!(
+            "/protected/json/verify/1234567/{user}?force=true&message=Pay%2010%20EUR"
+        )))
+        .header("X-Authy-API-Key", &console.server.api_key)
+        .send()
+        .unwrap();
+    assert_eq!(verify.status(), 400);
+    let body: serde_json::Value = verify.json().unwrap();
+    assert_eq!(body["error_code"], "60004");
+    assert_eq!(
+        body["message"],
+        "Transactional TOTP is turned off for this application."
+    );
     // A bad value is refused with a reason, and nothing changes.
     let token = console.csrf(&app);
     let refused = console.post(
@@ -601,6 +617,38 @@ fn settings_changed_in_the_console_are_what_the_api_does() {
             .contains("token length must be 6 to 10")
     );
     assert!(console.get(&app).text().unwrap().contains("value=\"8\""));
+}
+
+#[test]
+fn a_disabled_operator_is_signed_out_and_cannot_sign_in() {
+    let mut console = start();
+    console.sign_in(0);
+    assert_eq!(console.get("/console/apps").status(), 200);
+    let out = console
+        .server
+        .command()
+        .args(["operator", "disable", "--email", EMAIL])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(is_login_redirect(&console.get("/console/apps")));
+    let again = console.password(EMAIL, PASSWORD);
+    assert_eq!(again.status(), 401);
+    let listed = console
+        .server
+        .command()
+        .args(["operator", "list"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    assert!(
+        listed.contains(EMAIL) && listed.contains("disabled"),
+        "{listed}"
+    );
 }
 
 #[test]
@@ -635,4 +683,40 @@ fn an_app_is_renamed_and_deleted_only_with_its_name_typed() {
     assert_eq!(console.get(&app).status(), 404);
     std::thread::sleep(Duration::from_secs(6));
     assert_eq!(key_status(&console, &console.server.api_key), 401);
+}
+
+#[test]
+fn every_route_that_needs_a_login_sends_a_visitor_to_the_login_page() {
+    use countersign_server::http::console::routes::CONSOLE_ROUTES;
+    use countersign_server::http::routes::Method;
+    let console = start();
+    for route in CONSOLE_ROUTES {
+        let path = route
+            .full_path()
+            .replace("{id}", "1")
+            .replace("{name}", "console.css");
+        let response = match route.method {
+            Method::Get => console.get(&path),
+            Method::Post => console.post(&path, &[("csrf", "x")]),
+        };
+        if route.needs_login {
+            assert!(
+                is_login_redirect(&response),
+                "{path}: {}",
+                response.status()
+            );
+        } else {
+            assert!(
+                !is_login_redirect(&response) || path.starts_with("/console/login/"),
+                "{path}"
+            );
+        }
+        // Every console answer, even a refusal, carries the policy.
+        assert!(
+            response
+                .headers()
+                .contains_key(header::CONTENT_SECURITY_POLICY),
+            "{path}"
+        );
+    }
 }

@@ -106,13 +106,12 @@ pub async fn create(
         .await?
         .ok_or_else(|| ServerError::Config(format!("an operator {email} exists already")))?;
     let totp_uri = secret.map(|secret| {
-        let mut account = countersign_otp::Account::new(
+        let account = countersign_otp::Account::new(
             Some(TOTP_ISSUER.to_owned()),
             email.clone(),
             secret,
             countersign_otp::OtpParameters::default_totp(),
         );
-        account.issuer = Some(TOTP_ISSUER.to_owned());
         countersign_otp::otpauth::to_uri(&account)
     });
     Ok(Created { id, totp_uri })
