@@ -17,14 +17,20 @@ const SCRIPT: &str = concat!(
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
-/// Where screenshots go: `artifacts/screenshots/` at the repository's root (gitignored;
-/// scripts/test prints the place so that CI keeps them).
+/// Where screenshots go: `artifacts/screenshots/<database>/` at the repository's root
+/// (gitignored; scripts/test prints the place so that CI keeps them), one folder per database
+/// so that the PostgreSQL run keeps the SQLite run's pictures.
 pub fn screenshot_dir() -> PathBuf {
     let tests = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let database = match std::env::var("COUNTERSIGN_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => "postgres",
+        _ => "sqlite",
+    };
     tests
         .parent()
         .unwrap_or(tests)
         .join("artifacts/screenshots")
+        .join(database)
 }
 
 /// No browser is a failure, never a skip: the acceptance runs in a real one.

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -84,9 +85,14 @@ class Browser:
         self.find(css).click()
 
     def wait(self, condition, what, seconds=WAIT_SECONDS):
-        return WebDriverWait(self.driver, seconds, poll_frequency=0.2).until(
-            lambda _: condition(), message=f"waited {seconds}s for {what}"
-        )
+        # A page being replaced (a form just sent) makes the old page's elements stale or
+        # gone for a moment: that is "not yet", not a failure.
+        return WebDriverWait(
+            self.driver,
+            seconds,
+            poll_frequency=0.2,
+            ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
+        ).until(lambda _: condition(), message=f"waited {seconds}s for {what}")
 
     def text(self):
         return self.find("body").text
