@@ -81,10 +81,16 @@ pub async fn find(
         Stage::Active => (state.settings.console_idle_seconds, ABSOLUTE_SECONDS),
     };
     let hash = id_hash(id);
-    let Some(session) = stored::touch(&state.db, &hash, now, now - idle, now - absolute).await?
-    else {
-        // Past a limit (or unknown): make sure it cannot come back, and sweep the others.
-        stored::delete(&state.db, &hash).await?;
+    let touched = stored::touch(
+        &state.db,
+        &hash,
+        stage.name(),
+        now,
+        now - idle,
+        now - absolute,
+    );
+    let Some(session) = touched.await? else {
+        // Unknown, at another stage, or past a limit (then never found again): sweep.
         stored::delete_expired(
             &state.db,
             now - state.settings.console_idle_seconds.max(PENDING_SECONDS),
@@ -93,16 +99,14 @@ pub async fn find(
         .await?;
         return Ok(None);
     };
-    if session.stage != stage.name() {
-        return Ok(None);
-    }
     let operator = operators::by_id(&state.db, session.operator_id).await?;
     Ok(operator
         .filter(|o| !o.disabled)
         .map(|operator| (session, operator)))
 }
 
-/// Ends session `id` (logout, or a pending session that got its second factor).
-pub async fn end(state: &AppState, id: &str) -> Result<(), ServerError> {
+/// Ends session `id` (logout, or a pending session that got its second factor); false when
+/// it had ended already.
+pub async fn end(state: &AppState, id: &str) -> Result<bool, ServerError> {
     Ok(stored::delete(&state.db, &id_hash(id)).await?)
 }

@@ -43,21 +43,24 @@ pub async fn insert(db: &Db, new: NewSession<'_>) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// The session `id_hash` if it was seen at or after `idle_since` and created at or after
-/// `born_since`, marking it seen `now` in the same statement; a session past either limit
-/// is not found (and is deleted by [`delete_expired`]).
+/// The session `id_hash` at `stage` if it was seen at or after `idle_since` and created at or
+/// after `born_since`, marking it seen `now` in the same statement. A session past either
+/// limit is never found again (its `last_seen` no longer moves) and is deleted by
+/// [`delete_expired`].
 pub async fn touch(
     db: &Db,
     id_hash: &str,
+    stage: &str,
     now: i64,
     idle_since: i64,
     born_since: i64,
 ) -> Result<Option<Session>, sqlx::Error> {
-    let row = sqlx::query("UPDATE console_sessions SET last_seen = $2 WHERE id_hash = $1 AND last_seen >= $3 AND created_at >= $4 RETURNING operator_id, stage, csrf_token, approval_uuid, client")
+    let row = sqlx::query("UPDATE console_sessions SET last_seen = $2 WHERE id_hash = $1 AND stage = $5 AND last_seen >= $3 AND created_at >= $4 RETURNING operator_id, stage, csrf_token, approval_uuid, client")
         .bind(id_hash)
         .bind(now)
         .bind(idle_since)
         .bind(born_since)
+        .bind(stage)
         .fetch_optional(&db.writer)
         .await?;
     Ok(row.map(|row| Session {
@@ -69,12 +72,14 @@ pub async fn touch(
     }))
 }
 
-pub async fn delete(db: &Db, id_hash: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM console_sessions WHERE id_hash = $1")
+/// Deletes the session; false when it was gone already (so of two requests racing to end
+/// it, one only sees true).
+pub async fn delete(db: &Db, id_hash: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM console_sessions WHERE id_hash = $1")
         .bind(id_hash)
         .execute(&db.writer)
         .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Deletes every session idle since before `idle_since` or created before `born_since`.

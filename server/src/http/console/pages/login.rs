@@ -221,21 +221,26 @@ pub(super) async fn activate(
     how: &'static str,
 ) -> Response {
     let started = async {
-        console_sessions::end(state, &pending.session_id).await?;
+        // Once only: of two requests racing with one pending session, one gets a session.
+        if !console_sessions::end(state, &pending.session_id).await? {
+            return Ok(None);
+        }
         operators::signed_in(state, &pending.operator).await?;
         console_actions::signed_in(state, pending.operator.id, how, &pending.session.client)
             .await?;
-        console_sessions::start(
+        let id = console_sessions::start(
             state,
             pending.operator.id,
             Stage::Active,
             &pending.session.client,
             None,
         )
-        .await
+        .await?;
+        Ok(Some(id))
     };
     match started.await {
-        Ok(id) => with_session(&id, HOME),
+        Ok(Some(id)) => with_session(&id, HOME),
+        Ok(None) => session::to_login(),
         Err(e) => internal_error(&e),
     }
 }
