@@ -718,3 +718,45 @@ fn the_documented_test_vector_holds_in_both_implementations() {
     .unwrap();
     assert_eq!(python_verdict(&path, None)["seq"], 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "a measurement; prints the append and verify rates"]
+async fn append_and_verify_rates() {
+    const EACH: usize = 500;
+    let dir = tempfile::tempdir().unwrap();
+    let url = common::fresh_database_url(dir.path());
+    let instances = [instance(&url).await, instance(&url).await];
+    let started = std::time::Instant::now();
+    let workers: Vec<_> = instances
+        .iter()
+        .cloned()
+        .enumerate()
+        .flat_map(|(who, state)| {
+            (0..4).map(move |lane| {
+                let state = state.clone();
+                tokio::spawn(async move {
+                    for n in 0..EACH / 4 {
+                        audit::record(&state, event(who * EACH + lane * 1000 + n))
+                            .await
+                            .unwrap();
+                    }
+                })
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    let appended = started.elapsed();
+    let key = audit_check::public_key(&instances[0]).await.unwrap();
+    let started = std::time::Instant::now();
+    let verdict = verdict(&instances[0], &key, None).await;
+    let verified = started.elapsed();
+    assert!(matches!(verdict, Verdict::Intact { entries, .. } if entries == 2 * EACH as i64));
+    println!(
+        "audit: {} appends from 2 instances x 4 tasks in {appended:?} ({:.0}/s); verify {:.0} entries/s",
+        2 * EACH,
+        (2 * EACH) as f64 / appended.as_secs_f64(),
+        (2 * EACH) as f64 / verified.as_secs_f64()
+    );
+}
