@@ -320,6 +320,7 @@ impl FileConfig {
             health: Default::default(),
             events: Default::default(),
             keys: Default::default(),
+            verification_log: Default::default(),
             master,
             sender,
             notifier,

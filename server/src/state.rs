@@ -63,6 +63,10 @@ pub type EventCounts = std::sync::Mutex<std::collections::HashMap<(i64, &'static
 /// working everywhere within that time without a database read on every request.
 pub type KeyCache = std::sync::Mutex<std::collections::HashMap<String, (App, std::time::Instant)>>;
 
+/// Verification outcomes buffered for the console's log (`service::verification_log`).
+pub type PendingVerifications =
+    std::sync::Mutex<Vec<crate::store::verification_log::LoggedVerification>>;
+
 pub struct Inner {
     pub db: Db,
     pub health: Arc<crate::store::health::Health>,
@@ -74,6 +78,8 @@ pub struct Inner {
     pub notifier: Arc<dyn Notifier>,
     pub http: reqwest::Client,
     pub settings: Settings,
+    /// Verification outcomes waiting to be written (`service::verification_log`).
+    pub verification_log: PendingVerifications,
 }
 
 pub type AppState = Arc<Inner>;

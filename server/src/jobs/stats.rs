@@ -9,7 +9,8 @@
 //! - a flush that fails puts its counts back into the buffer for the next one.
 //!
 //! What a crash can lose: the counts buffered since the last flush (at most [`PERIOD`]). On
-//! shutdown the last flush runs after the HTTP server finished its requests.
+//! shutdown the last flush runs after the HTTP server finished its requests. The console's
+//! verification log is written by the same loop (`service::verification_log::flush`).
 
 use std::time::Duration;
 
@@ -30,11 +31,13 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         if let Err(e) = flush(&state).await {
             tracing::error!(error = %e, "writing statistics (kept for the next flush)");
         }
+        crate::service::verification_log::flush(&state).await;
         tokio::select! {
             _ = tokio::time::sleep(PERIOD) => {}
             _ = stop.changed() => {}
         }
     }
+    crate::service::verification_log::flush(&state).await;
     let started = tokio::time::Instant::now();
     loop {
         match flush(&state).await {

@@ -104,7 +104,7 @@ async fn deliver(
         body,
         locale: texts.locale,
     };
-    if let Err(e) = state.sender.send(&message).await {
+    if let Err(e) = super::message_log::send(state, &message).await {
         tracing::warn!(error = %e, channel = channel.name(), "delivery failed");
         if reserved.fresh {
             sent_codes::forget(&state.db, user.id, &purpose, reserved.step).await;

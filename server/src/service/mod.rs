@@ -12,6 +12,7 @@ pub mod authenticator;
 pub mod codes;
 pub mod device_answers;
 pub mod device_auth;
+pub mod message_log;
 pub mod number_matching;
 pub mod operator_approvals;
 pub mod operator_deliveries;
@@ -25,6 +26,7 @@ pub mod stats;
 pub mod templates;
 pub mod users;
 pub mod verification;
+pub mod verification_log;
 
 use crate::error::ApiError;
 

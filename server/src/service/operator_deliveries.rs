@@ -1,5 +1,5 @@
 //! The console's deliveries page: OneTouch callbacks with their state (delivered, waiting
-//! for a retry, given up), pushes with their outcome, messages the `log` provider kept, and
+//! for a retry, given up), pushes with their outcome, SMS and calls with theirs (`service::message_log`), and
 //! usage per day for the last 30 days (verifications, SMS, calls, approval requests) from the
 //! daily statistics rows (`service::stats`).
 
@@ -7,7 +7,8 @@ use std::collections::HashMap;
 
 use crate::error::ApiError;
 use crate::state::{AppState, now};
-use crate::store::deliveries::{self, CallbackLine, MessageLine};
+use crate::store::deliveries::{self, CallbackLine};
+use crate::store::message_log::{self, MessageLine};
 use crate::store::push_log::{self, PushLine};
 
 use super::stats::{daily_kind, day_index};
@@ -60,7 +61,7 @@ pub async fn list(
     let offset = page.clamp(0, MAX_PAGE) * PAGE_SIZE;
     Ok(DeliveryPage {
         callbacks: deliveries::callbacks(&state.db, app_id, offset, PAGE_SIZE).await?,
-        messages: deliveries::messages(&state.db, app_id, channel, offset, PAGE_SIZE).await?,
+        messages: message_log::recent(&state.db, app_id, channel, offset, PAGE_SIZE).await?,
         pushes: push_log::recent(&state.db, app_id, offset, PAGE_SIZE).await?,
     })
 }

@@ -89,7 +89,7 @@ pub async fn start(
         body,
         locale: texts.locale,
     };
-    if let Err(e) = state.sender.send(&message).await {
+    if let Err(e) = super::message_log::send(state, &message).await {
         tracing::warn!(error = %e, "phone verification delivery failed");
         return Err(super::codes::undeliverable(channel, &e));
     }

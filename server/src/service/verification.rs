@@ -134,7 +134,7 @@ pub async fn check_token(
         None => candidate.find_code(request.action).await?,
     };
     let verdict = decide(state, &user, found, time).await?;
-    log_outcome(state, app.id, &user, &verdict, tx.is_some(), time).await;
+    log_outcome(state, app.id, &user, &verdict, tx.is_some(), time);
     let kind = match verdict {
         Ok(kind) => kind,
         Err(Verdict::Replayed) => return Err(ApiError::token_reused()),
@@ -146,8 +146,8 @@ pub async fn check_token(
 }
 
 /// Keeps the decided outcome (never the code) for the console's list of a user's recent
-/// verifications. Best effort: losing a line must not fail the verification itself.
-async fn log_outcome(
+/// verifications (buffered: no write of its own).
+fn log_outcome(
     state: &AppState,
     app_id: i64,
     user: &User,
@@ -162,12 +162,14 @@ async fn log_outcome(
         Err(Verdict::Wrong) => ("invalid", ""),
         Err(Verdict::Locked) => ("locked", ""),
     };
-    let logged =
-        crate::store::verification_log::insert(&state.db, app_id, user.id, outcome, channel, time)
-            .await;
-    if let Err(e) = logged {
-        tracing::warn!(error = %e, "could not log a verification outcome");
-    }
+    let line = crate::store::verification_log::LoggedVerification {
+        app_id,
+        user_id: user.id,
+        outcome,
+        channel,
+        created_at: time,
+    };
+    super::verification_log::record(state, line);
 }
 
 fn transactional_channel(kind: Kind) -> &'static str {

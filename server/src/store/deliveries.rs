@@ -1,6 +1,6 @@
 //! Deliveries as the operator's console reads them: queued OneTouch callbacks with their
-//! attempts, messages the `log` provider kept, and per-day usage counts. Read only; newest
-//! first; bounded by the caller's limit.
+//! attempts, and per-day usage counts. Read only; newest first; bounded by the caller's
+//! limit.
 
 use sqlx::Row;
 
@@ -45,45 +45,6 @@ pub async fn callbacks(
             next_attempt_at: r.get(5),
             delivered: r.get::<i64, _>(6) != 0,
             created_at: r.get(7),
-        })
-        .collect())
-}
-
-/// One message kept by the `log` provider (its body, sealed, is not read).
-pub struct MessageLine {
-    pub id: i64,
-    pub app_id: i64,
-    pub channel: String,
-    pub recipient: String,
-    pub created_at: i64,
-}
-
-/// Kept messages of `app_id` (or every app) on `channel` (or any), newest first.
-pub async fn messages(
-    db: &Db,
-    app_id: Option<i64>,
-    channel: Option<&str>,
-    offset: i64,
-    limit: i64,
-) -> Result<Vec<MessageLine>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT id, app_id, channel, recipient, created_at FROM outbox
-         WHERE ($1 IS NULL OR app_id = $1) AND ($2 IS NULL OR channel = $2) ORDER BY id DESC LIMIT $3 OFFSET $4",
-    )
-    .bind(app_id)
-    .bind(channel)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(&db.pool)
-    .await?;
-    Ok(rows
-        .iter()
-        .map(|r| MessageLine {
-            id: r.get(0),
-            app_id: r.get(1),
-            channel: r.get(2),
-            recipient: r.get(3),
-            created_at: r.get(4),
         })
         .collect())
 }

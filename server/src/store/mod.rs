@@ -15,6 +15,7 @@ pub mod db;
 pub mod deliveries;
 pub mod devices;
 pub mod health;
+pub mod message_log;
 pub mod nonces;
 pub mod operators;
 pub mod outbox;

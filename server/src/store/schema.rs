@@ -223,6 +223,15 @@ const TABLES: &str = "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT 
             state TEXT NOT NULL,
             reason TEXT NOT NULL,
             created_at BIGINT NOT NULL
+         );
+         CREATE TABLE IF NOT EXISTS message_log (
+            id {id},
+            app_id BIGINT NOT NULL,
+            channel TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            state TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            created_at BIGINT NOT NULL
          );";
 
 /// Indexes on columns that `db::ADDED_COLUMNS` may add to an older database: made after it,

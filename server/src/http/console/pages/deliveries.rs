@@ -1,7 +1,6 @@
 //! The deliveries page: OneTouch callbacks with their state and attempts, pushes with their
-//! outcome, and the messages the `log` SMS/voice provider kept (SMS and calls sent through a
-//! real provider are counted in the usage charts; no message body is shown here). Filter by
-//! app and channel.
+//! outcome, and SMS and voice calls with the provider's answer (never the text, which holds a
+//! code). Filter by app and channel.
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -64,14 +63,14 @@ pub fn body(
                 }
             }
         }
-        h2 { "SMS and calls (log provider)" }
+        h2 { "SMS and calls" }
         table.messages {
-            thead { tr { th { "Id" } th { "App" } th { "Channel" } th { "Recipient" } th { "State" } th { "Time" } } }
+            thead { tr { th { "Id" } th { "App" } th { "Channel" } th { "Recipient" } th { "State" } th { "Reason" } th { "Time" } } }
             tbody {
                 @for line in &page.messages {
                     tr {
                         td { (line.id) } td { (line.app_id) } td { (line.channel) } td { (line.recipient) }
-                        td.state { "sent" } td { (time(line.created_at)) }
+                        td.state { (line.state) } td { (line.reason) } td { (time(line.created_at)) }
                     }
                 }
             }
