@@ -256,15 +256,20 @@ def cross_site_posts_are_refused(b, attacker):
     left to refuse it): neither creates the app."""
     b.go("/console/apps")
     token = b.find("form[action='/console/apps'] input[name=csrf]").get_attribute("value")
-    for host, fields, name in [
-        ("localhost", {"name": "Forged cross-site", "token_length": "7"}, "cross-site"),
-        ("127.0.0.1", {"name": "Forged cross-origin", "token_length": "7", "csrf": token}, "cross-origin"),
+    cross_site = {"name": "Forged cross-site", "token_length": "7"}
+    cross_origin = {"name": "Forged cross-origin", "token_length": "7", "csrf": token}
+    for host, fields, name, refused in [
+        # No cookie went along: the console sees a visitor and sends them to sign in.
+        ("localhost", cross_site, "cross-site", lambda: on_login_page(b)),
+        # The cookie and the token went along: the origin check refuses the post.
+        ("127.0.0.1", cross_origin, "cross-origin", lambda: "Refused" in b.text()),
     ]:
         attacker.serve_form(f"{b.base}/console/apps", fields)
         b.driver.get(attacker.origin(host) + "/")
         b.wait(lambda: b.driver.current_url.startswith(b.base), "the forged post's answer")
         b.shot(f"forged-post-{name}")
         assert "was created" not in b.text(), f"the {name} post created an app"
+        assert refused(), f"the {name} post was not refused as expected: {b.text()[:200]}"
     b.go("/console/apps")
     assert b.path() == "/console/apps", "a forged post signed the operator out"
     assert "Forged" not in b.text(), "a forged post created an app"
