@@ -105,6 +105,13 @@ pub fn to_login() -> Response {
     response
 }
 
+/// Back to the login page when the request carried no session cookie: nothing to forget, and
+/// clearing it anyway would let another site's form post (which the browser sends without the
+/// SameSite=Strict cookie) sign the operator out (found by tests/console_browser).
+fn to_login_without_cookie() -> Response {
+    Redirect::to(LOGIN_PATH).into_response()
+}
+
 /// The answer when the database fails under a console page.
 pub fn internal_error(error: &crate::error::ServerError) -> Response {
     tracing::error!(%error, "console request failed");
@@ -126,7 +133,7 @@ impl FromRequestParts<AppState> for Operator {
         if let Some(operator) = parts.extensions.get::<Operator>() {
             return Ok(operator.clone());
         }
-        let id = session_cookie(&parts.headers).ok_or_else(to_login)?;
+        let id = session_cookie(&parts.headers).ok_or_else(to_login_without_cookie)?;
         let (session, operator) = console_sessions::find(state, &id, Stage::Active)
             .await
             .map_err(|e| internal_error(&e))?
@@ -146,7 +153,7 @@ impl FromRequestParts<AppState> for PendingOperator {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let id = session_cookie(&parts.headers).ok_or_else(to_login)?;
+        let id = session_cookie(&parts.headers).ok_or_else(to_login_without_cookie)?;
         let (session, operator) = console_sessions::find(state, &id, Stage::Pending)
             .await
             .map_err(|e| internal_error(&e))?
