@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
 
+mod common;
+
 use countersign_server::store::db::Db;
 use sqlx::Row;
 
@@ -73,6 +75,69 @@ async fn a_busy_writer_makes_a_write_fail_within_the_deadline() {
         "{:?}",
         started.elapsed()
     );
+}
+
+/// Instances started together on a fresh database all start: the schema is created once,
+/// under a lock, instead of racing `CREATE TABLE IF NOT EXISTS` (which fails on PostgreSQL).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn instances_started_together_on_a_fresh_database_all_start() {
+    for round in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let url = common::fresh_database_url(dir.path());
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(4));
+        let starts: Vec<_> = (0..4)
+            .map(|_| {
+                let (url, barrier) = (url.clone(), barrier.clone());
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    Db::connect(&url).await.map(|_| ())
+                })
+            })
+            .collect();
+        for start in starts {
+            start
+                .await
+                .unwrap()
+                .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        }
+    }
+}
+
+/// Instances that probe a database with no health row yet, at the same moment, all find it
+/// writable (an update-then-insert let two of them insert; the loser answered 503 for half
+/// a second on a healthy database).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn instances_probing_together_all_find_the_database_writable() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = common::fresh_database_url(dir.path());
+    let instances = [
+        Db::connect(&url).await.unwrap(),
+        Db::connect(&url).await.unwrap(),
+        Db::connect(&url).await.unwrap(),
+    ];
+    for round in 0..40 {
+        sqlx::query("DELETE FROM health")
+            .execute(&instances[0].writer)
+            .await
+            .unwrap();
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(instances.len()));
+        let probes: Vec<_> = instances
+            .iter()
+            .map(|db| {
+                let (db, barrier) = (db.clone(), barrier.clone());
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    db.probe_write(round).await
+                })
+            })
+            .collect();
+        for probe in probes {
+            probe
+                .await
+                .unwrap()
+                .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        }
+    }
 }
 
 /// A database written by schema 1 gains the columns of issue 10 on start, keeping its rows.

@@ -63,6 +63,9 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
 ];
 const SCHEMA_VERSION: i64 = 2;
 
+/// PostgreSQL advisory-lock key that serialises migrations ("CSMIGRAT" in ASCII).
+const MIGRATION_LOCK: i64 = 0x4353_4d49_4752_4154;
+
 impl Db {
     /// Connects (creating a SQLite file if needed) and brings the schema up to date.
     pub async fn connect(url: &str) -> Result<Db, ServerError> {
@@ -122,8 +125,26 @@ impl Db {
         Ok(db)
     }
 
+    /// A transaction that holds the migration lock until it ends: instances started together
+    /// on a fresh database would otherwise run the same `CREATE TABLE IF NOT EXISTS` at once,
+    /// which PostgreSQL does not make safe (one fails on its catalogue's unique index).
+    async fn begin_migration(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.dialect {
+            // The write lock at once, rather than at the first write after the version read.
+            Dialect::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => {
+                let mut tx = self.writer.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(MIGRATION_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(tx)
+            }
+        }
+    }
+
     async fn migrate(&self) -> Result<(), ServerError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_migration().await?;
         let version: Option<i64> = match sqlx::query("SELECT version FROM schema_version")
             .fetch_optional(&mut *tx)
             .await
@@ -132,7 +153,7 @@ impl Db {
             // A new database: no table yet.
             Err(_) => {
                 tx.rollback().await?;
-                tx = self.writer.begin().await?;
+                tx = self.begin_migration().await?;
                 None
             }
         };
@@ -198,19 +219,18 @@ impl Db {
     /// A real write, as `/healthz` needs it: a full, read-only or stuck database fails it
     /// (within the deadlines) while `SELECT 1` would still answer.
     pub async fn probe_write(&self, now: i64) -> Result<(), sqlx::Error> {
+        // One upsert: instances probing the same database at once must not collide (an
+        // update-then-insert lets two of them insert, and one would call a healthy database
+        // unwritable and answer 503 until its next probe).
         let probe = async {
-            let updated = sqlx::query("UPDATE health SET checked_at = $1 WHERE id = 1")
-                .bind(now)
-                .execute(&self.writer)
-                .await?;
-            if updated.rows_affected() == 0 {
-                // Another instance may insert the row at the same moment: that is a write too.
-                sqlx::query("INSERT INTO health (id, checked_at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at")
-                    .bind(now)
-                    .execute(&self.writer)
-                    .await?;
-            }
-            Ok(())
+            sqlx::query(
+                "INSERT INTO health (id, checked_at) VALUES (1, $1) \
+                 ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+            )
+            .bind(now)
+            .execute(&self.writer)
+            .await
+            .map(|_| ())
         };
         match tokio::time::timeout(ACQUIRE_TIMEOUT, probe).await {
             Ok(result) => result,
@@ -251,11 +271,16 @@ async fn prepare(conn: &mut sqlx::AnyConnection, dialect: Dialect) -> Result<(),
         // WAL: readers never block the writer. NORMAL sync: a commit survives a crash of the
         // process (the WAL is written before the commit returns); only an OS crash or power
         // loss can lose the last commits (docs/security.md).
-        Dialect::Sqlite => vec![
-            "PRAGMA journal_mode=WAL".into(),
-            "PRAGMA synchronous=NORMAL".into(),
-            format!("PRAGMA busy_timeout={}", ACQUIRE_TIMEOUT.as_millis()),
-        ],
+        Dialect::Sqlite => {
+            sqlx::query(&format!(
+                "PRAGMA busy_timeout={}",
+                ACQUIRE_TIMEOUT.as_millis()
+            ))
+            .execute(&mut *conn)
+            .await?;
+            switch_to_wal(conn).await?;
+            vec!["PRAGMA synchronous=NORMAL".into()]
+        }
         Dialect::Postgres => vec![
             format!("SET statement_timeout = {}", STATEMENT_TIMEOUT.as_millis()),
             format!("SET lock_timeout = {}", STATEMENT_TIMEOUT.as_millis()),
@@ -269,6 +294,34 @@ async fn prepare(conn: &mut sqlx::AnyConnection, dialect: Dialect) -> Result<(),
         sqlx::query(&statement).execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// `journal_mode=WAL` on a file that another process is opening (instances or the CLI started
+/// together on a new database) fails at once with "database is locked": SQLite does not wait
+/// on that lock. It is tried again for up to [`ACQUIRE_TIMEOUT`].
+async fn switch_to_wal(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+    let deadline = tokio::time::Instant::now() + ACQUIRE_TIMEOUT;
+    loop {
+        match sqlx::query("PRAGMA journal_mode=WAL")
+            .execute(&mut *conn)
+            .await
+        {
+            Err(sqlx::Error::Database(e))
+                if is_busy(&*e) && tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            result => return result.map(|_| ()),
+        }
+    }
+}
+
+/// SQLITE_BUSY or one of its extended codes (the primary code is the low byte).
+fn is_busy(error: &dyn sqlx::error::DatabaseError) -> bool {
+    error
+        .code()
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| code & 0xff == 5)
 }
 
 /// Whether a connection going back to the pool is outside any transaction. A SQLite commit

@@ -254,6 +254,38 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
+        if std::thread::panicking() {
+            self.print_log_tails();
+        }
+    }
+}
+
+impl Server {
+    /// A failed test shows the last warnings of every instance's log: the temporary folder is gone
+    /// afterwards, and a CI run leaves nothing else to read.
+    fn print_log_tails(&self) {
+        let Ok(entries) = std::fs::read_dir(self.dir.path()) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "log") {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                let lines: Vec<&str> = text
+                    .lines()
+                    .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+                    .collect();
+                let tail = &lines[lines.len().saturating_sub(40)..];
+                eprintln!(
+                    "--- the last {} warnings of {}:",
+                    tail.len(),
+                    path.display()
+                );
+                for line in tail {
+                    eprintln!("{line}");
+                }
+            }
+        }
     }
 }
 
