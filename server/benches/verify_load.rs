@@ -146,6 +146,8 @@ struct Target {
 struct Progress {
     next: AtomicU64,
     errors: AtomicU64,
+    /// The first failed answer, to say why a run had errors.
+    first_failure: std::sync::Mutex<Option<String>>,
 }
 
 /// One worker: verifies the current code of the next unused user until the deadline;
@@ -174,23 +176,28 @@ async fn worker(
             target.first_id + i as i64
         );
         let sent = Instant::now();
-        let ok = match client
+        let failure = match client
             .get(&url)
             .header("X-Authy-API-Key", &target.api_key)
             .send()
             .await
         {
             Ok(r) => {
-                r.status().is_success()
-                    && r.text()
-                        .await
-                        .is_ok_and(|t| t.contains("\"token\":\"is valid\""))
+                let status = r.status();
+                let text = r.text().await.unwrap_or_default();
+                (!status.is_success() || !text.contains("\"token\":\"is valid\""))
+                    .then(|| format!("{status}: {text}"))
             }
-            Err(_) => false,
+            Err(e) => Some(e.to_string()),
         };
         latencies.push(sent.elapsed().as_micros() as u32);
-        if !ok {
+        if let Some(failure) = failure {
             progress.errors.fetch_add(1, Ordering::Relaxed);
+            progress
+                .first_failure
+                .lock()
+                .unwrap()
+                .get_or_insert(failure);
         }
     }
     latencies
@@ -273,6 +280,9 @@ async fn main() {
     }
     let errors = progress.errors.load(Ordering::Relaxed);
     report(&setup.database_url, concurrency, seconds, all, errors);
+    if let Some(failure) = progress.first_failure.lock().unwrap().take() {
+        println!("the first failed answer: {failure}");
+    }
     if smoke {
         assert_eq!(errors, 0, "every valid code must verify");
     }

@@ -32,20 +32,36 @@ impl Default for RateLimitSettings {
     }
 }
 
-/// A bucket in thousandths of a token.
+/// An address's bucket in this instance, in thousandths of a token.
 #[derive(Clone, Copy, Debug)]
 pub struct Bucket {
     pub millitokens: i64,
     pub at: Instant,
-    /// A leased bucket: the database is not asked again before this.
+}
+
+/// This instance's share of an app's shared bucket: tokens leased and not yet spent.
+#[derive(Debug, Default)]
+pub struct AppShare {
+    pub local: Mutex<Leased>,
+    /// Held by the lease in flight, so that this instance asks the database once at a time.
+    pub leasing: tokio::sync::Mutex<()>,
+}
+
+/// See [`AppShare`]; thousandths of a token.
+#[derive(Debug, Default)]
+pub struct Leased {
+    pub millitokens: i64,
+    /// After a refused lease: the database is not asked again before this.
     pub next_lease: Option<Instant>,
+    /// A lease ahead of need is in flight.
+    pub topping_up: bool,
 }
 
 /// The limits and this instance's buckets.
 #[derive(Default)]
 pub struct RateLimits {
     pub settings: RateLimitSettings,
-    pub apps: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<Bucket>>>>,
+    pub apps: Mutex<HashMap<i64, Arc<AppShare>>>,
     pub addresses: Mutex<HashMap<IpAddr, Bucket>>,
     /// When the full address table was last pruned (at most once a second: a scan each).
     pub addresses_pruned: Mutex<Option<Instant>>,

@@ -45,31 +45,47 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            deadline,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            limit_address,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            observe::count_request,
+            front_door,
         ))
         .with_state(state)
 }
 
-/// Answers at once with 503 while the database takes no writes (store/health.rs), and bounds
-/// every other request by [`REQUEST_DEADLINE`]. `/healthz` always runs: it probes itself.
-async fn deadline(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
+/// Every request passes here once, outermost: it is counted for `/metrics` however it is
+/// answered ([`admit`]'s refusals too). One layer rather than one per concern: each layer
+/// costs every request a boxed future, which the verify load measured.
+async fn front_door(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = observe::method_label(request.method());
+    let response = admit(&state, request, next).await;
+    observe::count(&state, &response, method, started);
+    response
+}
+
+/// Refuses a client address over its rate limit (`service::rate_limit`) before any work;
+/// answers at once with 503 while the database takes no writes (store/health.rs); bounds
+/// every other request by [`REQUEST_DEADLINE`]. The health check and the metrics page are
+/// not limited (monitoring must see a flood), and `/healthz` always runs: it probes itself.
+async fn admit(state: &AppState, request: Request, next: Next) -> Response {
+    let uri = request.uri().clone();
+    let path = uri.path();
+    let monitoring = path == "/healthz" || path == "/metrics";
+    let address = request
+        .extensions()
+        .get::<extract::ClientAddress>()
+        .map(|a| a.0);
+    if let Some(address) = address.filter(|_| !monitoring)
+        && let Err(error) = crate::service::rate_limit::check_address(state, address)
+    {
+        return refuse(path, &error);
+    }
     if path != "/healthz" && !state.health.writable() {
-        return refuse(&path, &ApiError::internal());
+        return refuse(path, &ApiError::internal());
     }
     match tokio::time::timeout(REQUEST_DEADLINE, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
             tracing::error!(path, "request deadline passed");
-            refuse(&path, &ApiError::internal())
+            refuse(path, &ApiError::internal())
         }
     }
 }
@@ -86,20 +102,4 @@ async fn not_found(uri: Uri) -> Response {
 async fn method_not_allowed(uri: Uri) -> Response {
     let error = ApiError::new(Refusal::MethodNotAllowed, "60002", "Method not allowed.");
     refuse(uri.path(), &error)
-}
-
-/// Refuses a client address over its rate limit (`service::rate_limit`) before any work.
-/// The health check and the metrics page are not limited: monitoring must see a flood.
-async fn limit_address(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let path = request.uri().path();
-    let address = request
-        .extensions()
-        .get::<extract::ClientAddress>()
-        .map(|a| a.0);
-    if let Some(address) = address.filter(|_| path != "/healthz" && path != "/metrics")
-        && let Err(error) = crate::service::rate_limit::check_address(&state, address)
-    {
-        return refuse(path, &error);
-    }
-    next.run(request).await
 }

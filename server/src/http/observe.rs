@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -30,15 +30,9 @@ pub async fn tag_route(request: Request, next: Next) -> Response {
     response
 }
 
-/// Outer layer: counts the request once answered.
-pub async fn count_request(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let started = Instant::now();
-    let method = method_label(request.method());
-    let response = next.run(request).await;
+/// Counts an answered request (the outermost layer calls it, so every answer is seen: the
+/// fallbacks, the deadline's 503, the rate limit's 429).
+pub fn count(state: &AppState, response: &Response, method: &'static str, started: Instant) {
     let route = response
         .extensions()
         .get::<RoutePattern>()
@@ -49,12 +43,11 @@ pub async fn count_request(
         response.status().as_u16(),
         started.elapsed().as_secs_f64(),
     );
-    response
 }
 
 /// The method as a label: the standard ones by name, anything else as `other` (a client
 /// must not grow the label set).
-fn method_label(method: &axum::http::Method) -> &'static str {
+pub fn method_label(method: &axum::http::Method) -> &'static str {
     use axum::http::Method;
     for known in [
         Method::GET,

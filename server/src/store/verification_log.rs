@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-use super::db::Db;
+use super::db::{Db, Dialect};
 
 /// One logged verification.
 pub struct VerificationRow {
@@ -22,24 +22,30 @@ pub struct LoggedVerification {
     pub created_at: i64,
 }
 
-/// Rows per INSERT statement (6 parameters each, far below either database's limit).
-const ROWS_PER_STATEMENT: usize = 200;
+/// Rows per INSERT statement (5 parameters each, far below either database's limit).
+const ROWS_PER_STATEMENT: usize = 100;
 
-/// Appends the outcomes, in order, in one transaction.
+/// Parameter `n` of a statement. SQLite gets anonymous `?`s: binding a numbered parameter
+/// looks its name up in a list of all of them, so a statement of 1,000 `$n`s costs half a
+/// million steps to bind (measured: 3.5% of the server's time under the verify load).
+fn placeholder(dialect: Dialect, n: usize) -> String {
+    match dialect {
+        Dialect::Sqlite => "?".to_owned(),
+        Dialect::Postgres => format!("${n}"),
+    }
+}
+
+/// Appends the outcomes, in order, one statement (its own transaction) per
+/// [`ROWS_PER_STATEMENT`]: the single writer is given back between them, so a flush of
+/// thousands of lines never holds the verifications' own writes up for long.
 pub async fn insert_all(db: &Db, lines: &[LoggedVerification]) -> Result<(), sqlx::Error> {
-    let mut tx = db.writer.begin().await?;
     for chunk in lines.chunks(ROWS_PER_STATEMENT) {
         let values: Vec<String> = (0..chunk.len())
             .map(|i| {
-                let at = i * 5;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${})",
-                    at + 1,
-                    at + 2,
-                    at + 3,
-                    at + 4,
-                    at + 5
-                )
+                let p: Vec<String> = (1..=5)
+                    .map(|k| placeholder(db.dialect, i * 5 + k))
+                    .collect();
+                format!("({})", p.join(", "))
             })
             .collect();
         let statement = format!(
@@ -55,9 +61,9 @@ pub async fn insert_all(db: &Db, lines: &[LoggedVerification]) -> Result<(), sql
                 .bind(line.channel)
                 .bind(line.created_at);
         }
-        query.execute(&mut *tx).await?;
+        query.execute(&db.writer).await?;
     }
-    tx.commit().await
+    Ok(())
 }
 
 /// The user's latest `limit` verifications, newest first.
@@ -90,7 +96,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("log.db").display());
         let db = Db::connect(&url).await.unwrap();
-        // 450 lines: three statements (200, 200, 50), two users interleaved.
+        // 450 lines: five statements (100 × 4, 50), two users interleaved.
         let lines: Vec<LoggedVerification> = (0..450)
             .map(|i| LoggedVerification {
                 app_id: 1,
