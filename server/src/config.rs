@@ -68,6 +68,8 @@ pub struct FileConfig {
     pub forwarded_header: Option<String>,
     /// Minutes a console session may sit unused before it ends (default 15).
     pub console_idle_minutes: Option<i64>,
+    /// Days the console's logs of verifications, pushes and messages are kept (default 90).
+    pub log_retention_days: Option<i64>,
     /// Bearer token that opens `/metrics` to clients other than loopback.
     pub metrics_token: Option<String>,
     /// `text` (default) or `json`: one JSON object per log line.
@@ -126,6 +128,7 @@ impl FileConfig {
             (&mut self.max_pending_per_user, "MAX_PENDING_PER_USER"),
             (&mut self.max_pending_per_app, "MAX_PENDING_PER_APP"),
             (&mut self.console_idle_minutes, "CONSOLE_IDLE_MINUTES"),
+            (&mut self.log_retention_days, "LOG_RETENTION_DAYS"),
         ] {
             if let Some(n) = number(name) {
                 *field = Some(n);
@@ -316,6 +319,7 @@ impl FileConfig {
             trusted_proxies: self.trusted_proxies()?,
             console_idle_seconds: self.console_idle_minutes.unwrap_or(15).clamp(1, 24 * 60) * 60,
             metrics_token: self.metrics_token.clone(),
+            log_retention_days: self.log_retention_days.unwrap_or(90).clamp(1, 36_500),
         };
         Ok(Inner {
             accepted: crate::store::verdict_batch::Batcher::start(

@@ -23,6 +23,8 @@ pub struct Settings {
     pub console_idle_seconds: i64,
     /// Bearer token that opens `/metrics` to non-loopback clients (none: loopback only).
     pub metrics_token: Option<String>,
+    /// Days the operators' logs (verifications, pushes, messages) are kept.
+    pub log_retention_days: i64,
 }
 
 /// Bounds on OneTouch approval requests: a request that lives for ever, or an app that piles

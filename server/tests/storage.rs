@@ -186,3 +186,86 @@ async fn a_schema_1_database_gains_the_new_columns_and_keeps_its_rows() {
         .get(0);
     assert_eq!(version, 2);
 }
+
+/// The operators' logs keep their retention and no more; stale per-address sign-in counts go.
+/// A round looks only at the oldest rows, so it stays cheap on a large table.
+#[tokio::test]
+async fn old_log_rows_are_pruned_and_recent_ones_kept() {
+    use countersign_server::store::retention;
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::connect(&common::fresh_database_url(dir.path()))
+        .await
+        .unwrap();
+    let statements = [
+        "INSERT INTO verification_log (app_id, user_id, outcome, channel, created_at) VALUES (1, 7, 'valid', 'sms', $1)",
+        "INSERT INTO push_log (uuid, device_id, os, state, reason, created_at) VALUES ('u', 3, 'android', 'sent', '', $1)",
+        "INSERT INTO message_log (app_id, channel, recipient, state, reason, created_at) VALUES (1, 'sms', '+44…', 'sent', '', $1)",
+    ];
+    // Per table: 3 old rows, then 2 recent ones.
+    for statement in statements {
+        for created_at in [100, 200, 300, 5_000, 6_000] {
+            sqlx::query(statement)
+                .bind(created_at)
+                .execute(&db.writer)
+                .await
+                .unwrap();
+        }
+    }
+    assert_eq!(retention::prune_logs(&db, 1_000).await.unwrap(), 9);
+    assert_eq!(retention::prune_logs(&db, 1_000).await.unwrap(), 0);
+    for table in ["verification_log", "push_log", "message_log"] {
+        let kept: Vec<i64> = sqlx::query(&format!(
+            "SELECT created_at FROM {table} ORDER BY created_at"
+        ))
+        .fetch_all(&db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+        assert_eq!(kept, [5_000, 6_000], "{table}");
+    }
+    for (address, since) in [("192.0.2.1", 10), ("192.0.2.2", 990)] {
+        sqlx::query("INSERT INTO console_address_attempts (address, attempts, attempts_since) VALUES ($1, 3, $2)")
+            .bind(address)
+            .bind(since)
+            .execute(&db.writer)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        retention::prune_address_attempts(&db, 500).await.unwrap(),
+        1
+    );
+    let left: String = sqlx::query("SELECT address FROM console_address_attempts")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, "192.0.2.2");
+}
+
+/// A round deletes at most a batch per table: a large backlog goes over several rounds.
+#[tokio::test]
+async fn one_pruning_statement_looks_at_one_batch() {
+    use countersign_server::store::retention;
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::connect(&common::fresh_database_url(dir.path()))
+        .await
+        .unwrap();
+    let rows = retention::BATCH + 700;
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+         INSERT INTO verification_log (app_id, user_id, outcome, channel, created_at) \
+         SELECT 1, i, 'valid', 'sms', 10 FROM n",
+    )
+    .bind(rows)
+    .execute(&db.writer)
+    .await
+    .unwrap();
+    assert_eq!(
+        retention::prune_logs(&db, 1_000).await.unwrap(),
+        retention::BATCH as u64
+    );
+    assert_eq!(retention::prune_logs(&db, 1_000).await.unwrap(), 700);
+}

@@ -1,5 +1,5 @@
 //! Background work, one task per job: approval expiry, callback delivery, device-nonce pruning,
-//! statistics flushing and the database health probe (`store::health`). They used to share one loop, so a callback endpoint that hung held
+//! log retention, statistics flushing and the database health probe (`store::health`). They used to share one loop, so a callback endpoint that hung held
 //! up expiry, every other app's callbacks and shutdown; as separate tasks none can starve
 //! another, and each stops within a bounded time.
 //!
@@ -10,6 +10,7 @@
 pub mod callbacks;
 pub mod expiry;
 pub mod nonces;
+pub mod retention;
 pub mod stats;
 
 use std::future::Future;
@@ -44,6 +45,7 @@ impl Jobs {
         let (stop_stats, stats_stop) = watch::channel(false);
         let expiry_state = state.clone();
         let nonce_state = state.clone();
+        let retention_state = state.clone();
         let health_state = state.clone();
         let periodic = vec![
             // The health probe logs its own changes (up, down), not every failed round.
@@ -70,6 +72,12 @@ impl Jobs {
                 nonces::PERIOD,
                 background.clone(),
                 move || nonces::run_once(nonce_state.clone()),
+            )),
+            tokio::spawn(every(
+                "pruning the operators' logs",
+                retention::PERIOD,
+                background.clone(),
+                move || retention::run_once(retention_state.clone()),
             )),
         ];
         Jobs {

@@ -24,6 +24,7 @@ pub mod push_log;
 pub mod push_targets;
 pub mod rate_buckets;
 pub mod registrations;
+pub mod retention;
 pub mod schema;
 pub mod sent_codes;
 pub mod server_keys;
