@@ -7,8 +7,6 @@ mod common;
 
 use std::sync::Arc;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use countersign_protocol::{self as device, DeviceSigner, SoftwareSigner};
 use countersign_server::audit_chain::{ChainSigner, Fields, canonical_json, entry_hash};
 use countersign_server::config::FileConfig;
@@ -286,79 +284,6 @@ async fn a_forged_entry_rehashed_without_the_key_fails_its_signature() {
     }
 }
 
-/// A phone registered for `user` over the device protocol.
-struct Phone {
-    id: i64,
-    signer: SoftwareSigner,
-    server_key: Vec<u8>,
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-fn register_phone(server: &common::Server, user: i64) -> Phone {
-    let http = server.client();
-    let registration: Value = http
-        .post(format!(
-            "{}/protected/json/users/{user}/registrations",
-            server.base_url
-        ))
-        .header("X-Authy-API-Key", &server.api_key)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let code = registration["registration"]["code"].as_str().unwrap();
-    let signer = SoftwareSigner::generate();
-    let public_key = URL_SAFE_NO_PAD.encode(signer.public_key_spki().unwrap());
-    let proof = device::registration_string(code, &public_key, "Pixel 9", "android", None);
-    let signature = URL_SAFE_NO_PAD.encode(signer.sign_raw(proof.as_bytes()).unwrap());
-    let registered: Value = http
-        .post(format!("{}/device/v1/register", server.base_url))
-        .json(&json!({"code": code, "public_key": public_key, "name": "Pixel 9", "os": "android", "signature": signature}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    Phone {
-        id: registered["device_id"].as_i64().unwrap(),
-        signer,
-        server_key: URL_SAFE_NO_PAD
-            .decode(registered["server_public_key"].as_str().unwrap())
-            .unwrap(),
-    }
-}
-
-/// A request signed by the phone as the device protocol says.
-fn signed(
-    server: &common::Server,
-    phone: &Phone,
-    method: &str,
-    path: &str,
-    body: &str,
-) -> reqwest::blocking::RequestBuilder {
-    let (timestamp, nonce) = (unix_now(), uuid::Uuid::new_v4().to_string());
-    let message = device::request_string(method, path, timestamp, &nonce, body.as_bytes());
-    let signature = URL_SAFE_NO_PAD.encode(phone.signer.sign_raw(message.as_bytes()).unwrap());
-    let url = format!("{}{path}", server.base_url);
-    let http = server.client();
-    let builder = if method == "POST" {
-        http.post(url).body(body.to_owned())
-    } else {
-        http.get(url)
-    };
-    builder
-        .header("X-Countersign-Device", phone.id.to_string())
-        .header("X-Countersign-Timestamp", timestamp.to_string())
-        .header("X-Countersign-Nonce", nonce)
-        .header("X-Countersign-Signature", signature)
-        .header("Content-Type", "application/json")
-}
-
 fn create_request(server: &common::Server, user: i64, seconds: &str) -> String {
     let created: Value = server
         .client()
@@ -385,58 +310,6 @@ fn create_request(server: &common::Server, user: i64, seconds: &str) -> String {
 
 fn sha256_hex(bytes: &[u8]) -> String {
     data_encoding::HEXLOWER.encode(&Sha256::digest(bytes))
-}
-
-/// The phone answers request `uuid` with `decision` for what it was shown; returns the JWS.
-fn answer(server: &common::Server, phone: &Phone, uuid: &str, decision: &str) -> String {
-    let path = "/device/v1/approval_requests";
-    let listed: Value = signed(server, phone, "GET", path, "")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let challenge: Value = listed["approval_requests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|jws| {
-            let (_, payload) =
-                device::verify_compact(jws.as_str().unwrap(), &phone.server_key).unwrap();
-            serde_json::from_slice::<Value>(&payload).unwrap()
-        })
-        .find(|c| c["uuid"] == uuid)
-        .unwrap();
-    let details: Vec<(String, String)> =
-        serde_json::from_value(challenge["details"].clone()).unwrap();
-    let shown = device::displayed_content(challenge["message"].as_str().unwrap(), &details);
-    let payload = json!({
-        "v": 1, "typ": "payment-approval", "uuid": uuid, "nonce": challenge["nonce"],
-        "device_id": phone.id, "decision": decision, "content_sha256": sha256_hex(shown.as_bytes()),
-        "hidden_details_sha256": challenge["hidden_details_sha256"], "iat": unix_now(),
-    });
-    let jws = device::sign_compact(
-        &json!({"alg": "ES256", "typ": "countersign-answer+jws", "kid": phone.id.to_string()}),
-        payload.to_string().as_bytes(),
-        &phone.signer,
-    )
-    .unwrap();
-    let body = json!({"answer": jws}).to_string();
-    let response = signed(
-        server,
-        phone,
-        "POST",
-        &format!("{path}/{uuid}/answer"),
-        &body,
-    )
-    .send()
-    .unwrap();
-    assert_eq!(
-        response.status().as_u16(),
-        200,
-        "{}",
-        response.text().unwrap()
-    );
-    jws
 }
 
 /// Runs the independent Python verifier on an export; its JSON verdict.
@@ -497,13 +370,17 @@ fn decisions_and_cli_actions_are_recorded_and_an_export_verifies_independently()
         .args(["--callback-url", "https://bank.example/cb?token=s3cr3t"])
         .output()
         .unwrap();
-    assert!(update.status.success());
+    assert!(
+        update.status.success(),
+        "{}",
+        String::from_utf8_lossy(&update.stderr)
+    );
     let user = server.new_user("555-010-0401");
-    let phone = register_phone(&server, user);
+    let phone = common::phone::register(&server, user);
     let approved = create_request(&server, user, "120");
-    let approve_jws = answer(&server, &phone, &approved, "approve");
+    let approve_jws = phone.decide(&approved, "approve");
     let denied = create_request(&server, user, "120");
-    answer(&server, &phone, &denied, "deny");
+    phone.decide(&denied, "deny");
     let expired = create_request(&server, user, "1");
     let path = server.dir.path().join("audit.jsonl");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);

@@ -334,134 +334,6 @@ fn an_approval_request_carries_authys_fields_with_the_types_the_libraries_check(
     assert_eq!(other.status().as_u16(), 401);
 }
 
-/// A phone registered for a user through the device protocol (docs/device-protocol.md), able
-/// to answer approval requests as the Countersign app does.
-mod phone {
-    use base64::Engine;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use countersign_protocol::{self as device, DeviceSigner, SoftwareSigner};
-    use reqwest::blocking::Client;
-    use serde_json::{Value, json};
-
-    pub struct Phone {
-        pub id: i64,
-        signer: SoftwareSigner,
-        server_key: Vec<u8>,
-    }
-
-    fn unix_now() -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs()
-    }
-
-    pub fn register(server: &super::common::Server, user: i64) -> Phone {
-        let registration: Value = Client::new()
-            .post(format!(
-                "{}/protected/json/users/{user}/registrations",
-                server.base_url
-            ))
-            .header("X-Authy-API-Key", &server.api_key)
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        let code = registration["registration"]["code"].as_str().unwrap();
-        let signer = SoftwareSigner::generate();
-        let public_key = URL_SAFE_NO_PAD.encode(signer.public_key_spki().unwrap());
-        let message = device::registration_string(code, &public_key, "Pixel 9", "android", None);
-        let signature = URL_SAFE_NO_PAD.encode(signer.sign_raw(message.as_bytes()).unwrap());
-        let answer: Value = Client::new()
-            .post(format!("{}/device/v1/register", server.base_url))
-            .json(&json!({"code": code, "public_key": public_key, "name": "Pixel 9", "os": "android", "signature": signature}))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        Phone {
-            id: answer["device_id"].as_i64().unwrap(),
-            signer,
-            server_key: URL_SAFE_NO_PAD
-                .decode(answer["server_public_key"].as_str().unwrap())
-                .unwrap(),
-        }
-    }
-
-    impl Phone {
-        fn signed(
-            &self,
-            request: reqwest::blocking::RequestBuilder,
-            message: &str,
-            nonce: &str,
-            time: u64,
-        ) -> reqwest::blocking::Response {
-            let signature =
-                URL_SAFE_NO_PAD.encode(self.signer.sign_raw(message.as_bytes()).unwrap());
-            request
-                .header("X-Countersign-Device", self.id.to_string())
-                .header("X-Countersign-Timestamp", time.to_string())
-                .header("X-Countersign-Nonce", nonce)
-                .header("X-Countersign-Signature", signature)
-                .send()
-                .unwrap()
-        }
-
-        /// The pending challenges, verified under the server's key.
-        fn challenges(&self, server: &super::common::Server) -> Vec<Value> {
-            let path = "/device/v1/approval_requests";
-            let (time, nonce) = (unix_now(), format!("list-{}", rand::random::<u64>()));
-            let message = device::request_string("GET", path, time, &nonce, b"");
-            let request = Client::new().get(format!("{}{path}", server.base_url));
-            let listed: Value = self.signed(request, &message, &nonce, time).json().unwrap();
-            listed["approval_requests"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|jws| {
-                    let (_, payload) =
-                        device::verify_compact(jws.as_str().unwrap(), &self.server_key).unwrap();
-                    serde_json::from_slice(&payload).unwrap()
-                })
-                .collect()
-        }
-
-        /// Approves or denies the request `uuid` as shown, with a signed answer.
-        pub fn answer(&self, server: &super::common::Server, uuid: &str, decision: &str) {
-            let challenges = self.challenges(server);
-            let challenge = challenges.iter().find(|c| c["uuid"] == uuid).unwrap();
-            let details: Vec<(String, String)> =
-                serde_json::from_value(challenge["details"].clone()).unwrap();
-            let shown = device::displayed_content(challenge["message"].as_str().unwrap(), &details);
-            use sha2::Digest;
-            let content = data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(shown.as_bytes()));
-            let payload = json!({
-                "v": 1, "typ": "payment-approval", "uuid": uuid, "nonce": challenge["nonce"],
-                "device_id": self.id, "decision": decision, "content_sha256": content,
-                "hidden_details_sha256": challenge["hidden_details_sha256"], "iat": unix_now(),
-            });
-            let header = json!({"alg": "ES256", "typ": "countersign-answer+jws", "kid": self.id.to_string()});
-            let jws = device::sign_compact(&header, payload.to_string().as_bytes(), &self.signer)
-                .unwrap();
-            let path = format!("/device/v1/approval_requests/{uuid}/answer");
-            let body = json!({"answer": jws}).to_string();
-            let (time, nonce) = (unix_now(), format!("answer-{}", rand::random::<u64>()));
-            let message = device::request_string("POST", &path, time, &nonce, body.as_bytes());
-            let request = Client::new()
-                .post(format!("{}{path}", server.base_url))
-                .header("Content-Type", "application/json")
-                .body(body);
-            let answered = self.signed(request, &message, &nonce, time);
-            assert_eq!(
-                answered.status().as_u16(),
-                200,
-                "{}",
-                answered.text().unwrap()
-            );
-        }
-    }
-}
-
 /// The callbacks received, waiting until there are `count`.
 fn callbacks_received(
     seen: &std::sync::Mutex<Vec<common::receiver::Captured>>,
@@ -576,7 +448,7 @@ fn the_python_sdk_validates_approved_denied_and_expired_callbacks() {
     let (_, seen) = common::receiver::fake_at(server.callback_port, 200);
     let api = Api::new(&server);
     let user = server.new_user("555-010-0740");
-    let phone = phone::register(&server, user);
+    let phone = common::phone::register(&server, user);
     let create = |seconds: &str| -> String {
         let (_, created) = answer(
             api.post(&format!("/onetouch/json/users/{user}/approval_requests"))
@@ -594,8 +466,8 @@ fn the_python_sdk_validates_approved_denied_and_expired_callbacks() {
             .to_owned()
     };
     let (approved, denied, expiring) = (create("120"), create("120"), create("1"));
-    phone.answer(&server, &approved, "approve");
-    phone.answer(&server, &denied, "deny");
+    phone.decide(&approved, "approve");
+    phone.decide(&denied, "deny");
     std::thread::sleep(std::time::Duration::from_millis(2100));
     let status_of =
         |uuid: &str| answer(api.get(&format!("/onetouch/json/approval_requests/{uuid}"))).1;

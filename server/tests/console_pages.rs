@@ -248,27 +248,19 @@ fn wildcards_and_sql_in_a_search_are_only_text() {
 
 /// A device registered for `user` through the device API, as the phone app does it.
 fn register_device(console: &Console, user: i64) -> (i64, SoftwareSigner) {
-    let registration = console.api(&format!("/protected/json/users/{user}/registrations"), &[]);
-    let code = registration["registration"]["code"].as_str().unwrap();
-    let signer = SoftwareSigner::generate();
-    let public_key = URL_SAFE_NO_PAD.encode(signer.public_key_spki().unwrap());
-    let message = device::registration_string(
-        code,
-        &public_key,
-        "Pixel 9",
-        "android",
-        Some("push-token-1"),
+    let server = &console.server;
+    let registration = common::phone::Registration {
+        push_token: Some("push-token-1"),
+        ..Default::default()
+    };
+    let phone = common::phone::register_as(
+        &server.base_url,
+        &server.api_key,
+        server.client(),
+        user,
+        &registration,
     );
-    let signature = URL_SAFE_NO_PAD.encode(signer.sign_raw(message.as_bytes()).unwrap());
-    let answer: Value = console
-        .client
-        .post(format!("{}/device/v1/register", console.server.base_url))
-        .json(&json!({"code": code, "public_key": public_key, "name": "Pixel 9", "os": "android", "push_token": "push-token-1", "signature": signature}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    (answer["device_id"].as_i64().expect("a device id"), signer)
+    (phone.id, phone.signer)
 }
 
 #[test]

@@ -10,10 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::receiver::{Captured, fake};
-use countersign_protocol::{self as device, DeviceSigner, SoftwareSigner};
 use hmac::{Hmac, KeyInit, Mac};
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
@@ -50,22 +47,17 @@ fn api(server: &common::Server, path: &str, form: &[(&str, &str)]) -> Value {
 
 /// Registers a new key as an Android device of `user` with push token `token`.
 fn register_android(server: &common::Server, user: i64, token: &str) {
-    let registration = api(
-        server,
-        &format!("/protected/json/users/{user}/registrations"),
-        &[],
+    let registration = common::phone::Registration {
+        push_token: Some(token),
+        ..Default::default()
+    };
+    common::phone::register_as(
+        &server.base_url,
+        &server.api_key,
+        server.client(),
+        user,
+        &registration,
     );
-    let code = registration["registration"]["code"].as_str().unwrap();
-    let signer = SoftwareSigner::generate();
-    let public_key = URL_SAFE_NO_PAD.encode(signer.public_key_spki().unwrap());
-    let message = device::registration_string(code, &public_key, "Pixel 9", "android", Some(token));
-    let signature = URL_SAFE_NO_PAD.encode(signer.sign_raw(message.as_bytes()).unwrap());
-    let answer = Client::new()
-        .post(format!("{}/device/v1/register", server.base_url))
-        .json(&json!({"code": code, "public_key": public_key, "name": "Pixel 9", "os": "android", "push_token": token, "signature": signature}))
-        .send()
-        .unwrap();
-    assert_eq!(answer.status().as_u16(), 200);
 }
 
 /// Creates an approval request for `user`; returns its uuid.

@@ -194,66 +194,44 @@ fn a_device_registers_once_with_a_proof_of_its_key() {
     assert_eq!(malformed.status().as_u16(), 400);
 }
 
-struct Device {
-    id: i64,
-    signer: SoftwareSigner,
-    server_key: Vec<u8>,
-}
+use common::phone::{Phone as Device, Registration, unix_now};
 
 fn registered_device(server: &common::Server, user: i64) -> Device {
-    let registration: Value = Client::new()
-        .post(format!(
-            "{}/protected/json/users/{user}/registrations",
-            server.base_url
-        ))
-        .header("X-Authy-API-Key", &server.api_key)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let signer = SoftwareSigner::generate();
-    let answer: Value = register(
-        server,
-        registration["registration"]["code"].as_str().unwrap(),
-        &signer,
-        &signer,
+    let registration = Registration {
+        push_token: Some("push-token-1"),
+        ..Registration::default()
+    };
+    common::phone::register_as(
+        &server.base_url,
+        &server.api_key,
+        server.client(),
+        user,
+        &registration,
     )
-    .json()
-    .unwrap();
+}
+
+/// A device that claims device id `id` with a key of its own.
+fn impostor_of(of: &Device, id: i64) -> Device {
     Device {
-        id: answer["device_id"].as_i64().unwrap(),
-        signer,
-        server_key: URL_SAFE_NO_PAD
-            .decode(answer["server_public_key"].as_str().unwrap())
-            .unwrap(),
+        base_url: of.base_url.clone(),
+        http: Client::new(),
+        id,
+        signer: SoftwareSigner::generate(),
+        server_key: Vec::new(),
     }
 }
 
 /// A device request signed as the protocol says; `timestamp`/`nonce` overridable for attacks.
 fn device_get(
-    server: &common::Server,
     device: &Device,
     path: &str,
     timestamp: u64,
     nonce: &str,
 ) -> reqwest::blocking::Response {
-    let message = device::request_string("GET", path, timestamp, nonce, b"");
-    let signature = URL_SAFE_NO_PAD.encode(device.signer.sign_raw(message.as_bytes()).unwrap());
-    Client::new()
-        .get(format!("{}{path}", server.base_url))
-        .header("X-Countersign-Device", device.id.to_string())
-        .header("X-Countersign-Timestamp", timestamp.to_string())
-        .header("X-Countersign-Nonce", nonce)
-        .header("X-Countersign-Signature", signature)
+    device
+        .signed_at("GET", path, b"", timestamp, nonce)
         .send()
         .unwrap()
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
 }
 
 #[test]
@@ -285,7 +263,7 @@ fn pending_requests_arrive_as_server_signed_challenges_to_authenticated_devices(
     let uuid = created["approval_request"]["uuid"].as_str().unwrap();
 
     let path = "/device/v1/approval_requests";
-    let listed: Value = device_get(&server, &phone, path, unix_now(), "nonce-1")
+    let listed: Value = device_get(&phone, path, unix_now(), "nonce-1")
         .json()
         .unwrap();
     let challenges = listed["approval_requests"].as_array().unwrap();
@@ -316,7 +294,7 @@ fn pending_requests_arrive_as_server_signed_challenges_to_authenticated_devices(
         .is_err()
     );
     // Bob's device sees none of Alice's requests.
-    let bobs: Value = device_get(&server, &other, path, unix_now(), "nonce-b")
+    let bobs: Value = device_get(&other, path, unix_now(), "nonce-b")
         .json()
         .unwrap();
     assert_eq!(bobs["approval_requests"], json!([]));
@@ -326,34 +304,26 @@ fn pending_requests_arrive_as_server_signed_challenges_to_authenticated_devices(
         assert_eq!(response.json::<Value>().unwrap()["error"], error);
     };
     refused(
-        device_get(&server, &phone, path, unix_now(), "nonce-1"),
+        device_get(&phone, path, unix_now(), "nonce-1"),
         401,
         "replayed_request",
     );
     refused(
-        device_get(&server, &phone, path, unix_now() - 3600, "nonce-2"),
+        device_get(&phone, path, unix_now() - 3600, "nonce-2"),
         401,
         "stale_request",
     );
-    let impostor = Device {
-        id: phone.id,
-        signer: SoftwareSigner::generate(),
-        server_key: Vec::new(),
-    };
+    let impostor = impostor_of(&phone, phone.id);
     refused(
-        device_get(&server, &impostor, path, unix_now(), "nonce-3"),
+        device_get(&impostor, path, unix_now(), "nonce-3"),
         401,
         "invalid_signature",
     );
-    let ghost = Device {
-        id: 999_999,
-        signer: SoftwareSigner::generate(),
-        server_key: Vec::new(),
-    };
+    let ghost = impostor_of(&phone, 999_999);
     // An unknown id is answered like a bad signature (issue 10, finding 13): no oracle for
     // which device ids exist.
     refused(
-        device_get(&server, &ghost, path, unix_now(), "nonce-4"),
+        device_get(&ghost, path, unix_now(), "nonce-4"),
         401,
         "invalid_signature",
     );
@@ -373,32 +343,22 @@ fn pending_requests_arrive_as_server_signed_challenges_to_authenticated_devices(
     .send()
     .unwrap();
     refused(
-        device_get(&server, &phone, path, unix_now(), "nonce-5"),
+        device_get(&phone, path, unix_now(), "nonce-5"),
         403,
         "revoked_device",
     );
     // Whether a device was revoked is told only to its own key.
-    let stranger = Device {
-        id: phone.id,
-        signer: SoftwareSigner::generate(),
-        server_key: Vec::new(),
-    };
+    let stranger = impostor_of(&phone, phone.id);
     refused(
-        device_get(&server, &stranger, path, unix_now(), "nonce-6"),
+        device_get(&stranger, path, unix_now(), "nonce-6"),
         401,
         "invalid_signature",
     );
 }
 
-fn device_post(
-    server: &common::Server,
-    device: &Device,
-    path: &str,
-    body: &Value,
-) -> reqwest::blocking::Response {
+fn device_post(device: &Device, path: &str, body: &Value) -> reqwest::blocking::Response {
     // One timestamp for both the signed string and the header: two clock reads can straddle a second.
     device_post_at(
-        server,
         device,
         path,
         body,
@@ -409,24 +369,14 @@ fn device_post(
 
 /// A signed device POST with the given timestamp and nonce (overridable for attacks).
 fn device_post_at(
-    server: &common::Server,
     device: &Device,
     path: &str,
     body: &Value,
     timestamp: u64,
     nonce: &str,
 ) -> reqwest::blocking::Response {
-    let body = body.to_string();
-    let message = device::request_string("POST", path, timestamp, nonce, body.as_bytes());
-    let signature = URL_SAFE_NO_PAD.encode(device.signer.sign_raw(message.as_bytes()).unwrap());
-    Client::new()
-        .post(format!("{}{path}", server.base_url))
-        .header("X-Countersign-Device", device.id.to_string())
-        .header("X-Countersign-Timestamp", timestamp.to_string())
-        .header("X-Countersign-Nonce", nonce)
-        .header("X-Countersign-Signature", signature)
-        .header("Content-Type", "application/json")
-        .body(body)
+    device
+        .signed_at("POST", path, body.to_string().as_bytes(), timestamp, nonce)
         .send()
         .unwrap()
 }
@@ -501,7 +451,6 @@ fn signed_answers_approve_or_deny_exactly_what_was_shown() {
     };
     let challenge = |uuid: &str| -> Value {
         let listed: Value = device_get(
-            &server,
             &phone,
             "/device/v1/approval_requests",
             unix_now(),
@@ -548,7 +497,6 @@ fn signed_answers_approve_or_deny_exactly_what_was_shown() {
     // Before the real answer: altered amount, another uuid, another user's device, another type.
     refused(
         device_post(
-            &server,
             &phone,
             &answer_path(&first),
             &json!({"answer": answer_for(&phone, &c, "approve", |p| p["content_sha256"] = json!(device::hidden_details_sha256(&[("Amount".into(), "714.00 EUR".into())])))}),
@@ -558,7 +506,6 @@ fn signed_answers_approve_or_deny_exactly_what_was_shown() {
     );
     refused(
         device_post(
-            &server,
             &phone,
             &answer_path(&first),
             &json!({"answer": answer_for(&phone, &c, "approve", |p| p["typ"] = json!("login-approval"))}),
@@ -568,7 +515,6 @@ fn signed_answers_approve_or_deny_exactly_what_was_shown() {
     );
     refused(
         device_post(
-            &server,
             &phone,
             &answer_path(&first),
             &json!({"answer": answer_for(&phone, &c, "approve", |p| p["nonce"] = json!("other"))}),
@@ -578,33 +524,18 @@ fn signed_answers_approve_or_deny_exactly_what_was_shown() {
     );
     let second = create("120");
     refused(
-        device_post(
-            &server,
-            &phone,
-            &answer_path(&second),
-            &json!({"answer": jws}),
-        ),
+        device_post(&phone, &answer_path(&second), &json!({"answer": jws})),
         400,
         "content_mismatch",
     );
     let bobs = answer_for(&other, &c, "approve", |_| {});
     refused(
-        device_post(
-            &server,
-            &other,
-            &answer_path(&first),
-            &json!({"answer": bobs}),
-        ),
+        device_post(&other, &answer_path(&first), &json!({"answer": bobs})),
         403,
         "wrong_user",
     );
     refused(
-        device_post(
-            &server,
-            &other,
-            &answer_path(&first),
-            &json!({"answer": jws}),
-        ),
+        device_post(&other, &answer_path(&first), &json!({"answer": jws})),
         401,
         "invalid_signature",
     );
@@ -615,14 +546,9 @@ fn signed_answers_approve_or_deny_exactly_what_was_shown() {
     );
 
     assert_eq!(
-        device_post(
-            &server,
-            &phone,
-            &answer_path(&first),
-            &json!({"answer": jws})
-        )
-        .status()
-        .as_u16(),
+        device_post(&phone, &answer_path(&first), &json!({"answer": jws}))
+            .status()
+            .as_u16(),
         200
     );
     let approved = status(&first);
@@ -638,12 +564,7 @@ fn signed_answers_approve_or_deny_exactly_what_was_shown() {
     );
     // A replayed answer finds the request no longer pending.
     refused(
-        device_post(
-            &server,
-            &phone,
-            &answer_path(&first),
-            &json!({"answer": jws}),
-        ),
+        device_post(&phone, &answer_path(&first), &json!({"answer": jws})),
         409,
         "not_pending",
     );
@@ -652,7 +573,6 @@ fn signed_answers_approve_or_deny_exactly_what_was_shown() {
     let c2 = challenge(&second);
     assert_eq!(
         device_post(
-            &server,
             &phone,
             &answer_path(&second),
             &json!({"answer": answer_for(&phone, &c2, "deny", |_| {})})
@@ -670,7 +590,6 @@ fn signed_answers_approve_or_deny_exactly_what_was_shown() {
     std::thread::sleep(std::time::Duration::from_millis(3100));
     refused(
         device_post(
-            &server,
             &phone,
             &answer_path(&third),
             &json!({"answer": answer_for(&phone, &c3, "approve", |_| {})}),
@@ -705,15 +624,9 @@ fn answers_in_stale_or_replayed_requests_or_from_revoked_devices_change_nothing(
         .as_str()
         .unwrap()
         .to_owned();
-    let listed: Value = device_get(
-        &server,
-        &phone,
-        "/device/v1/approval_requests",
-        unix_now(),
-        "list-1",
-    )
-    .json()
-    .unwrap();
+    let listed: Value = device_get(&phone, "/device/v1/approval_requests", unix_now(), "list-1")
+        .json()
+        .unwrap();
     let jws = listed["approval_requests"][0].as_str().unwrap();
     let challenge: Value =
         serde_json::from_slice(&device::verify_compact(jws, &phone.server_key).unwrap().1).unwrap();
@@ -742,12 +655,12 @@ fn answers_in_stale_or_replayed_requests_or_from_revoked_devices_change_nothing(
 
     // Stale: signed ten minutes ago (or ahead), outside the five-minute window.
     refused(
-        device_post_at(&server, &phone, &path, &body, unix_now() - 600, "stale-1"),
+        device_post_at(&phone, &path, &body, unix_now() - 600, "stale-1"),
         401,
         "stale_request",
     );
     refused(
-        device_post_at(&server, &phone, &path, &body, unix_now() + 600, "stale-2"),
+        device_post_at(&phone, &path, &body, unix_now() + 600, "stale-2"),
         401,
         "stale_request",
     );
@@ -756,12 +669,12 @@ fn answers_in_stale_or_replayed_requests_or_from_revoked_devices_change_nothing(
     let wrong = json!({"answer": answer_for(&phone, &challenge, "approve", |p| p["content_sha256"] = json!("00"))});
     let now = unix_now();
     refused(
-        device_post_at(&server, &phone, &path, &wrong, now, "once"),
+        device_post_at(&phone, &path, &wrong, now, "once"),
         400,
         "content_mismatch",
     );
     refused(
-        device_post_at(&server, &phone, &path, &wrong, now, "once"),
+        device_post_at(&phone, &path, &wrong, now, "once"),
         401,
         "replayed_request",
     );
@@ -773,11 +686,7 @@ fn answers_in_stale_or_replayed_requests_or_from_revoked_devices_change_nothing(
     .header("X-Authy-API-Key", &server.api_key)
     .send()
     .unwrap();
-    refused(
-        device_post(&server, &phone, &path, &body),
-        403,
-        "revoked_device",
-    );
+    refused(device_post(&phone, &path, &body), 403, "revoked_device");
 }
 
 /// Issue 10, finding 2: with decoys drawn per fetch, the number present in every fetch was
@@ -802,7 +711,7 @@ fn number_matching_offers_the_same_choices_on_every_fetch() {
     let path = "/device/v1/approval_requests";
     let fetches: Vec<Vec<i64>> = (0..6)
         .map(|i| {
-            let listed: Value = device_get(&server, &phone, path, unix_now(), &format!("nm-{i}"))
+            let listed: Value = device_get(&phone, path, unix_now(), &format!("nm-{i}"))
                 .json()
                 .unwrap();
             let jws = listed["approval_requests"][0].as_str().unwrap();

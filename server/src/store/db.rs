@@ -125,13 +125,15 @@ impl Db {
         Ok(db)
     }
 
-    /// A transaction that holds the migration lock until it ends: instances started together
-    /// on a fresh database would otherwise run the same `CREATE TABLE IF NOT EXISTS` at once,
-    /// which PostgreSQL does not make safe (one fails on its catalogue's unique index).
+    /// The migration's transaction. On PostgreSQL it holds a lock that only other migrations
+    /// wait for: instances started together on a fresh database would otherwise run the same
+    /// `CREATE TABLE IF NOT EXISTS` at once, which PostgreSQL does not make safe (one fails on
+    /// its catalogue's unique index). SQLite needs none: its first write takes the database's
+    /// write lock (waiting its busy time-out), and on an up-to-date database a start only
+    /// reads, so a CLI command never waits behind a busy server's writes.
     async fn begin_migration(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
         match self.dialect {
-            // The write lock at once, rather than at the first write after the version read.
-            Dialect::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Sqlite => self.writer.begin().await,
             Dialect::Postgres => {
                 let mut tx = self.writer.begin().await?;
                 sqlx::query("SELECT pg_advisory_xact_lock($1)")

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod burst;
+pub mod phone;
 pub mod receiver;
 
 use std::net::TcpListener;
