@@ -186,3 +186,56 @@ async fn a_schema_1_database_gains_the_new_columns_and_keeps_its_rows() {
         .get(0);
     assert_eq!(version, 2);
 }
+
+/// A database of its own for a migration test: a SQLite file, or a fresh PostgreSQL schema
+/// (so that the old tables made here do not meet other tests' tables).
+async fn private_url(dir: &std::path::Path) -> String {
+    let url = url(dir);
+    if url.starts_with("sqlite:") {
+        return format!("{url}?mode=rwc");
+    }
+    sqlx::any::install_default_drivers();
+    let schema = format!("m{}_{}", std::process::id(), common::free_port());
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let separator = if url.contains('?') { "&" } else { "?" };
+    format!("{url}{separator}options=-csearch_path%3D{schema}")
+}
+
+/// An `apps` table from before suspension (issue 15's columns) gains `suspended`, off, on
+/// start: its apps keep working.
+#[tokio::test]
+async fn apps_from_before_suspension_gain_the_flag_off() {
+    use countersign_server::store::apps;
+    let dir = tempfile::tempdir().unwrap();
+    let url = private_url(dir.path()).await;
+    {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        for statement in [
+            "CREATE TABLE schema_version (version BIGINT NOT NULL)",
+            "INSERT INTO schema_version (version) VALUES (2)",
+            "CREATE TABLE apps (id BIGINT PRIMARY KEY, name TEXT NOT NULL, api_key_hash TEXT NOT NULL UNIQUE, api_key_sealed TEXT NOT NULL, token_length BIGINT NOT NULL, callback_url TEXT, callback_method TEXT NOT NULL, created_at BIGINT NOT NULL, previous_key_hash TEXT, previous_key_until BIGINT NOT NULL DEFAULT 0, transactional_totp BIGINT NOT NULL DEFAULT 1, number_matching BIGINT NOT NULL DEFAULT 0, approval_default_seconds BIGINT NOT NULL DEFAULT 0, approval_max_seconds BIGINT NOT NULL DEFAULT 0)",
+            "INSERT INTO apps (id, name, api_key_hash, api_key_sealed, token_length, callback_method, created_at) VALUES (3, 'Gringotts', 'hash-3', 'sealed', 7, 'POST', 0)",
+        ] {
+            sqlx::query(statement).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+    }
+    let db = Db::connect(&url).await.unwrap();
+    let app = apps::by_key_hash(&db, "hash-3", 0).await.unwrap().unwrap();
+    assert_eq!(
+        (app.id, app.name.as_str(), app.suspended),
+        (3, "Gringotts", false)
+    );
+    let suspend = apps::AppUpdate {
+        suspended: Some(true),
+        ..apps::AppUpdate::default()
+    };
+    assert!(apps::update(&db, 3, suspend).await.unwrap());
+    assert!(apps::by_id(&db, 3).await.unwrap().unwrap().suspended);
+}
