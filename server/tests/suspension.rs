@@ -3,6 +3,7 @@
 //! keys 403 with Authy's error shape, JSON and XML, while other apps go on; resuming restores
 //! service. Both take effect within the API key cache's few seconds (docs/server-api.md).
 //! The official Python library (`authy` 2.2.6) sees the code as Authy's servers sent it.
+//! An older database gains the flag, off, on start.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
 
@@ -307,4 +308,41 @@ fn the_official_python_library_sees_error_60061() {
         6,
         "{stdout}"
     );
+}
+
+/// An `apps` table from before suspension (issue 15's columns) gains `suspended`, off, on
+/// start (`db::ADDED_COLUMNS`): its apps keep working, and can then be suspended.
+#[tokio::test]
+async fn apps_from_before_suspension_gain_the_flag_off() {
+    use countersign_server::store::{apps, db::Db};
+    let dir = tempfile::tempdir().unwrap();
+    let mut url = common::fresh_database_url(dir.path());
+    if url.starts_with("sqlite:") {
+        url.push_str("?mode=rwc");
+    }
+    {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        for statement in [
+            "CREATE TABLE schema_version (version BIGINT NOT NULL)",
+            "INSERT INTO schema_version (version) VALUES (2)",
+            "CREATE TABLE apps (id BIGINT PRIMARY KEY, name TEXT NOT NULL, api_key_hash TEXT NOT NULL UNIQUE, api_key_sealed TEXT NOT NULL, token_length BIGINT NOT NULL, callback_url TEXT, callback_method TEXT NOT NULL, created_at BIGINT NOT NULL, previous_key_hash TEXT, previous_key_until BIGINT NOT NULL DEFAULT 0, transactional_totp BIGINT NOT NULL DEFAULT 1, number_matching BIGINT NOT NULL DEFAULT 0, approval_default_seconds BIGINT NOT NULL DEFAULT 0, approval_max_seconds BIGINT NOT NULL DEFAULT 0)",
+            "INSERT INTO apps (id, name, api_key_hash, api_key_sealed, token_length, callback_method, created_at) VALUES (3, 'Gringotts', 'hash-3', 'sealed', 7, 'POST', 0)",
+        ] {
+            sqlx::query(statement).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+    }
+    let db = Db::connect(&url).await.unwrap();
+    let app = apps::by_key_hash(&db, "hash-3", 0).await.unwrap().unwrap();
+    assert_eq!(
+        (app.id, app.name.as_str(), app.suspended),
+        (3, "Gringotts", false)
+    );
+    let suspend = apps::AppUpdate {
+        suspended: Some(true),
+        ..apps::AppUpdate::default()
+    };
+    assert!(apps::update(&db, 3, suspend).await.unwrap());
+    assert!(apps::by_id(&db, 3).await.unwrap().unwrap().suspended);
 }
