@@ -225,3 +225,12 @@ impl ApiError {
         ApiError::new(Refusal::NotFound, "60049", "Approval request not found.")
     }
 }
+
+/// Error codes of Authy's list for the application itself (authy-java's `Error.Code`).
+impl ApiError {
+    /// 60061: an operator suspended the app (`APPLICATION_SUSPENDED`; 60008,
+    /// `ACCOUNT_SUSPENDED`, is about an account, which Countersign does not have).
+    pub fn application_suspended() -> ApiError {
+        ApiError::new(Refusal::Forbidden, "60061", "Application suspended")
+    }
+}

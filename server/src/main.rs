@@ -170,6 +170,9 @@ enum AppCommand {
         callback_url: Option<String>,
         #[arg(long, value_parser = ["POST", "GET"])]
         callback_method: Option<String>,
+        /// `true` suspends the app (its API keys get Authy's 60061); `false` resumes it.
+        #[arg(long, action = clap::ArgAction::Set)]
+        suspended: Option<bool>,
     },
     /// Create an app; prints its id and API key (shown once).
     Create {
@@ -311,32 +314,57 @@ async fn create_app(
     Ok(())
 }
 
-async fn update_app(
-    config: FileConfig,
-    id: i64,
+/// `app update`'s settings flags.
+struct AppSettings {
     name: Option<String>,
     token_length: Option<u32>,
     callback_url: Option<String>,
     callback_method: Option<String>,
+}
+
+async fn update_app(
+    config: FileConfig,
+    id: i64,
+    changes: AppSettings,
+    suspended: Option<bool>,
 ) -> Result<(), ServerError> {
+    let AppSettings {
+        name,
+        token_length,
+        callback_url,
+        callback_method,
+    } = changes;
     let settings = app_settings(
         name.as_deref(),
         token_length,
         callback_url.as_deref(),
         callback_method.as_deref(),
     );
+    let changes_settings = settings.as_object().is_some_and(|s| !s.is_empty());
     let update = AppUpdate {
         name,
         token_length,
         callback_url: callback_url.map(Some),
         callback_method,
+        suspended,
         ..AppUpdate::default()
     };
     // Refused before the database is opened (or created).
     apps::check_update(&update)?;
     let inner = config.build().await?;
     apps::update(&inner, id, update).await?;
-    record_cli(&inner, "app.update", id, settings).await?;
+    if changes_settings || suspended.is_none() {
+        record_cli(&inner, "app.update", id, settings).await?;
+    }
+    // Suspension has its own audit actions, as in the console.
+    if let Some(suspended) = suspended {
+        let action = if suspended {
+            "app.suspend"
+        } else {
+            "app.resume"
+        };
+        record_cli(&inner, action, id, json!({"suspended": suspended})).await?;
+    }
     println!("updated app {id}");
     Ok(())
 }
@@ -645,17 +673,16 @@ async fn main() -> ExitCode {
                         token_length,
                         callback_url,
                         callback_method,
+                        suspended,
                     },
             }) => {
-                update_app(
-                    config,
-                    id,
+                let settings = AppSettings {
                     name,
                     token_length,
                     callback_url,
                     callback_method,
-                )
-                .await
+                };
+                update_app(config, id, settings, suspended).await
             }
             Some(Command::Outbox { json }) => outbox(config, json).await,
             Some(Command::Users { command }) => import_users(config, command).await,

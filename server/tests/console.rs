@@ -720,3 +720,64 @@ fn every_route_that_needs_a_login_sends_a_visitor_to_the_login_page() {
         );
     }
 }
+
+#[test]
+fn an_app_suspended_in_the_console_gets_60061_until_resumed_and_both_are_audited() {
+    let mut console = start();
+    console.sign_in(0);
+    let app = format!("/console/apps/{}", console.server.app_id);
+    let key = console.server.api_key.clone();
+    assert_eq!(key_status(&console, &key), 200, "the key is now cached");
+    let page = console.get(&app).text().unwrap();
+    assert!(page.contains("State: Active") && page.contains(">Suspend</button>"));
+    // Without the CSRF token nothing happens.
+    let forged = console.post(&format!("{app}/suspend"), &[]);
+    assert_ne!(forged.status(), 303);
+    assert_eq!(key_status(&console, &key), 200);
+
+    let token = console.csrf(&app);
+    let suspended = console.post(&format!("{app}/suspend"), &[("csrf", &token)]);
+    assert_eq!(suspended.status(), 303, "{:?}", suspended.text());
+    let back = suspended.headers()["location"].to_str().unwrap().to_owned();
+    let page = console.get(&back).text().unwrap();
+    assert!(page.contains("The application was suspended"), "{page}");
+    assert!(page.contains("State: Suspended") && page.contains(">Resume</button>"));
+    let list = console.get("/console/apps").text().unwrap();
+    assert!(
+        list.contains("<td class=\"app-state\">Suspended</td>"),
+        "{list}"
+    );
+    // This instance forgets the cached key at once (others within the cache's seconds).
+    let refused = console
+        .client
+        .get(console.url("/protected/json/app/details"))
+        .header("X-Authy-API-Key", &key)
+        .send()
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let body: serde_json::Value = refused.json().unwrap();
+    assert_eq!(body["error_code"], "60061");
+    assert_eq!(body["message"], "Application suspended");
+
+    let token = console.csrf(&app);
+    let resumed = console.post(&format!("{app}/resume"), &[("csrf", &token)]);
+    assert_eq!(resumed.status(), 303, "{:?}", resumed.text());
+    assert_eq!(key_status(&console, &key), 200);
+    let list = console.get("/console/apps").text().unwrap();
+    assert!(
+        list.contains("<td class=\"app-state\">Active</td>"),
+        "{list}"
+    );
+
+    let entries: Vec<serde_json::Value> = audit_export(&console.server)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let subject = format!("app:{}", console.server.app_id);
+    let actions: Vec<&str> = entries
+        .iter()
+        .filter(|e| e["actor"] == "operator:1" && e["subject"] == subject.as_str())
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(actions, ["app.suspend", "app.resume"]);
+}

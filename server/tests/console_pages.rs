@@ -793,3 +793,37 @@ fn the_evidence_script_passes_its_node_unit_check() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("all checks passed"));
 }
+
+/// A suspended app's key is refused (60061), but its users' devices keep answering the
+/// requests already pending (docs/server-api.md, "Suspended applications"): the app reads
+/// the answer once resumed.
+#[test]
+fn devices_still_answer_pending_requests_while_their_app_is_suspended() {
+    let console = Console::start();
+    let user = console.user("ginny@example.com", "555-010-0851", "44");
+    let (device_id, signer) = register_device(&console, user);
+    let uuid = approval_request(&console, user, "Pay Hermione?", "12.00 EUR");
+    let app = format!("/console/apps/{}", console.server.app_id);
+    let csrf = csrf_in(&console.text(&app));
+    assert_eq!(
+        console
+            .post(&format!("{app}/suspend"), &[("csrf", &csrf)])
+            .status(),
+        303
+    );
+    let status_path = format!("/onetouch/json/approval_requests/{uuid}");
+    let refused = console.api_get(&status_path);
+    assert_eq!(refused["error_code"], "60061", "{refused}");
+
+    approve(&console, device_id, &signer, &uuid);
+
+    let csrf = csrf_in(&console.text(&app));
+    assert_eq!(
+        console
+            .post(&format!("{app}/resume"), &[("csrf", &csrf)])
+            .status(),
+        303
+    );
+    let status = console.api_get(&status_path);
+    assert_eq!(status["approval_request"]["status"], "approved", "{status}");
+}

@@ -214,6 +214,23 @@ def change_callback(b, app_id, url):
     b.shot("callback-changed")
 
 
+def suspend_and_resume(b, app_id, key):
+    """Suspend: the list shows it and the key gets 403 / 60061 (checked by the test over the
+    API); Resume: the key works again."""
+    b.go(f"/console/apps/{app_id}")
+    b.submit("form[action$='/suspend'] button[type=submit]")
+    b.wait_text("The application was suspended")
+    b.go("/console/apps")
+    row = b.find(f"a[href='/console/apps/{app_id}']").find_element(By.XPATH, "ancestor::tr")
+    assert "Suspended" in row.text, row.text
+    b.shot("app-suspended")
+    ask({"do": "key_status", "key": key, "status": 403})
+    b.go(f"/console/apps/{app_id}")
+    b.submit("form[action$='/resume'] button[type=submit]")
+    b.wait_text("The application was resumed")
+    ask({"do": "key_status", "key": key, "status": 200})
+
+
 def find_user_and_revoke_device(b, user):
     b.go("/console/users")
     b.fill("q", user["email"])
@@ -295,6 +312,7 @@ def flow(b, setup, attacker):
     app_id, key = create_app(b)
     new_key = rotate_key(b, app_id, key, setup["grace_seconds"])
     change_callback(b, app_id, "https://bank.example/countersign/onetouch")
+    suspend_and_resume(b, app_id, new_key)
     find_user_and_revoke_device(b, setup["user"])
     approved_evidence_is_verified(b, setup["approved"])
     cross_site_posts_are_refused(b, attacker)

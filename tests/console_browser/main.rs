@@ -1,8 +1,9 @@
 //! The console's acceptance (issue 15) in a real headless Chromium: an operator whose phone was
 //! registered through the `countersign` command logs in with password and push approval,
-//! creates an app, rotates its key, changes its callback URL, finds a user, revokes a device
-//! and opens an approved request whose evidence the page verifies; a wrong password, a session
-//! cookie replayed after logout and a cross-site form post are refused.
+//! creates an app, rotates its key, changes its callback URL, suspends and resumes the app
+//! (its key refused with 60061 in between), finds a user, revokes a device and opens an
+//! approved request whose evidence the page verifies; a wrong password, a session cookie
+//! replayed after logout and a cross-site form post are refused.
 //!
 //! Here rather than in server/tests: the phones are the `countersign` command, which only this
 //! package may build (support/lib.rs). The browser side is `console_flow.py` (Selenium);
@@ -89,6 +90,7 @@ impl TestSide<'_> {
         match question["do"].as_str().unwrap() {
             "approve_login" => self.approve_login(question),
             "keys_in_grace" => self.keys_in_grace(question),
+            "key_status" => key_status(self.bank, question),
             other => panic!("the browser asked for {other}"),
         }
     }
@@ -131,6 +133,24 @@ impl TestSide<'_> {
         });
         json!({"ok": true})
     }
+}
+
+/// The key answers the status the browser expects after a suspension (403, Authy's 60061)
+/// or a resumption (200): at once, since the console runs on this same instance.
+fn key_status(bank: &Bank, question: &Value) -> Value {
+    let key = question["key"].as_str().unwrap();
+    let expected = question["status"].as_u64().unwrap();
+    let response = reqwest::blocking::Client::new()
+        .get(format!("{}/protected/json/app/details", bank.base_url))
+        .header("X-Authy-API-Key", key)
+        .send()
+        .unwrap();
+    assert_eq!(u64::from(response.status().as_u16()), expected);
+    let body: Value = response.json().unwrap();
+    if expected == 403 {
+        assert_eq!(body["error_code"], "60061", "{body}");
+    }
+    json!({"ok": true})
 }
 
 /// After the grace period the old key gets 401 (within the few seconds recently seen keys

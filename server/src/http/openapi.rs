@@ -28,6 +28,7 @@ fn authy_operation(route: &Route) -> Value {
             "200": {"description": "Success"},
             "400": {"description": "Invalid request (error_code 60002, 60004, 60027, 60029, 60033)"},
             "401": {"description": "Invalid API key (60001) or invalid token (60020, 60022)"},
+            "403": {"description": "Application suspended (60061)"},
             "404": {"description": "Unknown user (60026), approval request (60049), phone verification (60023) or resource"},
             "429": {"description": "Too many failed attempts (60003)"},
         },

@@ -1,5 +1,7 @@
 //! Apps: creating one (the API key is shown once; only its hash and a sealed copy are
-//! stored) and finding the app an API key belongs to, through a short-lived cache.
+//! stored) and finding the app an API key belongs to, through a short-lived cache. A
+//! suspended app's key is refused with Authy's 60061; the cached app carries the flag, so
+//! a suspension or resumption made elsewhere takes effect within the cache's few seconds.
 
 use crate::error::{ApiError, ServerError};
 use crate::state::{App, AppState, Inner, now};
@@ -58,8 +60,17 @@ pub async fn create(
     Ok((id, api_key))
 }
 
-/// The app whose API key this is.
+/// The app whose API key this is; 403 / `60061` while the app is suspended.
 pub async fn for_key(state: &AppState, key: &str) -> Result<App, ApiError> {
+    let app = cached_or_stored(state, key).await?;
+    if app.suspended {
+        return Err(ApiError::application_suspended());
+    }
+    Ok(app)
+}
+
+/// The app whose API key this is, suspended or not, from the cache when fresh.
+async fn cached_or_stored(state: &AppState, key: &str) -> Result<App, ApiError> {
     let hash = hash_api_key(key);
     if let Ok(cache) = state.keys.lock()
         && let Some((app, at)) = cache.get(&hash)
@@ -79,6 +90,14 @@ pub async fn for_key(state: &AppState, key: &str) -> Result<App, ApiError> {
     Ok(app)
 }
 
+/// Drops app `id` from this instance's key cache, so a change made here (the console) is
+/// seen here at once; other instances see it when their entries expire.
+fn forget_cached(inner: &Inner, id: i64) {
+    if let Ok(mut cache) = inner.keys.lock() {
+        cache.retain(|_, (app, _)| app.id != id);
+    }
+}
+
 /// Changes an app (the `countersign-server app update` command).
 pub async fn update(inner: &Inner, id: i64, update: apps::AppUpdate) -> Result<(), ServerError> {
     check_update(&update)?;
@@ -92,6 +111,7 @@ pub async fn update(inner: &Inner, id: i64, update: apps::AppUpdate) -> Result<(
     if !apps::update(&inner.db, id, update).await? {
         return Err(ServerError::Config(format!("no app with id {id}")));
     }
+    forget_cached(inner, id);
     Ok(())
 }
 

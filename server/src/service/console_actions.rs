@@ -73,6 +73,7 @@ fn update_details(update: &AppUpdate) -> Value {
             "approval_max_seconds",
             update.approval_max_seconds.map(|s| json!(s)),
         ),
+        ("suspended", update.suspended.map(|b| json!(b))),
     ];
     for (name, value) in fields {
         if let Some(value) = value {
@@ -108,7 +109,7 @@ pub async fn create_app(
     Ok((id, key))
 }
 
-/// Changes app `id` (`action`: `app.rename` or `app.update`).
+/// Changes app `id` (`action`: `app.rename`, `app.update`, `app.suspend` or `app.resume`).
 pub async fn update_app(
     state: &AppState,
     operator_id: i64,

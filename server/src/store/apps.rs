@@ -19,9 +19,11 @@ pub struct App {
     /// Approval request lifetimes for this app; 0: the server's setting.
     pub approval_default_seconds: i64,
     pub approval_max_seconds: i64,
+    /// An operator suspended the app: its API keys are refused with Authy's 60061.
+    pub suspended: bool,
 }
 
-const APP_COLUMNS: &str = "id, name, token_length, callback_url, callback_method, transactional_totp, number_matching, approval_default_seconds, approval_max_seconds";
+const APP_COLUMNS: &str = "id, name, token_length, callback_url, callback_method, transactional_totp, number_matching, approval_default_seconds, approval_max_seconds, suspended";
 
 fn app(row: &sqlx::any::AnyRow) -> App {
     App {
@@ -34,6 +36,7 @@ fn app(row: &sqlx::any::AnyRow) -> App {
         number_matching: row.get::<i64, _>(6) != 0,
         approval_default_seconds: row.get(7),
         approval_max_seconds: row.get(8),
+        suspended: row.get::<i64, _>(9) != 0,
     }
 }
 
@@ -149,6 +152,7 @@ pub struct AppUpdate {
     pub number_matching: Option<bool>,
     pub approval_default_seconds: Option<i64>,
     pub approval_max_seconds: Option<i64>,
+    pub suspended: Option<bool>,
 }
 
 /// Applies `update` in one transaction; false when there is no app `id`.
@@ -197,6 +201,7 @@ pub async fn update(db: &Db, id: i64, update: AppUpdate) -> Result<bool, sqlx::E
         ("number_matching", update.number_matching.map(i64::from)),
         ("approval_default_seconds", update.approval_default_seconds),
         ("approval_max_seconds", update.approval_max_seconds),
+        ("suspended", update.suspended.map(i64::from)),
     ];
     for (column, value) in flags {
         if let Some(value) = value {

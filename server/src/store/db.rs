@@ -60,6 +60,8 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
         "BIGINT NOT NULL DEFAULT 0",
     ),
     ("apps", "approval_max_seconds", "BIGINT NOT NULL DEFAULT 0"),
+    // Operators suspend an app: its keys get Authy's 60061 (issue 12).
+    ("apps", "suspended", "BIGINT NOT NULL DEFAULT 0"),
 ];
 const SCHEMA_VERSION: i64 = 2;
 

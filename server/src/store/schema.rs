@@ -19,7 +19,8 @@ const TABLES: &str = "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT 
             transactional_totp BIGINT NOT NULL DEFAULT 1,
             number_matching BIGINT NOT NULL DEFAULT 0,
             approval_default_seconds BIGINT NOT NULL DEFAULT 0,
-            approval_max_seconds BIGINT NOT NULL DEFAULT 0
+            approval_max_seconds BIGINT NOT NULL DEFAULT 0,
+            suspended BIGINT NOT NULL DEFAULT 0
          );
          CREATE TABLE IF NOT EXISTS users (
             id {id},

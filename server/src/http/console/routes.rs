@@ -149,6 +149,16 @@ pub const CONSOLE_ROUTES: &[ConsoleRoute] = &[
     action("/apps/{id}/delete", "deletes an application", || {
         post(apps::delete)
     }),
+    action(
+        "/apps/{id}/suspend",
+        "suspends an application: its API keys get 60061",
+        || post(apps::suspend),
+    ),
+    action(
+        "/apps/{id}/resume",
+        "resumes a suspended application",
+        || post(apps::resume),
+    ),
     // The operations pages: users, approval requests, deliveries, usage, the audit trail.
     page(
         "/users",

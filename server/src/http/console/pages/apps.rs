@@ -1,6 +1,7 @@
 //! The applications pages: the list, creating one (its API key shown once), one app's page
 //! with its settings, renaming, rotating the API key (the old key keeps working for a
-//! chosen grace period; the new one shown once) and deleting (after confirmation).
+//! chosen grace period; the new one shown once), suspending and resuming (a suspended
+//! app's API keys get Authy's 60061) and deleting (after confirmation).
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -26,6 +27,8 @@ fn done_notice(done: &Done) -> Option<Markup> {
         "renamed" => "The application was renamed.",
         "settings" => "The settings were saved.",
         "deleted" => "The application was deleted.",
+        "suspended" => "The application was suspended: its API keys are refused.",
+        "resumed" => "The application was resumed.",
         _ => return None,
     };
     Some(notice(Notice::Done, text))
@@ -54,6 +57,10 @@ fn create_form(operator: &Operator) -> Markup {
     }
 }
 
+fn state_text(app: &App) -> &'static str {
+    if app.suspended { "Suspended" } else { "Active" }
+}
+
 fn list_page(operator: &Operator, apps: &[App], top: Option<Markup>) -> Markup {
     page(
         "Applications",
@@ -61,12 +68,13 @@ fn list_page(operator: &Operator, apps: &[App], top: Option<Markup>) -> Markup {
         html! {
             @if let Some(top) = top { (top) }
             table {
-                thead { tr { th { "Id" } th { "Name" } th { "Token length" } th { "Callback" } } }
+                thead { tr { th { "Id" } th { "Name" } th { "State" } th { "Token length" } th { "Callback" } } }
                 tbody {
                     @for app in apps {
                         tr {
                             td { (app.id) }
                             td { a href=(app_url(app.id)) { (app.name) } }
+                            td.app-state { (state_text(app)) }
                             td { (app.token_length) }
                             td { (app.callback_url.as_deref().unwrap_or("—")) }
                         }
@@ -177,6 +185,31 @@ fn settings_form(operator: &Operator, app: &App) -> Markup {
     }
 }
 
+/// "Suspend" for an active app, "Resume" for a suspended one.
+fn suspension_form(operator: &Operator, app: &App) -> Markup {
+    let (path, explanation, button) = if app.suspended {
+        (
+            "/resume",
+            "This application is suspended: its API keys are answered 403 with Authy's error 60061.",
+            "Resume",
+        )
+    } else {
+        (
+            "/suspend",
+            "Suspending refuses this application's API keys (403, Authy's error 60061) until it is resumed; its users, devices and settings stay.",
+            "Suspend",
+        )
+    };
+    html! {
+        form.card #suspension method="post" action={ (app_url(app.id)) (path) } {
+            h2 { "State: " (state_text(app)) }
+            (operator.csrf.field())
+            p.muted { (explanation) }
+            p { button type="submit" { (button) } }
+        }
+    }
+}
+
 fn app_page(operator: &Operator, app: &App, top: Option<Markup>) -> Markup {
     page(
         &format!("Application {}", app.id),
@@ -198,6 +231,7 @@ fn app_page(operator: &Operator, app: &App, top: Option<Markup>) -> Markup {
                 input #grace_seconds type="number" name="grace_seconds" min="0" max=(apps::MAX_GRACE_SECONDS) value="86400";
                 p { button type="submit" { "Rotate the API key" } }
             }
+            (suspension_form(operator, app))
             section.card {
                 h2 { "Delete" }
                 p { a href={ (app_url(app.id)) "/delete" } { "Delete this application…" } }
@@ -386,4 +420,30 @@ pub async fn delete(
         Ok(()) => Redirect::to("/console/apps?done=deleted").into_response(),
         Err(e) => internal_error(&e),
     }
+}
+
+/// `POST /console/apps/{id}/suspend`.
+pub async fn suspend(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    form: ConsoleForm,
+) -> Response {
+    let update = AppUpdate {
+        suspended: Some(true),
+        ..AppUpdate::default()
+    };
+    apply(&state, &form, id, update, "app.suspend", "suspended").await
+}
+
+/// `POST /console/apps/{id}/resume`.
+pub async fn resume(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    form: ConsoleForm,
+) -> Response {
+    let update = AppUpdate {
+        suspended: Some(false),
+        ..AppUpdate::default()
+    };
+    apply(&state, &form, id, update, "app.resume", "resumed").await
 }
