@@ -637,3 +637,30 @@ async fn append_and_verify_rates() {
         (2 * EACH) as f64 / verified.as_secs_f64()
     );
 }
+
+/// `audit verify` on a live database: entries appended while it walks (every approval
+/// decision appends one) never make it report a truncated tail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn verifying_while_entries_are_appended_finds_the_chain_intact() {
+    let (_dir, state, key) = chain_of(5).await;
+    let appender = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            for i in 0..150 {
+                audit::record(&state, event(1_000 + i)).await.unwrap();
+            }
+        })
+    };
+    let mut walks = 0;
+    while !appender.is_finished() {
+        let verdict = verdict(&state, &key, None).await;
+        assert!(matches!(verdict, Verdict::Intact { .. }), "{verdict:?}");
+        walks += 1;
+    }
+    appender.await.unwrap();
+    assert!(walks > 1, "the walks overlapped the appends");
+    assert!(matches!(
+        verdict(&state, &key, None).await,
+        Verdict::Intact { entries: 155, .. }
+    ));
+}

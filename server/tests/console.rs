@@ -251,7 +251,7 @@ fn an_account_is_locked_after_five_attempts_even_with_the_right_password() {
 #[test]
 fn guesses_in_parallel_do_not_get_past_the_limit() {
     let console = start();
-    let accepted: usize = std::thread::scope(|scope| {
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..12)
             .map(|_| {
                 scope.spawn(|| {
@@ -259,14 +259,63 @@ fn guesses_in_parallel_do_not_get_past_the_limit() {
                         "/console/login",
                         &[("email", EMAIL), ("password", PASSWORD)],
                     );
-                    usize::from(answer.status() == 303)
+                    answer.status().as_u16()
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).sum()
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    // Right passwords all, but only five attempts fit in the window.
-    assert_eq!(accepted, 5);
+    let count = |status: u16| statuses.iter().filter(|s| **s == status).count();
+    // Right passwords all, but only five attempts fit in the window. An attempt answered
+    // "busy" (all password checks taken) was not counted.
+    assert_eq!(count(303), 5.min(12 - count(503)), "{statuses:?}");
+    assert_eq!(count(303) + count(401) + count(503), 12, "{statuses:?}");
+}
+
+/// A flood of sign-in posts (no account needed) is answered 401 or 503 "busy", never with a
+/// failure, while the API keeps answering: password hashes are bounded process-wide, and an
+/// address over its attempts is refused without one.
+#[test]
+fn a_flood_of_sign_ins_is_bounded_and_the_api_keeps_answering() {
+    let console = start();
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..64)
+            .map(|i| {
+                let console = &console;
+                scope.spawn(move || {
+                    let email = format!("nobody{i}@example.com");
+                    let answer =
+                        console.post("/console/login", &[("email", &email), ("password", "x")]);
+                    answer.status().as_u16()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 503),
+        "{statuses:?}"
+    );
+    let status = console
+        .client
+        .get(format!(
+            "{}/protected/json/app/details",
+            console.server.base_url
+        ))
+        .header("X-Authy-API-Key", &console.server.api_key)
+        .send()
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    // Each answered attempt counted against the address (a "busy" one did not): past its 30,
+    // even the right password is refused.
+    let counted = statuses.iter().filter(|s| **s == 401).count();
+    let after = console.post(
+        "/console/login",
+        &[("email", EMAIL), ("password", PASSWORD)],
+    );
+    let expected = if counted >= 30 { 401 } else { 303 };
+    assert_eq!(after.status(), expected, "{counted} counted: {statuses:?}");
 }
 
 #[test]
@@ -780,4 +829,79 @@ fn an_app_suspended_in_the_console_gets_60061_until_resumed_and_both_are_audited
         .filter_map(|e| e["action"].as_str())
         .collect();
     assert_eq!(actions, ["app.suspend", "app.resume"]);
+}
+
+/// The app whose users are the operators' sign-in phones (the console's push second factor)
+/// cannot be deleted: that would end push sign-in for every operator.
+#[test]
+fn the_app_carrying_operators_phones_cannot_be_deleted() {
+    let mut console = start();
+    console.sign_in(0);
+    let phone_user = console.server.new_user("7700900777");
+    // What `operator register-phone` leaves: the operator's push phone is a user of the app.
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db = countersign_server::store::db::Db::connect(&console.server.database_url)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE operators SET push_user_id = $1")
+            .bind(phone_user)
+            .execute(&db.writer)
+            .await
+            .unwrap();
+    });
+    let details: serde_json::Value = console
+        .client
+        .get(format!(
+            "{}/protected/json/app/details",
+            console.server.base_url
+        ))
+        .header("X-Authy-API-Key", &console.server.api_key)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let name = details["app"]["name"].as_str().unwrap().to_owned();
+    let path = format!("/console/apps/{}/delete", console.server.app_id);
+    let token = console.csrf(&path);
+    let refused = console.post(&path, &[("csrf", &token), ("confirm_name", &name)]);
+    assert_eq!(refused.status(), 409);
+    assert!(refused.text().unwrap().contains("cannot be deleted"));
+    let still = console
+        .client
+        .get(format!(
+            "{}/protected/json/app/details",
+            console.server.base_url
+        ))
+        .header("X-Authy-API-Key", &console.server.api_key)
+        .send()
+        .unwrap();
+    assert_eq!(still.status(), 200, "the app and its key are still there");
+}
+
+/// A callback URL is bounded (2,048 bytes), so that every change of one fits its audit entry:
+/// an oversized URL is refused before anything changes, from the CLI and from the console.
+#[test]
+fn an_overlong_callback_url_is_refused_before_anything_changes() {
+    let mut console = start();
+    let long = format!("https://bank.example/{}", "a".repeat(3_000));
+    let id = console.server.app_id.to_string();
+    let out = console
+        .server
+        .command()
+        .args(["app", "update", "--id", &id, "--callback-url", &long])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("at most 2048 bytes"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    console.sign_in(0);
+    let path = format!("/console/apps/{id}");
+    let token = console.csrf(&path);
+    let answer = console.post(&path, &[("csrf", &token), ("callback_url", &long)]);
+    assert_ne!(answer.status(), 200);
+    let page = console.get(&path).text().unwrap();
+    assert!(!page.contains(&long[..200]), "the long URL was not stored");
 }

@@ -292,3 +292,38 @@ fn json_logs_are_one_object_a_line_and_hold_no_secret() {
         );
     }
 }
+
+/// Who may read `/metrics`: a scraper on this host, or whoever has the bearer token. A
+/// request a proxy forwarded is never "loopback", even from a proxy on this host.
+#[test]
+fn metrics_answer_a_local_scraper_or_the_token_and_no_forwarded_request() {
+    let server = Server::start(&Options {
+        env: vec![("COUNTERSIGN_METRICS_TOKEN".into(), "scrape-me-7f3a".into())],
+        ..Default::default()
+    });
+    let status = |headers: &[(&str, &str)]| {
+        let mut request = server.client().get(format!("{}/metrics", server.base_url));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().unwrap().status().as_u16()
+    };
+    assert_eq!(status(&[]), 200, "a scraper on this host");
+    for forwarded in [
+        ("X-Forwarded-For", "203.0.113.9"),
+        ("Forwarded", "for=203.0.113.9"),
+        ("X-Real-IP", "203.0.113.9"),
+    ] {
+        assert_eq!(status(&[forwarded]), 401, "{forwarded:?}");
+        assert_eq!(
+            status(&[forwarded, ("Authorization", "Bearer scrape-me-7f3a")]),
+            200,
+            "{forwarded:?} with the token"
+        );
+        assert_eq!(
+            status(&[forwarded, ("Authorization", "Bearer scrape-me-7f3b")]),
+            401,
+            "{forwarded:?} with a wrong token"
+        );
+    }
+}

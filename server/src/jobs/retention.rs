@@ -1,5 +1,5 @@
-//! Keeps the operators' logs within their retention (`log_retention_days`) and drops stale
-//! per-address sign-in counts (`store::retention`).
+//! Keeps the operators' logs within their retention (`log_retention_days`), drops stale
+//! per-address sign-in counts (`store::retention`) and ended console sessions.
 
 use std::time::Duration;
 
@@ -22,5 +22,8 @@ pub async fn run_once(state: AppState) -> Result<(), sqlx::Error> {
     }
     let window_start = now - crate::service::operators::ATTEMPT_WINDOW_SECONDS;
     retention::prune_address_attempts(&state.db, window_start).await?;
+    if let Err(e) = crate::service::console_sessions::sweep(&state).await {
+        tracing::warn!(error = %e, "sweeping ended console sessions");
+    }
     Ok(())
 }

@@ -41,6 +41,12 @@ pub async fn create(
     if name.trim().is_empty() {
         return Err(ServerError::Config("the app name must not be empty".into()));
     }
+    check_update(&apps::AppUpdate {
+        name: Some(name.to_owned()),
+        callback_url: Some(callback_url.clone()),
+        callback_method: Some(callback_method.to_owned()),
+        ..apps::AppUpdate::default()
+    })?;
     let api_key = new_api_key();
     let new = NewApp {
         name: name.trim(),
@@ -137,6 +143,13 @@ pub fn check_update(update: &apps::AppUpdate) -> Result<(), ServerError> {
         ));
     }
     if let Some(Some(url)) = &update.callback_url
+        && url.len() > MAX_CALLBACK_URL
+    {
+        return Err(ServerError::Config(format!(
+            "the callback URL must be at most {MAX_CALLBACK_URL} bytes"
+        )));
+    }
+    if let Some(Some(url)) = &update.callback_url
         && !url.trim().is_empty()
         && !(url.starts_with("https://") || url.starts_with("http://"))
     {
@@ -157,6 +170,8 @@ pub fn check_update(update: &apps::AppUpdate) -> Result<(), ServerError> {
     Ok(())
 }
 
+/// The longest callback URL an app may have (browsers' and proxies' common limit).
+pub const MAX_CALLBACK_URL: usize = 2_048;
 /// The longest app name the console accepts.
 pub const MAX_NAME: usize = 200;
 /// The longest approval lifetime an app may set (30 days).
@@ -189,13 +204,27 @@ pub async fn rotate_key(inner: &Inner, id: i64, grace_seconds: i64) -> Result<St
     if !apps::rotate_key(&inner.db, id, &hash_api_key(&api_key), &sealed, until).await? {
         return Err(ServerError::Config(format!("no app with id {id}")));
     }
+    forget_cached(inner, id);
     Ok(api_key)
 }
 
 /// Deletes app `id`: its keys stop working (within the key cache's few seconds).
 pub async fn delete(inner: &Inner, id: i64) -> Result<(), ServerError> {
+    if carries_operator_phones(inner, id).await? {
+        return Err(ServerError::Config(CARRIES_OPERATOR_PHONES.into()));
+    }
     if !apps::delete(&inner.db, id).await? {
         return Err(ServerError::Config(format!("no app with id {id}")));
     }
+    forget_cached(inner, id);
     Ok(())
+}
+
+/// Why the console's own app cannot go: deleting it would end every operator's push second
+/// factor (their phones are its users), with no way back but the database.
+pub const CARRIES_OPERATOR_PHONES: &str = "this application carries the operators' sign-in phones (the console's push second factor); it cannot be deleted";
+
+/// Whether app `id`'s users include an operator's sign-in phone.
+pub async fn carries_operator_phones(inner: &Inner, id: i64) -> Result<bool, ServerError> {
+    Ok(apps::carries_operator_phones(&inner.db, id).await?)
 }

@@ -98,17 +98,28 @@ fn edited_or_moved(entry: &Entry, window: &[Entry]) -> String {
 
 /// Walks the stored chain from its first entry. `expected_head` is a (seq, hash) the auditor
 /// kept (e.g. from an earlier export): the chain must still hold exactly that entry.
+///
+/// The stored head is read BEFORE the walk: on a live database, decisions keep appending, and
+/// a head read after the walk could name an entry the walk never saw (a false "truncated").
+/// Entries appended meanwhile are walked and checked like the others.
 pub async fn verify(
     db: &Db,
     public_key: &[u8],
     expected_head: Option<(i64, String)>,
 ) -> Result<Verdict, ServerError> {
+    let stored_head = stored::head(db).await?;
     let mut walk = Walk {
         public_key,
         next_seq: 1,
         prev_hash: genesis_hash(),
         checked: 0,
     };
+    let heads = [
+        (stored_head, "the stored chain head"),
+        (expected_head, "the expected head"),
+    ];
+    // The hash the walk found at each head's seq.
+    let mut found_at_heads: [Option<String>; 2] = [None, None];
     let mut last: Option<(i64, String)> = None;
     loop {
         let batch = stored::oldest_first(db, walk.next_seq, i64::MAX, BATCH).await?;
@@ -116,17 +127,22 @@ pub async fn verify(
             if let Err(found) = walk.check(entry, &batch) {
                 return Ok(Verdict::Broken(found));
             }
+            for (found, (head, _)) in found_at_heads.iter_mut().zip(&heads) {
+                if head.as_ref().is_some_and(|(seq, _)| *seq == entry.seq) {
+                    *found = Some(entry.hash.clone());
+                }
+            }
             last = Some((entry.seq, entry.hash.clone()));
         }
         if i64::try_from(batch.len()).ok() != Some(BATCH) {
             break;
         }
     }
-    let stored_head = stored::head(db).await?;
-    if let Some(found) = compare_heads(last.as_ref(), stored_head, "the stored chain head")
-        .or_else(|| compare_heads(last.as_ref(), expected_head, "the expected head"))
-    {
-        return Ok(Verdict::Broken(found));
+    let last_seq = last.as_ref().map_or(0, |(seq, _)| *seq);
+    for ((head, what), found) in heads.into_iter().zip(&found_at_heads) {
+        if let Some(found) = compare_head(last_seq, found.as_deref(), head, what) {
+            return Ok(Verdict::Broken(found));
+        }
     }
     Ok(Verdict::Intact {
         entries: walk.checked,
@@ -134,14 +150,15 @@ pub async fn verify(
     })
 }
 
-/// A truncated or replaced tail: the head recorded elsewhere is not in the chain.
-fn compare_heads(
-    last: Option<&(i64, String)>,
+/// A truncated or replaced tail: the head recorded elsewhere is not in the chain (`found`:
+/// the hash of the walked entry with the head's seq).
+fn compare_head(
+    last_seq: i64,
+    found: Option<&str>,
     head: Option<(i64, String)>,
     what: &str,
 ) -> Option<Break> {
     let (head_seq, head_hash) = head?;
-    let last_seq = last.map_or(0, |(seq, _)| *seq);
     if head_seq > last_seq {
         return Some(Break {
             seq: last_seq + 1,
@@ -151,8 +168,8 @@ fn compare_heads(
             ),
         });
     }
-    match last {
-        Some((seq, hash)) if *seq == head_seq && *hash != head_hash => Some(Break {
+    match found {
+        Some(hash) if hash != head_hash => Some(Break {
             seq: head_seq,
             reason: format!("its hash differs from {what}'s (the tail was replaced)"),
         }),

@@ -33,12 +33,20 @@ async fn record(
 
 /// The callback URL as the trail shows it: origin and path (no user part, no query) and
 /// the whole URL's hash.
+/// Characters of a callback URL's origin and path kept in an audit entry.
+const SHOWN_URL_CHARS: usize = 512;
+
 fn callback_details(url: &str) -> Value {
     use sha2::{Digest, Sha256};
-    let shown = reqwest::Url::parse(url).map_or_else(
-        |_| String::new(),
-        |u| format!("{}{}", u.origin().ascii_serialization(), u.path()),
-    );
+    // Bounded (the hash names the whole URL): the entry must always fit the audit trail.
+    let shown: String = reqwest::Url::parse(url)
+        .map_or_else(
+            |_| String::new(),
+            |u| format!("{}{}", u.origin().ascii_serialization(), u.path()),
+        )
+        .chars()
+        .take(SHOWN_URL_CHARS)
+        .collect();
     json!({"callback_url": shown, "callback_url_sha256": data_encoding::HEXLOWER.encode(&Sha256::digest(url))})
 }
 

@@ -40,6 +40,29 @@ fn random_id() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// What [`random_id`] makes: 43 base64url characters (32 bytes).
+fn well_formed(id: &str) -> bool {
+    id.len() == 43
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Deletes the sessions past their idle or absolute limit (the retention job).
+pub async fn sweep(state: &AppState) -> Result<(), ServerError> {
+    let (idle_since, born_since) = expiry(state, now());
+    stored::delete_expired(&state.db, idle_since, born_since).await?;
+    Ok(())
+}
+
+/// (last use, start) before which a session of any stage has ended at `now`.
+fn expiry(state: &AppState, now: i64) -> (i64, i64) {
+    (
+        now - state.settings.console_idle_seconds.max(PENDING_SECONDS),
+        now - ABSOLUTE_SECONDS,
+    )
+}
+
 fn id_hash(id: &str) -> String {
     use sha2::{Digest, Sha256};
     data_encoding::HEXLOWER.encode(&Sha256::digest(id.as_bytes()))
@@ -80,6 +103,10 @@ pub async fn find(
         Stage::Pending => (PENDING_SECONDS, PENDING_SECONDS),
         Stage::Active => (state.settings.console_idle_seconds, ABSOLUTE_SECONDS),
     };
+    if !well_formed(id) {
+        // A made-up cookie costs nothing: no statement, no write on the single writer.
+        return Ok(None);
+    }
     let hash = id_hash(id);
     let touched = stored::touch(
         &state.db,
@@ -89,14 +116,11 @@ pub async fn find(
         now - idle,
         now - absolute,
     );
+    // Unknown, at another stage, or past a limit. Past a limit it is gone for good: this
+    // one row, by its key (the retention job sweeps the rest).
     let Some(session) = touched.await? else {
-        // Unknown, at another stage, or past a limit (then never found again): sweep.
-        stored::delete_expired(
-            &state.db,
-            now - state.settings.console_idle_seconds.max(PENDING_SECONDS),
-            now - ABSOLUTE_SECONDS,
-        )
-        .await?;
+        let (idle_since, born_since) = expiry(state, now);
+        stored::delete_if_expired(&state.db, &hash, idle_since, born_since).await?;
         return Ok(None);
     };
     let operator = operators::by_id(&state.db, session.operator_id).await?;

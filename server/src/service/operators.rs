@@ -134,18 +134,49 @@ pub async fn disable(state: &AppState, email: &str) -> Result<(), ServerError> {
     Ok(())
 }
 
-/// The password step: the operator, when `email` names an enabled account whose password
-/// this is and neither the account nor `address` has used up its attempts. `None` for every
-/// other case, after the same work.
+/// What the password step decided.
+#[derive(Debug)]
+pub enum PasswordCheck {
+    /// An enabled account, this password, attempts left on the account and the address.
+    Accepted(Operator),
+    /// Anything else, after the same work (the address over its limit aside: see below).
+    Refused,
+    /// Too many password checks are running: nothing was counted, try again shortly.
+    Busy,
+}
+
+/// Password hashes computed at once, process-wide. Each takes 19 MiB and a core for tens of
+/// milliseconds, and the login form needs no account: without a bound a flood of posts queues
+/// hashes on the blocking pool (up to 512 threads, ~10 GiB) and takes the API down with it.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+/// How long a password step waits for a hashing slot before answering "busy".
+const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The password step: [`PasswordCheck::Accepted`] when `email` names an enabled account whose
+/// password this is and neither the account nor `address` has used up its attempts. An
+/// address over its limit is refused without hashing (its own count is no secret, and this
+/// keeps one address from costing more than its attempts); every other refusal costs the
+/// same hash, so timing does not tell which accounts exist.
 pub async fn check_password(
     state: &AppState,
     email: &str,
     password: &str,
     address: &str,
-) -> Result<Option<Operator>, ServerError> {
+) -> Result<PasswordCheck, ServerError> {
+    let Ok(Ok(_slot)) = tokio::time::timeout(HASHING_WAIT, HASHING.acquire()).await else {
+        return Ok(PasswordCheck::Busy);
+    };
     let now = now();
     let window_start = now - ATTEMPT_WINDOW_SECONDS;
-    let from_address = stored::count_address_attempt(&state.db, address, now, window_start).await?;
+    let counted_as = address.parse().map_or_else(
+        |_| address.to_owned(),
+        |ip| crate::limits::limited_address(ip).to_string(),
+    );
+    let from_address =
+        stored::count_address_attempt(&state.db, &counted_as, now, window_start).await?;
+    if from_address > ADDRESS_ATTEMPTS {
+        return Ok(PasswordCheck::Refused);
+    }
     let email = normalize_email(email).unwrap_or_default();
     let from_account = stored::count_account_attempt(&state.db, &email, now, window_start).await?;
     let found = stored::with_password(&state.db, &email).await?;
@@ -160,9 +191,10 @@ pub async fn check_password(
     })
     .await
     .unwrap_or(false);
-    let within_limits =
-        from_address <= ADDRESS_ATTEMPTS && from_account.is_some_and(|n| n <= ACCOUNT_ATTEMPTS);
-    Ok(operator.filter(|o| matches && within_limits && !o.disabled))
+    let within_limits = from_account.is_some_and(|n| n <= ACCOUNT_ATTEMPTS);
+    Ok(operator
+        .filter(|o| matches && within_limits && !o.disabled)
+        .map_or(PasswordCheck::Refused, PasswordCheck::Accepted))
 }
 
 /// The TOTP step: true when `code` is the operator's current code, not used before, and the

@@ -54,6 +54,7 @@ pub fn check_address(state: &AppState, address: IpAddr) -> Result<(), ApiError> 
         return Ok(());
     }
     let burst = burst.max(1) * COST;
+    let address = crate::limits::limited_address(address);
     let now = Instant::now();
     let mut addresses = limits
         .addresses

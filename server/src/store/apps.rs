@@ -123,6 +123,17 @@ pub async fn rotate_key(
     Ok(done.rows_affected() == 1)
 }
 
+/// Whether one of app `id`'s users is an operator's push phone (the console's own app).
+pub async fn carries_operator_phones(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT o.id FROM operators o JOIN users u ON u.id = o.push_user_id WHERE u.app_id = $1 LIMIT 1",
+    )
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.is_some())
+}
+
 /// Deletes app `id` (its users and requests stay, unreachable: no key leads to them).
 pub async fn delete(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("DELETE FROM apps WHERE id = $1")

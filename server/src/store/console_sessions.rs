@@ -82,6 +82,25 @@ pub async fn delete(db: &Db, id_hash: &str) -> Result<bool, sqlx::Error> {
     Ok(done.rows_affected() == 1)
 }
 
+/// Deletes session `id_hash` if it is idle since before `idle_since` or was created before
+/// `born_since` (one row, by its key).
+pub async fn delete_if_expired(
+    db: &Db,
+    id_hash: &str,
+    idle_since: i64,
+    born_since: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM console_sessions WHERE id_hash = $1 AND (last_seen < $2 OR created_at < $3)",
+    )
+    .bind(id_hash)
+    .bind(idle_since)
+    .bind(born_since)
+    .execute(&db.writer)
+    .await?;
+    Ok(())
+}
+
 /// Deletes every session idle since before `idle_since` or created before `born_since`.
 pub async fn delete_expired(db: &Db, idle_since: i64, born_since: i64) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM console_sessions WHERE last_seen < $1 OR created_at < $2")

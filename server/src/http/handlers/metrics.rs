@@ -1,6 +1,10 @@
 //! `GET /metrics`: the Prometheus text page. Served on the main listener, but only to a
-//! client whose address (as recorded, after trusted-proxy forwarding) is loopback, or to
-//! one sending `Authorization: Bearer <metrics_token>` when a token is configured.
+//! scraper on this host — a loopback peer that is not a trusted proxy and forwards nothing —
+//! or to a client sending `Authorization: Bearer <metrics_token>` when a token is configured.
+//!
+//! The loopback exemption looks at the connection itself, never at a forwarded address: a
+//! reverse proxy on the same host (trusted or not, `behind_proxy` forgotten) is a loopback
+//! peer too, and would otherwise hand the page to anyone on the internet.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -8,16 +12,19 @@ use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 
 use crate::error::{ApiError, Refusal};
-use crate::http::extract::ClientAddress;
+use crate::http::extract::PeerAddr;
 use crate::http::render::Format;
 use crate::state::AppState;
 
 pub async fn metrics(
     State(state): State<AppState>,
-    client: Option<axum::Extension<ClientAddress>>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<PeerAddr>>>,
     headers: HeaderMap,
 ) -> Response {
-    let from_loopback = client.is_some_and(|c| c.0.0.to_canonical().is_loopback());
+    let peer = peer.map(|p| p.0.0.0.ip().to_canonical());
+    let from_loopback = peer.is_some_and(|p| {
+        p.is_loopback() && !state.settings.trusted_proxies.trusts(p) && !forwards(&headers)
+    });
     if !from_loopback && !bearer_matches(&headers, state.settings.metrics_token.as_deref()) {
         let error = ApiError::new(
             Refusal::Unauthorized,
@@ -36,6 +43,13 @@ pub async fn metrics(
         HeaderValue::from_static(crate::metrics::CONTENT_TYPE),
     );
     response
+}
+
+/// Whether a proxy handed the request on (any of the forwarding headers in use).
+fn forwards(headers: &HeaderMap) -> bool {
+    ["x-forwarded-for", "forwarded", "x-real-ip"]
+        .iter()
+        .any(|name| headers.contains_key(*name))
 }
 
 /// Whether the request carries the configured token (compared in constant time).

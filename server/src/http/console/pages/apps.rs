@@ -416,6 +416,16 @@ pub async fn delete(
             confirm_page(operator, &app, problem),
         );
     }
+    match crate::service::apps::carries_operator_phones(&state, id).await {
+        Ok(false) => {}
+        Ok(true) => {
+            let problem = Some(
+                "This application carries the operators' sign-in phones (the console's push second factor): it cannot be deleted.",
+            );
+            return html(StatusCode::CONFLICT, confirm_page(operator, &app, problem));
+        }
+        Err(e) => return internal_error(&e),
+    }
     match console_actions::delete_app(&state, operator.id, id).await {
         Ok(()) => Redirect::to("/console/apps?done=deleted").into_response(),
         Err(e) => internal_error(&e),

@@ -12,6 +12,7 @@ use crate::http::console::session::{
     self, ConsoleForm, PendingOperator, SameOriginForm, internal_error, set_cookie,
 };
 use crate::service::console_sessions::{self, Stage};
+use crate::service::operators::PasswordCheck;
 use crate::service::{console_actions, console_push, operators};
 use crate::state::AppState;
 
@@ -19,6 +20,8 @@ use crate::state::AppState;
 const HOME: &str = "/console/apps";
 /// The one answer to a failed password step.
 const REFUSED: &str = "Sign-in failed. Check the email and password, or try again later.";
+/// The password checks are all taken (a flood of sign-ins): nothing was counted.
+const BUSY: &str = "The console is busy. Try again in a moment.";
 
 fn login_form(problem: Option<&str>) -> Markup {
     public_page(
@@ -50,8 +53,13 @@ pub async fn password(
     let email = form.get("email").unwrap_or_default();
     let password = form.get("password").unwrap_or_default();
     let operator = match operators::check_password(&state, email, password, &form.client).await {
-        Ok(Some(operator)) => operator,
-        Ok(None) => return html(StatusCode::UNAUTHORIZED, login_form(Some(REFUSED))),
+        Ok(PasswordCheck::Accepted(operator)) => operator,
+        Ok(PasswordCheck::Refused) => {
+            return html(StatusCode::UNAUTHORIZED, login_form(Some(REFUSED)));
+        }
+        Ok(PasswordCheck::Busy) => {
+            return html(StatusCode::SERVICE_UNAVAILABLE, login_form(Some(BUSY)));
+        }
         Err(e) => return internal_error(&e),
     };
     let started = async {
