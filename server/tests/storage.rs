@@ -269,3 +269,41 @@ async fn one_pruning_statement_looks_at_one_batch() {
     );
     assert_eq!(retention::prune_logs(&db, 1_000).await.unwrap(), 700);
 }
+
+/// Two processes on one SQLite file (a server and a CLI command): a transaction that reads
+/// before it writes must wait for the other's write lock, not fail at once with "database is
+/// locked" because the other committed in between (the flake seen with `app update` beside
+/// a running server). Write transactions take the lock at BEGIN.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_read_then_write_transaction_waits_for_another_process_writes() {
+    use countersign_server::store::apps::{self, AppUpdate};
+    let dir = tempfile::tempdir().unwrap();
+    let url = common::fresh_database_url(dir.path());
+    let server = Db::connect(&url).await.unwrap();
+    let cli = Db::connect(&url).await.unwrap();
+    sqlx::query("INSERT INTO apps (id, name, api_key_hash, api_key_sealed, token_length, callback_method, created_at) VALUES (1, 'Bank', 'h', 's', 7, 'POST', 0)")
+        .execute(&server.writer)
+        .await
+        .unwrap();
+    let busy = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let writer = {
+        let (server, busy) = (server.clone(), busy.clone());
+        tokio::spawn(async move {
+            let mut n = 0;
+            while busy.load(std::sync::atomic::Ordering::Relaxed) {
+                server.probe_write(n).await.unwrap();
+                n += 1;
+            }
+        })
+    };
+    for i in 0..60 {
+        let update = AppUpdate {
+            name: Some(format!("Bank {i}")),
+            ..AppUpdate::default()
+        };
+        let updated = apps::update(&cli, 1, update).await;
+        assert!(matches!(updated, Ok(true)), "update {i}: {updated:?}");
+    }
+    busy.store(false, std::sync::atomic::Ordering::Relaxed);
+    writer.await.unwrap();
+}

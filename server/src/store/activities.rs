@@ -20,7 +20,7 @@ pub const KEPT_PER_USER: i64 = 100;
 /// Inserts the activity and drops the user's activities beyond [`KEPT_PER_USER`], in one
 /// transaction.
 pub async fn insert(db: &Db, activity: NewActivity<'_>) -> Result<(), sqlx::Error> {
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query("INSERT INTO user_activities (app_id, user_id, kind, data, user_ip, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(activity.app_id)
         .bind(activity.user_id)

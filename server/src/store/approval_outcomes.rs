@@ -49,7 +49,7 @@ pub async fn settle<F: FnOnce(&Settled) -> Draft>(
     callback_body: impl FnOnce(&Settled) -> String,
     audit_with: AuditWith<'_, F>,
 ) -> Result<bool, sqlx::Error> {
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.begin_write().await?;
     let changed = sqlx::query("UPDATE approval_requests SET status = $1, updated_at = $2, processed_at = $2, evidence = $4 WHERE uuid = $3 AND status = 'pending'")
         .bind(outcome.status)
         .bind(outcome.time)

@@ -35,7 +35,7 @@ pub async fn insert_within(
     r: &NewRequest<'_>,
     limits: Limits,
 ) -> Result<bool, sqlx::Error> {
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query("UPDATE apps SET name = name WHERE id = $1")
         .bind(r.app_id)
         .execute(&mut *tx)

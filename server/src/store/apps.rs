@@ -57,7 +57,7 @@ pub async fn insert(
     app: NewApp<'_>,
     seal_key: impl FnOnce(i64) -> String,
 ) -> Result<i64, sqlx::Error> {
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.begin_write().await?;
     let row = sqlx::query("INSERT INTO apps (name, api_key_hash, api_key_sealed, token_length, callback_url, callback_method, created_at) VALUES ($1, $2, '', $3, $4, $5, $6) RETURNING id")
         .bind(app.name)
         .bind(app.api_key_hash)
@@ -168,7 +168,7 @@ pub struct AppUpdate {
 
 /// Applies `update` in one transaction; false when there is no app `id`.
 pub async fn update(db: &Db, id: i64, update: AppUpdate) -> Result<bool, sqlx::Error> {
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.begin_write().await?;
     let exists = sqlx::query("SELECT id FROM apps WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *tx)

@@ -65,7 +65,7 @@ fn entry(row: &sqlx::any::AnyRow) -> Entry {
 
 /// Appends `draft` in its own transaction; returns its sequence number.
 pub async fn append(db: &Db, draft: &Draft, signer: &ChainSigner) -> Result<i64, sqlx::Error> {
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.begin_write().await?;
     let seq = append_in(&mut tx, draft, signer).await?;
     tx.commit().await?;
     Ok(seq)

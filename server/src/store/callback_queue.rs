@@ -98,7 +98,7 @@ pub async fn mark_delivered(
     callback: &Leased,
     request_uuid: &str,
 ) -> Result<bool, sqlx::Error> {
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.begin_write().await?;
     let marked = sqlx::query(
         "UPDATE callbacks SET delivered = 1, attempts = attempts + 1, lease_token = NULL WHERE id = $1 AND lease_token = $2",
     )

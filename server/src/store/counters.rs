@@ -7,7 +7,7 @@ use super::db::Db;
 /// Adds each `((app_id, kind), count)` in the given order inside one transaction: callers
 /// sort the keys, so two instances lock rows in the same order and cannot deadlock.
 pub async fn add(db: &Db, sorted: &[((i64, &str), i64)]) -> Result<(), sqlx::Error> {
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.begin_write().await?;
     for ((app_id, kind), count) in sorted {
         sqlx::query(
             "INSERT INTO counters (app_id, kind, count) VALUES ($1, $2, $3)

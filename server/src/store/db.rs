@@ -127,15 +127,25 @@ impl Db {
         Ok(db)
     }
 
-    /// The migration's transaction. On PostgreSQL it holds a lock that only other migrations
-    /// wait for: instances started together on a fresh database would otherwise run the same
-    /// `CREATE TABLE IF NOT EXISTS` at once, which PostgreSQL does not make safe (one fails on
-    /// its catalogue's unique index). SQLite needs none: its first write takes the database's
-    /// write lock (waiting its busy time-out), and on an up-to-date database a start only
-    /// reads, so a CLI command never waits behind a busy server's writes.
+    /// A write transaction. On SQLite it takes the database's write lock at `BEGIN`, waiting
+    /// the busy time-out: a transaction that read first and wrote later would fail outright
+    /// ("database is locked", no wait) if another process — the server, a CLI command on the
+    /// same file — committed in between. (Within one process the writer pool is one
+    /// connection, so this changes nothing there.)
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.dialect {
+            Dialect::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => self.writer.begin().await,
+        }
+    }
+
+    /// The migration's write transaction. On PostgreSQL it also holds a lock that only other
+    /// migrations wait for: instances started together on a fresh database would otherwise
+    /// run the same `CREATE TABLE IF NOT EXISTS` at once, which PostgreSQL does not make safe
+    /// (one fails on its catalogue's unique index).
     async fn begin_migration(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
         match self.dialect {
-            Dialect::Sqlite => self.writer.begin().await,
+            Dialect::Sqlite => self.begin_write().await,
             Dialect::Postgres => {
                 let mut tx = self.writer.begin().await?;
                 sqlx::query("SELECT pg_advisory_xact_lock($1)")

@@ -43,7 +43,7 @@ pub async fn insert(
     new: NewOperator<'_>,
     seal_totp: Option<impl FnOnce(i64) -> String>,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.begin_write().await?;
     let row = sqlx::query("INSERT INTO operators (email, password_hash, push_user_id, disabled, attempts, attempts_since, created_at) VALUES ($1, $2, $3, 0, 0, 0, $4) ON CONFLICT (email) DO NOTHING RETURNING id")
         .bind(new.email)
         .bind(new.password_hash)
@@ -97,7 +97,7 @@ pub async fn list(db: &Db) -> Result<Vec<Operator>, sqlx::Error> {
 
 /// Disables an operator and ends their sessions; false when there is no such operator.
 pub async fn disable(db: &Db, email: &str) -> Result<bool, sqlx::Error> {
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.begin_write().await?;
     let row = sqlx::query("UPDATE operators SET disabled = 1 WHERE email = $1 RETURNING id")
         .bind(email)
         .fetch_optional(&mut *tx)

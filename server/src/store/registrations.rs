@@ -55,7 +55,7 @@ pub async fn complete(
     time: i64,
     device: NewDevice<'_>,
 ) -> Result<Completion, sqlx::Error> {
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.begin_write().await?;
     let row = sqlx::query("UPDATE registrations SET used = 1 WHERE code_hash = $1 AND used = 0 AND expires_at > $2 RETURNING app_id, user_id")
         .bind(code_hash)
         .bind(time)

@@ -163,7 +163,7 @@ pub async fn redeem(
     code_id: i64,
     now: i64,
 ) -> Result<Acceptance, sqlx::Error> {
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.begin_write().await?;
     let unlocked = sqlx::query("UPDATE users SET failed_attempts = 0, failures_reset_at = 0, confirmed = 1 WHERE id = $1 AND locked_until <= $2")
         .bind(user_id)
         .bind(now)

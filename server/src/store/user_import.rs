@@ -112,7 +112,7 @@ pub async fn phone_owners(
 /// (waiting for the busy timeout) before anything is read; a transaction that read first and
 /// wrote later would fail outright if a server process wrote in between.
 pub async fn begin_batch(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.begin_write().await?;
     let lock = match db.dialect {
         Dialect::Postgres => "LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE",
         Dialect::Sqlite => "UPDATE users SET id = id WHERE id < 0",

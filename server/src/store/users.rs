@@ -110,7 +110,7 @@ pub async fn insert(
     user: NewUser<'_>,
     seal_seed: impl FnOnce(i64) -> String,
 ) -> Result<i64, sqlx::Error> {
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.begin_write().await?;
     let row = sqlx::query(
         "INSERT INTO users (app_id, email, cellphone, country_code, custom_user_id, seed_sealed, confirmed, last_step_app, last_step_sms, failed_attempts, locked_until, authenticator_sealed, authenticator_created_at, authenticator_confirmed, last_step_authenticator, deleted, created_at)
          VALUES ($1, $2, $3, $4, $5, '', $6, 0, 0, 0, 0, NULL, 0, $7, 0, $8, $9) RETURNING id",
@@ -139,7 +139,7 @@ pub async fn insert(
 /// Marks the user deleted, destroys its secrets and revokes its devices. The row stays, so
 /// ids are never reused.
 pub async fn delete(db: &Db, user_id: i64) -> Result<(), sqlx::Error> {
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query("UPDATE users SET deleted = $1, seed_sealed = '', authenticator_sealed = NULL WHERE id = $2").bind(1i64).bind(user_id).execute(&mut *tx).await?;
     sqlx::query("UPDATE devices SET revoked = $1 WHERE user_id = $2")
         .bind(1i64)
