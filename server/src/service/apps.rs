@@ -41,10 +41,13 @@ pub async fn create(
     if name.trim().is_empty() {
         return Err(ServerError::Config("the app name must not be empty".into()));
     }
+    // Stored as the update path stores it (delivery reads it case-blind, so "post" was and
+    // is accepted).
+    let callback_method = &callback_method.to_ascii_uppercase();
     check_update(&apps::AppUpdate {
         name: Some(name.to_owned()),
         callback_url: Some(callback_url.clone()),
-        callback_method: Some(callback_method.to_owned()),
+        callback_method: Some(callback_method.clone()),
         ..apps::AppUpdate::default()
     })?;
     let api_key = new_api_key();
